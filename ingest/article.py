@@ -1,0 +1,78 @@
+"""What ingest produces and reports: articles, per-input outcomes, and the batch report."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Article(BaseModel):
+    """One news article, cleaned and ready to chunk."""
+
+    title: str
+    text: str
+    url: str = ""
+    source: str = ""
+    published_at: str = ""  # ISO 8601, or "" when unknown
+    authors: list[str] = Field(default_factory=list)
+    origin: str = ""  # the file path or URL it was read from
+
+    @property
+    def article_id(self) -> str:
+        """Stable id: from the URL when there is one, else from the normalised text."""
+        basis = normalise_url(self.url) if self.url else " ".join(self.text.lower().split())
+        return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
+
+
+def normalise_url(url: str) -> str:
+    """The same article behind http/https, a trailing slash, a fragment or tracking parameters."""
+    url = url.strip()
+    url = re.sub(r"^https?://(www\.)?", "", url, flags=re.IGNORECASE)
+    url = url.split("#", 1)[0]
+    if "?" in url:
+        path, query = url.split("?", 1)
+        kept = [p for p in query.split("&") if p and not re.match(r"(utm_|fbclid|gclid|ref=)", p)]
+        url = path + ("?" + "&".join(sorted(kept)) if kept else "")
+    return url.rstrip("/").lower()
+
+
+Status = Literal["added", "updated", "unchanged", "duplicate", "failed", "removed"]
+
+
+class Outcome(BaseModel):
+    """What happened to one article (or one input that yielded none)."""
+
+    origin: str
+    status: Status
+    article_id: str = ""
+    title: str = ""
+    chunks: int = 0
+    reason: str = ""
+
+
+class IngestReport(BaseModel):
+    """The result of one ingest call: counts, per-article outcomes, and time taken."""
+
+    outcomes: list[Outcome] = Field(default_factory=list)
+    chunks_written: int = 0
+    seconds: float = 0.0
+    repaired_chunks: int = 0
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        parts = [f"{self.count(s)} {s}" for s in ("added", "updated", "unchanged", "duplicate", "removed")]
+        parts.append(f"{len(self.failed)} failed")
+        return f"{', '.join(parts)}; {self.chunks_written} chunks written in {self.seconds:.1f}s"

@@ -1,0 +1,156 @@
+"""Reading articles from local files and folders: .txt, .md, .html/.htm, .json, .jsonl."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+
+from ingest.article import Article
+from ingest.records import BadInput, from_html, from_plain_text, from_record
+
+TEXT_TYPES = {".txt", ".md", ".markdown"}
+HTML_TYPES = {".html", ".htm"}
+RECORD_TYPES = {".json", ".jsonl", ".ndjson"}
+SUPPORTED = TEXT_TYPES | HTML_TYPES | RECORD_TYPES
+# A file of many records may be far larger than one article.
+RECORD_FILE_FACTOR = 200
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
+
+
+Loaded = tuple[str, Article | BadInput]
+"""(where it came from, the article or why there is none)."""
+
+
+def expand(path: Path) -> Iterator[Path]:
+    """The supported files at ``path``: itself, or everything below it (hidden files skipped)."""
+    if path.is_dir():
+        for child in sorted(path.rglob("*")):
+            relative = child.relative_to(path).parts
+            if child.is_file() and child.suffix.lower() in SUPPORTED and not any(p.startswith(".") for p in relative):
+                yield child
+    else:
+        yield path
+
+
+def load_file(path: Path, max_bytes: int) -> Iterator[Loaded]:
+    """Every article in one file, or one reason it has none; never raises for bad content."""
+    origin = str(path.resolve())
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        yield origin, BadInput(f"unsupported file type {suffix or '(none)'}; use {', '.join(sorted(SUPPORTED))}")
+        return
+    limit = max_bytes * (RECORD_FILE_FACTOR if suffix in RECORD_TYPES else 1)
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            yield origin, BadInput("empty file")
+            return
+        if size > limit:
+            yield origin, BadInput(f"too large for a news article ({size / 1e6:.1f} MB > {limit / 1e6:.1f} MB)")
+            return
+        data = path.read_bytes()
+    except OSError as exc:
+        yield origin, BadInput(f"cannot read: {exc.strerror or exc}")
+        return
+    if suffix in HTML_TYPES:
+        yield _one(origin, lambda: from_html(data, origin))
+        return
+    try:
+        text = decode(data)
+    except BadInput as exc:
+        yield origin, exc
+        return
+    if suffix in TEXT_TYPES:
+        yield _one(origin, lambda: _plain(text, origin))
+    elif suffix == ".json":
+        yield from _json(text, origin, max_bytes)
+    else:
+        yield from _jsonl(text, origin, max_bytes)
+
+
+def decode(data: bytes) -> str:
+    """Strict UTF-8 (a BOM is allowed); binary files and other encodings get a clear reason."""
+    if b"\x00" in data[:8192]:
+        raise BadInput("binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadInput(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8"
+        ) from exc
+
+
+def _one(origin: str, make: object) -> Loaded:
+    try:
+        return origin, make()  # type: ignore[operator]
+    except BadInput as exc:
+        return origin, exc
+
+
+def _plain(text: str, origin: str) -> Article:
+    meta: dict[str, object] = {}
+    match = _FRONT_MATTER.match(text)
+    if match:
+        try:
+            parsed = yaml.safe_load(match.group(1))
+        except yaml.YAMLError as exc:
+            raise BadInput(f"front matter is not valid YAML: {str(exc).splitlines()[0]}") from exc
+        if isinstance(parsed, dict):
+            meta, text = parsed, text[match.end() :]
+    # Markdown headings and emphasis are layout, not words.
+    text = re.sub(r"^#{1,6}\s+", "", text, flags=re.MULTILINE)
+    text = re.sub(r"^!\[[^\]]*\]\([^)]*\)\s*$", "", text, flags=re.MULTILINE)
+    return from_plain_text(text, origin, meta)
+
+
+def _records(items: list[object], origin: str, max_bytes: int, label: str) -> Iterator[Loaded]:
+    for number, record in enumerate(items, start=1):
+        where = f"{origin}#{label}{number}"
+        if len(json.dumps(record, default=str)) > max_bytes:
+            yield where, BadInput("record too large for a news article")
+            continue
+        try:
+            yield where, from_record(record, origin)
+        except BadInput as exc:
+            yield where, exc
+
+
+def _json(text: str, origin: str, max_bytes: int) -> Iterator[Loaded]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield origin, BadInput(f"invalid JSON: {exc.msg} at line {exc.lineno}")
+        return
+    if isinstance(data, dict):
+        nested = next(
+            (data[k] for k in ("articles", "items", "data", "results") if isinstance(data.get(k), list)), None
+        )
+        data = nested if nested is not None else [data]
+    if not isinstance(data, list):
+        yield origin, BadInput(f"JSON holds a {type(data).__name__}, expected an object or a list of them")
+        return
+    if not data:
+        yield origin, BadInput("JSON holds no records")
+        return
+    yield from _records(data, origin, max_bytes, "record")
+
+
+def _jsonl(text: str, origin: str, max_bytes: int) -> Iterator[Loaded]:
+    seen = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        seen = True
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield f"{origin}#line{number}", BadInput(f"invalid JSON: {exc.msg}")
+            continue
+        for _where, loaded in _records([record], origin, max_bytes, "line"):
+            yield f"{origin}#line{number}", loaded
+    if not seen:
+        yield origin, BadInput("no records (only blank lines)")

@@ -1,0 +1,204 @@
+"""The ingest pipeline: load → clean → chunk → embed → write, with a report of every outcome.
+
+Unchanged articles cost no embedding work; a changed article replaces its old chunks; a broken
+input is reported and skipped. Writes follow the store's commit protocol (see ``rag/store.py``), so
+a run killed at any point and started again leaves neither duplicates nor half an article.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.schema import TextNode
+
+from ingest.article import Article, IngestReport, Outcome
+from ingest.chunk import chunk_article, content_hash
+from ingest.files import Loaded, expand, load_file
+from ingest.records import BadInput
+from ingest.web import is_url, load_url
+from rag.config import Settings
+from rag.store import ArticleRecord, ChunkStore
+
+# Embed this many chunks at once: big enough to batch well across short articles.
+EMBED_GROUP = 256
+MAX_WRITE_FAILURES = 3
+
+Progress = Callable[[Outcome], None]
+
+
+def plan(sources: Iterable[str | Path]) -> list[str]:
+    """The concrete inputs behind ``sources``: URLs as they are, folders expanded to their files."""
+    inputs: list[str] = []
+    for source in sources:
+        text = str(source)
+        inputs.extend([text] if is_url(text) else [str(p) for p in expand(Path(text).expanduser())])
+    return inputs
+
+
+@dataclass
+class _Pending:
+    article: Article
+    where: str
+    status: str
+    nodes: list[TextNode]
+
+
+@dataclass
+class Ingestor:
+    """Runs one ingest against a store with an embedder; not thread-safe (one writer at a time)."""
+
+    settings: Settings
+    store: ChunkStore
+    embedder: BaseEmbedding
+    progress: Progress | None = None
+    report: IngestReport = field(default_factory=IngestReport)
+
+    def run(self, sources: Iterable[str | Path], prune: bool = False) -> IngestReport:
+        started = time.perf_counter()
+        self.store.begin_write()
+        try:
+            self.report.repaired_chunks = self.store.repair()
+            self.known = self.store.articles()
+            self.seen: dict[str, str] = {}
+            self.write_failures = 0
+            pending: list[_Pending] = []
+            for where, loaded in self._load_all(plan(sources)):
+                item = self._triage(where, loaded)
+                if item is not None:
+                    pending.append(item)
+                if sum(len(p.nodes) for p in pending) >= EMBED_GROUP:
+                    self._flush(pending)
+                    pending = []
+            self._flush(pending)
+            if prune:
+                self._prune()
+        finally:
+            self.store.end_write()
+            self.report.seconds = time.perf_counter() - started
+        return self.report
+
+    # ----- stages
+    def _load_all(self, inputs: list[str]) -> Iterator[Loaded]:
+        max_bytes = int(self.settings.max_article_mb * 1_000_000)
+        for item in inputs:
+            if is_url(item):
+                yield from load_url(item, max_bytes, self.settings.fetch_timeout)
+            else:
+                yield from load_file(Path(item), max_bytes)
+
+    def _record(self, outcome: Outcome) -> None:
+        self.report.outcomes.append(outcome)
+        if self.progress:
+            self.progress(outcome)
+
+    def _triage(self, where: str, loaded: Article | BadInput) -> _Pending | None:
+        """Decide what an article needs: nothing (unchanged, duplicate), or chunks to embed."""
+        if isinstance(loaded, BadInput):
+            self._record(Outcome(origin=where, status="failed", reason=str(loaded)))
+            return None
+        article = loaded
+        article_id = article.article_id
+        settings = self.settings
+        version = content_hash(article, settings.chunk_size, settings.chunk_overlap)
+        base = {"origin": where, "article_id": article_id, "title": article.title}
+        if article_id in self.seen:
+            reason = f"same article as {self.seen[article_id]}"
+            self._record(Outcome(**base, status="duplicate", reason=reason))
+            return None
+        self.seen[article_id] = where
+        known = self.known.get(article_id)
+        if known is not None and known.content_hash == version:
+            if known.origin and known.origin != article.origin:
+                reason = f"same article as {known.origin}"
+                self._record(Outcome(**base, status="duplicate", chunks=known.n_chunks, reason=reason))
+            else:
+                self._record(Outcome(**base, status="unchanged", chunks=known.n_chunks))
+            return None
+        nodes = chunk_article(article, settings.chunk_size, settings.chunk_overlap)
+        if not nodes:
+            self._record(Outcome(**base, status="failed", reason="no text left to index"))
+            return None
+        replaced = self._replaced_by(article)
+        status = "updated" if known is not None or replaced else "added"
+        return _Pending(article=article, where=where, status=status, nodes=nodes)
+
+    def _replaced_by(self, article: Article) -> list[ArticleRecord]:
+        """Older articles that came from the same single-article file or page as this one."""
+        if not article.origin or "#" in article.origin or article.origin.endswith((".json", ".jsonl", ".ndjson")):
+            return []
+        return [
+            r
+            for r in self.known.values()
+            if r.origin == article.origin and r.article_id != article.article_id and r.article_id not in self.seen
+        ]
+
+    def _flush(self, pending: list[_Pending]) -> None:
+        if not pending:
+            return
+        texts = [n.get_content() for p in pending for n in p.nodes]
+        try:
+            vectors = self.embedder.get_text_embedding_batch(texts)
+        except Exception as exc:  # an embeddings API may fail in many ways; the batch is reported
+            for p in pending:
+                self._fail(p, f"embedding failed: {type(exc).__name__}: {exc}")
+            return
+        position = 0
+        for p in pending:
+            for node in p.nodes:
+                node.embedding = vectors[position]
+                position += 1
+            self._write(p)
+
+    def _write(self, p: _Pending) -> None:
+        if self.write_failures >= MAX_WRITE_FAILURES:
+            self._fail(p, "not written: the index kept failing (see the errors above)")
+            return
+        try:
+            self.store.write_article(p.nodes)
+            for old in self._replaced_by(p.article):
+                self.store.delete_article(old.article_id)
+                self.known.pop(old.article_id, None)
+        except Exception as exc:  # disk full, read-only folder, Chroma server gone
+            self.write_failures += 1
+            self._fail(p, f"could not write to the index: {type(exc).__name__}: {exc}")
+            return
+        self.write_failures = 0
+        self.report.chunks_written += len(p.nodes)
+        self._record(
+            Outcome(
+                origin=p.where,
+                status=p.status,  # type: ignore[arg-type]
+                article_id=p.article.article_id,
+                title=p.article.title,
+                chunks=len(p.nodes),
+            )
+        )
+
+    def _fail(self, p: _Pending, reason: str) -> None:
+        self._record(
+            Outcome(
+                origin=p.where, status="failed", article_id=p.article.article_id, title=p.article.title, reason=reason
+            )
+        )
+
+    def _prune(self) -> None:
+        """Forget articles whose local source file no longer exists."""
+        for record in list(self.known.values()):
+            origin = record.origin
+            if not origin or is_url(origin) or Path(origin).exists():
+                continue
+            self.store.delete_article(record.article_id)
+            self.known.pop(record.article_id, None)
+            self._record(
+                Outcome(
+                    origin=origin,
+                    status="removed",
+                    article_id=record.article_id,
+                    title=record.title,
+                    reason="source file is gone",
+                )
+            )

@@ -1,0 +1,139 @@
+"""Turning raw inputs (JSON records, HTML pages, plain text) into cleaned :class:`Article`s.
+
+Each function raises :class:`BadInput` with a one-line reason when the input holds no usable article.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from ingest.article import Article
+from ingest.clean import clean_text, normalise_date, split_title
+
+TEXT_FIELDS = ("text", "body", "content", "article", "maintext", "full_text", "article_text")
+TITLE_FIELDS = ("title", "headline", "name")
+URL_FIELDS = ("url", "link", "canonical_url", "href")
+SOURCE_FIELDS = ("source", "publisher", "site_name", "sitename", "site", "outlet", "source_name")
+DATE_FIELDS = ("published_at", "publish_date", "published", "date", "pubDate", "datePublished", "pub_date")
+AUTHOR_FIELDS = ("authors", "author", "byline", "creator")
+MIN_WORDS = 5
+
+
+class BadInput(ValueError):
+    """An input that holds no usable article; the message is the reason shown to the user."""
+
+
+def _first(record: dict[str, Any], fields: tuple[str, ...]) -> tuple[str, Any]:
+    for name in fields:
+        if record.get(name) not in (None, "", []):
+            return name, record[name]
+    return "", None
+
+
+def _as_text(field: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):  # {"name": "Reuters"} and the like
+        value = value.get("name") or value.get("title") or value.get("href") or ""
+    if not isinstance(value, str):
+        raise BadInput(f"field {field!r} is {type(value).__name__}, expected text")
+    return value
+
+
+def _authors(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        return [a.strip() for a in value.replace(" and ", ",").split(",") if a.strip()]
+    if isinstance(value, list):
+        return [_as_text("authors", a).strip() for a in value if a]
+    raise BadInput(f"field 'authors' is {type(value).__name__}, expected text or a list")
+
+
+def source_from_url(url: str) -> str:
+    host = urlparse(url).hostname or ""
+    return host.removeprefix("www.")
+
+
+def finish(text: str, title: str = "", url: str = "", source: str = "", date: Any = None, **extra: Any) -> Article:
+    """Clean the text, find a title if none is given, and check there is an article left."""
+    body = clean_text(text)
+    clean_title = " ".join(title.split())
+    if not clean_title:
+        clean_title, body = split_title(body)
+    elif body.split("\n", 1)[0].strip().lower() == clean_title.lower():
+        body = body.split("\n", 1)[1].strip() if "\n" in body else ""
+    if len(body.split()) < MIN_WORDS:
+        raise BadInput("no article text (empty after cleaning)" if not body else "article text too short")
+    return Article(
+        title=clean_title,
+        text=body,
+        url=url.strip(),
+        source=source.strip() or source_from_url(url),
+        published_at=normalise_date(date),
+        **extra,
+    )
+
+
+def from_record(record: Any, origin: str) -> Article:
+    """An article from a JSON record, mapping the field names news datasets commonly use."""
+    if not isinstance(record, dict):
+        raise BadInput(f"record is {type(record).__name__}, expected an object")
+    text_field, text = _first(record, TEXT_FIELDS)
+    if text is None:
+        raise BadInput(f"record has no text (looked for {', '.join(TEXT_FIELDS)})")
+    title_field, title = _first(record, TITLE_FIELDS)
+    url_field, url = _first(record, URL_FIELDS)
+    source_field, source = _first(record, SOURCE_FIELDS)
+    _, date = _first(record, DATE_FIELDS)
+    _, authors = _first(record, AUTHOR_FIELDS)
+    return finish(
+        _as_text(text_field, text),
+        title=_as_text(title_field, title),
+        url=_as_text(url_field, url),
+        source=_as_text(source_field, source),
+        date=date,
+        authors=_authors(authors),
+        origin=origin,
+    )
+
+
+def from_html(html: str | bytes, origin: str, url: str = "") -> Article:
+    """The main text and metadata of a news page, by trafilatura."""
+    import trafilatura
+
+    try:
+        doc = trafilatura.bare_extraction(html, url=url or None, with_metadata=True, include_comments=False)
+    except Exception as exc:  # trafilatura raises assorted parser errors on broken pages
+        raise BadInput(f"unreadable HTML ({type(exc).__name__})") from exc
+    if doc is None or not (doc.text or "").strip():
+        raise BadInput("no article text found in the HTML")
+    return finish(
+        doc.text,
+        title=doc.title or "",
+        url=url or doc.url or "",
+        source=doc.sitename or "",
+        date=doc.date,
+        authors=_authors(doc.author),
+        origin=origin,
+    )
+
+
+def from_plain_text(text: str, origin: str, meta: dict[str, Any] | None = None) -> Article:
+    """A plain-text or Markdown article: the first line is its headline unless front matter says."""
+    meta = meta or {}
+    _, title = _first(meta, TITLE_FIELDS)
+    _, url = _first(meta, URL_FIELDS)
+    _, source = _first(meta, SOURCE_FIELDS)
+    _, date = _first(meta, DATE_FIELDS)
+    _, authors = _first(meta, AUTHOR_FIELDS)
+    return finish(
+        text,
+        title=str(title or ""),
+        url=str(url or ""),
+        source=str(source or ""),
+        date=date,
+        authors=_authors(authors),
+        origin=origin,
+    )

@@ -1,0 +1,142 @@
+"""The ``newsrag`` command line: a thin layer over :class:`rag.api.NewsRAG`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rag.config import Settings, load_settings
+
+app = typer.Typer(help="Question answering over news articles, with verified citations.", no_args_is_help=True)
+console = Console(stderr=True)
+out = Console()
+
+IndexDir = Annotated[Path | None, typer.Option("--index-dir", help="Index folder (NEWSRAG_INDEX_DIR).")]
+ChromaHost = Annotated[str | None, typer.Option("--chroma-host", help="Chroma server host (NEWSRAG_CHROMA_HOST).")]
+ChromaPort = Annotated[int | None, typer.Option("--chroma-port", help="Chroma server port (NEWSRAG_CHROMA_PORT).")]
+
+
+def _rag(index_dir: Path | None, chroma_host: str | None, chroma_port: int | None, **more: Any) -> Any:
+    from rag.api import NewsRAG
+    from rag.embedder import EmbedderError
+    from rag.store import StoreError
+
+    try:
+        rag = NewsRAG(load_settings(index_dir=index_dir, chroma_host=chroma_host, chroma_port=chroma_port, **more))
+        rag.store  # noqa: B018 - open now, so that a wrong setting fails before any work
+    except (StoreError, EmbedderError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    return rag
+
+
+@app.command()
+def ingest(
+    sources: Annotated[list[str], typer.Argument(help="Files, folders, article URLs or RSS/Atom feed URLs.")],
+    prune: Annotated[bool, typer.Option(help="Forget articles whose source file is gone.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    index_dir: IndexDir = None,
+    chroma_host: ChromaHost = None,
+    chroma_port: ChromaPort = None,
+) -> None:
+    """Index news articles into Chroma; exits 1 if any input failed."""
+    from ingest.pipeline import plan
+
+    rag = _rag(index_dir, chroma_host, chroma_port)
+    total = len(plan(sources))
+    with Progress(
+        TextColumn("[bold]ingest[/bold]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=json_out or not console.is_terminal,
+    ) as bar:
+        task = bar.add_task("", total=total)
+        seen_inputs: set[str] = set()
+
+        def progress(outcome: Any) -> None:
+            source = outcome.origin.split("#", 1)[0]
+            if source not in seen_inputs:
+                seen_inputs.add(source)
+                bar.update(task, completed=min(len(seen_inputs), total), description=Path(source).name[:40])
+
+        report = rag.ingest(*sources, prune=prune, progress=progress)
+    if json_out:
+        out.print_json(report.model_dump_json())
+    else:
+        for outcome in report.outcomes:
+            if outcome.status == "failed":
+                console.print(f"[red]failed[/red] {outcome.origin}: {outcome.reason}")
+            elif outcome.status in ("added", "updated", "removed"):
+                console.print(f"[green]{outcome.status}[/green] {outcome.title} ({outcome.chunks} chunks)")
+        console.print(report.summary())
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def articles(
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    index_dir: IndexDir = None,
+    chroma_host: ChromaHost = None,
+    chroma_port: ChromaPort = None,
+) -> None:
+    """List the indexed articles."""
+    records = _rag(index_dir, chroma_host, chroma_port).articles()
+    if json_out:
+        out.print_json(json.dumps([r.model_dump() for r in records]))
+        return
+    table = Table("id", "date", "source", "title", "chunks")
+    for r in records:
+        table.add_row(r.article_id, r.published_at[:10], r.source, r.title[:70], str(r.n_chunks))
+    out.print(table)
+    console.print(f"{len(records)} articles")
+
+
+@app.command()
+def forget(
+    id_or_url: Annotated[str, typer.Argument(help="Article id, URL or source file.")],
+    index_dir: IndexDir = None,
+    chroma_host: ChromaHost = None,
+    chroma_port: ChromaPort = None,
+) -> None:
+    """Remove one article from the index."""
+    removed = _rag(index_dir, chroma_host, chroma_port).forget(id_or_url)
+    if removed is None:
+        console.print(f"[red]error:[/red] no indexed article matches {id_or_url!r} (see `newsrag articles`)")
+        raise typer.Exit(1)
+    console.print(f"removed {removed.title!r} ({removed.article_id})")
+
+
+@app.command()
+def config(
+    markdown: Annotated[bool, typer.Option("--markdown", help="The README's configuration table.")] = False,
+) -> None:
+    """Show the effective configuration (secrets hidden)."""
+    if markdown:
+        out.print(settings_markdown(), markup=False, highlight=False, soft_wrap=True)
+        return
+    for name, value in load_settings().model_dump().items():
+        out.print(f"NEWSRAG_{name.upper()}={'' if value is None else value}", markup=False, highlight=False)
+
+
+def settings_markdown() -> str:
+    """A Markdown table of every setting, generated from :class:`Settings` so it cannot drift."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "" if default is None else str(default)
+        rows.append(f"| `NEWSRAG_{name.upper()}` | `{shown}` | {field.description or ''} |")
+    return "\n".join(rows)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

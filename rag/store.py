@@ -1,0 +1,206 @@
+"""The chunk store: one Chroma collection, embedded or on a Chroma server, and the source of truth.
+
+Each chunk carries its article's metadata (id, title, source, url, date, origin) and the version it
+belongs to (``content_hash``, ``n_chunks``, ``ingested_at``). That makes a commit protocol possible
+without transactions: an article version is complete when all of its ``n_chunks`` chunks are
+present, and :meth:`ChunkStore.repair` drops incomplete versions and superseded ones. Writers mark
+the collection dirty before writing and clean after, with a fresh ``generation`` that tells the
+lexical index (and other app instances) that the content changed.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from llama_index.core.schema import TextNode
+from llama_index.core.vector_stores.utils import metadata_dict_to_node
+from llama_index.vector_stores.chroma import ChromaVectorStore
+from pydantic import BaseModel
+
+from rag.config import Settings
+
+# Metadata that describes an article, copied onto each of its chunks.
+ARTICLE_KEYS = ("article_id", "title", "source", "url", "published_at", "authors", "origin")
+# Bookkeeping metadata: never embedded, never shown to an LLM.
+INTERNAL_KEYS = ("content_hash", "n_chunks", "chunk_index", "ingested_at", "published_ts", "origin")
+PAGE = 2000
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or used as asked; the message says what to do."""
+
+
+class ArticleRecord(BaseModel):
+    """One indexed article, as the store knows it."""
+
+    article_id: str
+    title: str
+    source: str = ""
+    url: str = ""
+    published_at: str = ""
+    authors: str = ""
+    origin: str = ""
+    content_hash: str
+    n_chunks: int
+    ingested_at: float
+
+
+def chroma_client(settings: Settings) -> Any:
+    """An embedded ``PersistentClient`` under ``index_dir``, or an ``HttpClient`` to a Chroma server."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        try:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        except Exception as exc:
+            raise StoreError(
+                f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}: {exc}"
+            ) from exc
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+class ChunkStore:
+    """Reads and writes article chunks in Chroma; refuses to mix vectors of two embedders."""
+
+    def __init__(self, settings: Settings, embedder_id: str, client: Any | None = None) -> None:
+        self.settings = settings
+        self.embedder_id = embedder_id
+        self.client = client if client is not None else chroma_client(settings)
+        self.collection = self._open_collection()
+        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+
+    def _open_collection(self) -> Any:
+        name = self.settings.collection
+        try:
+            collection = self.client.get_or_create_collection(
+                name,
+                metadata={"embedder": self.embedder_id, "generation": "", "dirty": False},
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+        except Exception as exc:
+            raise StoreError(f"cannot open Chroma collection {name!r}: {exc}") from exc
+        built_with = (collection.metadata or {}).get("embedder")
+        if built_with != self.embedder_id:
+            raise StoreError(
+                f"the index was built with the embedder {built_with!r} but the settings ask for "
+                f"{self.embedder_id!r}: switch NEWSRAG_EMBEDDER back, or run `newsrag reindex` "
+                "to re-embed every chunk with the new one"
+            )
+        return collection
+
+    # ----- state shared with readers and other instances
+    def state(self) -> dict[str, Any]:
+        """The collection's metadata, read fresh (another instance may have written)."""
+        collection = self.client.get_collection(self.settings.collection, embedding_function=None)
+        return dict(collection.metadata or {})
+
+    @property
+    def generation(self) -> str:
+        return str(self.state().get("generation", ""))
+
+    def _set_state(self, **changes: Any) -> None:
+        metadata = self.state() | changes
+        self.collection.modify(metadata=metadata)
+
+    def begin_write(self) -> None:
+        self._set_state(dirty=True)
+
+    def end_write(self) -> str:
+        generation = uuid.uuid4().hex
+        self._set_state(dirty=False, generation=generation)
+        return generation
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    # ----- writing
+    def write_article(self, nodes: list[TextNode]) -> None:
+        """Add one article version (all its chunks, with embeddings), then drop its older versions."""
+        if not nodes:
+            return
+        meta = nodes[0].metadata
+        self.vector_store.add(nodes)
+        self.collection.delete(
+            where={
+                "$and": [
+                    {"article_id": meta["article_id"]},
+                    {"content_hash": {"$ne": meta["content_hash"]}},
+                ]
+            }
+        )
+
+    def delete_article(self, article_id: str) -> None:
+        self.collection.delete(where={"article_id": article_id})
+
+    # ----- reading
+    def iter_chunks(self, include_text: bool = True) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+        """Every chunk as (id, text, metadata), page by page."""
+        include = ["metadatas", "documents"] if include_text else ["metadatas"]
+        offset = 0
+        while True:
+            page = self.collection.get(include=include, limit=PAGE, offset=offset)
+            ids = page["ids"]
+            if not ids:
+                return
+            docs = page.get("documents") or [None] * len(ids)
+            yield from zip(ids, docs, page["metadatas"], strict=True)
+            offset += len(ids)
+
+    def nodes(self) -> Iterator[TextNode]:
+        """Every chunk as a LlamaIndex node (what the lexical index is built from)."""
+        for _id, text, metadata in self.iter_chunks():
+            node = metadata_dict_to_node(metadata, text=text)
+            assert isinstance(node, TextNode)
+            yield node
+
+    def articles(self) -> dict[str, ArticleRecord]:
+        """The newest version of every indexed article, by article id.
+
+        Reads only each version's first chunk: :meth:`repair` (run before every write and whenever
+        a writer died) guarantees that the versions left are complete.
+        """
+        best: dict[str, ArticleRecord] = {}
+        offset = 0
+        while True:
+            page = self.collection.get(where={"chunk_index": 0}, include=["metadatas"], limit=PAGE, offset=offset)
+            if not page["ids"]:
+                return best
+            for meta in page["metadatas"]:
+                record = ArticleRecord(**{k: meta.get(k) or "" for k in ARTICLE_KEYS} | _version(meta))
+                current = best.get(record.article_id)
+                if current is None or record.ingested_at > current.ingested_at:
+                    best[record.article_id] = record
+            offset += len(page["ids"])
+
+    def repair(self) -> int:
+        """Delete chunks of incomplete or superseded article versions; returns how many were removed."""
+        versions: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        info: dict[tuple[str, str], dict[str, Any]] = {}
+        for chunk_id, _text, meta in self.iter_chunks(include_text=False):
+            key = (meta["article_id"], meta["content_hash"])
+            versions[meta["article_id"]][meta["content_hash"]].append(chunk_id)
+            info.setdefault(key, meta)
+        doomed: list[str] = []
+        for article_id, by_hash in versions.items():
+            complete = [h for h, ids in by_hash.items() if len(set(ids)) == int(info[(article_id, h)]["n_chunks"])]
+            keep = max(complete, key=lambda h: float(info[(article_id, h)]["ingested_at"]), default=None)
+            doomed.extend(i for h, ids in by_hash.items() if h != keep for i in ids)
+        for start in range(0, len(doomed), PAGE):
+            self.collection.delete(ids=doomed[start : start + PAGE])
+        return len(doomed)
+
+
+def _version(meta: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "content_hash": meta["content_hash"],
+        "n_chunks": int(meta["n_chunks"]),
+        "ingested_at": float(meta.get("ingested_at") or time.time()),
+    }
