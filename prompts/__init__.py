@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Prompt templates as files: ``<name>.md`` here, loaded by :func:`rag.prompts.load_prompt`."""

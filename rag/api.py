@@ -6,15 +6,19 @@ The CLI, the Gradio app and the HTTP API are thin layers over :class:`NewsRAG`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
+from rag.answer import Answer
+from rag.answering import Answerer, History
 from rag.config import Settings, load_settings, offline_environment
 from rag.embedder import build_embedder, embedder_id
+from rag.extractive import ExtractiveEngine
+from rag.filters import Filters
 from rag.lexical import LexicalIndex
 from rag.store import ArticleRecord, ChunkStore
 
@@ -24,6 +28,8 @@ class NewsRAG:
 
     >>> rag = NewsRAG(index_dir="/tmp/my-index")      # doctest: +SKIP
     >>> report = rag.ingest("data/articles")           # doctest: +SKIP
+    >>> answer = rag.ask("What are Putin's peace conditions?")  # doctest: +SKIP
+    >>> answer.text, answer.citations[0].title                   # doctest: +SKIP
     """
 
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
@@ -60,6 +66,53 @@ class NewsRAG:
     @cached_property
     def lexical(self) -> LexicalIndex:
         return LexicalIndex(self.store, self.settings.lexical_path)
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        from rag.retrieve import Retriever
+
+        llm_engine = None
+        if self.settings.llm_configured and self.settings.engine != "extractive":
+            from rag.llm import LLMEngine, build_llm
+
+            llm_engine = LLMEngine(build_llm(self.settings))
+        retriever = Retriever(self.store, self.lexical, self.embedder)
+        return Answerer(
+            self.settings, retriever, ExtractiveEngine(self.embedder, self.settings.min_relevance), llm_engine
+        )
+
+    # ----- questions
+    def ask(
+        self,
+        question: str,
+        *,
+        engine: str | None = None,
+        top_k: int | None = None,
+        history: History | None = None,
+        **filters: Any,
+    ) -> Answer:
+        """Answer a question from the indexed articles, with verified citations.
+
+        ``filters``: ``sources=[...]``, ``since="2025-08-01"``, ``until=...``, ``article_ids=[...]``.
+        Raises :class:`rag.answering.QuestionError` for an empty or over-long question.
+        """
+        return self.answerer.ask(question, engine=engine, top_k=top_k, filters=Filters(**filters), history=history)
+
+    def stream(
+        self,
+        question: str,
+        *,
+        engine: str | None = None,
+        top_k: int | None = None,
+        history: History | None = None,
+        **filters: Any,
+    ) -> Iterator[str | Answer]:
+        """Like :meth:`ask`, streaming: yields text deltas, then the final checked :class:`Answer`."""
+        return self.answerer.stream(question, engine=engine, top_k=top_k, filters=Filters(**filters), history=history)
+
+    def chat(self, **defaults: Any) -> Chat:
+        """A multi-turn conversation: ``chat.ask(...)`` remembers earlier turns."""
+        return Chat(self, defaults)
 
     # ----- ingest and the article list
     def ingest(self, *sources: str | Path, prune: bool = False, progress: Any = None) -> Any:
@@ -107,6 +160,22 @@ class NewsRAG:
             if self.settings.chroma_host
             else f"embedded chroma in {self.settings.chroma_path}",
         }
+
+
+class Chat:
+    """A conversation with :class:`NewsRAG`; follow-up questions are resolved against earlier turns."""
+
+    def __init__(self, rag: NewsRAG, defaults: dict[str, Any]) -> None:
+        self.rag, self.defaults = rag, defaults
+        self.history: History = []
+
+    def ask(self, question: str, **kwargs: Any) -> Answer:
+        answer = self.rag.ask(question, history=list(self.history), **(self.defaults | kwargs))
+        self.history += [("user", question), ("assistant", answer.text)]
+        return answer
+
+    def reset(self) -> None:
+        self.history.clear()
 
 
 def _flatten(sources: Iterable[Any]) -> list[str | Path]:

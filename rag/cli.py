@@ -116,6 +116,105 @@ def forget(
     console.print(f"removed {removed.title!r} ({removed.article_id})")
 
 
+Engine = Annotated[str | None, typer.Option("--engine", help="auto, llm or extractive (NEWSRAG_ENGINE).")]
+TopK = Annotated[int | None, typer.Option("--top-k", help="Passages to retrieve (NEWSRAG_TOP_K).")]
+Sources = Annotated[list[str] | None, typer.Option("--source", help="Only these sources (repeatable).")]
+Since = Annotated[str | None, typer.Option("--since", help="Only articles published on or after (YYYY-MM-DD).")]
+Until = Annotated[str | None, typer.Option("--until", help="Only articles published on or before (YYYY-MM-DD).")]
+
+
+def _print_answer(answer: Any) -> None:
+    for notice in answer.notices:
+        console.print(f"[yellow]note:[/yellow] {notice}")
+    if answer.citations:
+        out.print("\n[bold]Sources[/bold]")
+        for c in answer.citations:
+            link = f" <{c.url}>" if c.url else ""
+            out.print(f"[{c.number}] {c.label()}{link}", markup=False, highlight=False)
+            out.print(f"    “{c.quote}”", markup=False, highlight=False)
+    for flag in answer.flags:
+        console.print(f"[yellow]flag:[/yellow] {flag}")
+    console.print(
+        f"[dim]engine: {answer.engine} · retrieval {answer.timings.get('retrieval_ms', 0):.0f} ms · "
+        f"total {answer.timings.get('total_ms', 0):.0f} ms[/dim]"
+    )
+
+
+def _ask_one(rag: Any, question: str, json_out: bool, history: Any = None, **options: Any) -> Any:
+    from rag.answer import Answer
+    from rag.answering import QuestionError
+
+    try:
+        if json_out:
+            answer = rag.ask(question, history=history, **options)
+            out.print_json(json.dumps(answer.to_dict()))
+            return answer
+        answer, streamed = None, ""
+        for item in rag.stream(question, history=history, **options):
+            if isinstance(item, Answer):
+                answer = item
+            else:
+                streamed += item
+                out.print(item, end="", markup=False, highlight=False)
+        out.print()
+        if answer is not None and answer.text.strip() != streamed.strip():
+            # Citations were checked after streaming: show the answer as it stands now.
+            out.print(f"\n[bold]Checked answer:[/bold] {answer.text}", highlight=False)
+    except (QuestionError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if answer is not None:
+        _print_answer(answer)
+    return answer
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the whole answer as JSON.")] = False,
+    engine: Engine = None,
+    top_k: TopK = None,
+    source: Sources = None,
+    since: Since = None,
+    until: Until = None,
+    index_dir: IndexDir = None,
+    chroma_host: ChromaHost = None,
+    chroma_port: ChromaPort = None,
+) -> None:
+    """Answer a question from the indexed articles, with citations."""
+    rag = _rag(index_dir, chroma_host, chroma_port)
+    _ask_one(rag, question, json_out, engine=engine, top_k=top_k, sources=source, since=since, until=until)
+
+
+@app.command()
+def chat(
+    engine: Engine = None,
+    top_k: TopK = None,
+    index_dir: IndexDir = None,
+    chroma_host: ChromaHost = None,
+    chroma_port: ChromaPort = None,
+) -> None:
+    """An interactive conversation; follow-up questions understand earlier turns. Ctrl-D ends it."""
+    rag = _rag(index_dir, chroma_host, chroma_port)
+    history: list[tuple[str, str]] = []
+    console.print("Ask about the indexed news. Empty line: new conversation. Ctrl-D: quit.")
+    while True:
+        try:
+            question = input("\n> ")
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return
+        if not question.strip():
+            history.clear()
+            console.print("[dim](new conversation)[/dim]")
+            continue
+        try:
+            answer = _ask_one(rag, question, False, history=list(history), engine=engine, top_k=top_k)
+        except typer.Exit:
+            continue
+        history += [("user", question), ("assistant", answer.text)]
+
+
 @app.command()
 def config(
     markdown: Annotated[bool, typer.Option("--markdown", help="The README's configuration table.")] = False,

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Retrieval and answers
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
     retrieval: RetrievalMode = Field("hybrid", description="hybrid (dense+BM25, fused), dense or lexical.")
+    min_relevance: float = Field(
+        0.5, ge=0, le=1.5, description="Best sentence score under which both engines refuse (calibrated)."
+    )
     engine: EngineName = Field("auto", description="auto: llm when an LLM endpoint is configured, else extractive.")
     llm_model: str = Field("gpt-4o-mini", description="Chat model name for the llm engine.")
     llm_base_url: str | None = Field(

@@ -68,9 +68,7 @@ class LexicalIndex:
             self._build(current)
 
     def _tokenize(self, texts: list[str]) -> list[list[str]]:
-        return bm25s.tokenize(
-            texts, stopwords="en", stemmer=self.stemmer, return_ids=False, show_progress=False
-        )  # type: ignore[return-value]
+        return bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer, return_ids=False, show_progress=False)  # type: ignore[return-value]
 
     def _build(self, generation: str) -> None:
         started = time.perf_counter()

@@ -62,8 +62,11 @@ def chroma_client(settings: Settings) -> Any:
             raise StoreError(
                 f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}: {exc}"
             ) from exc
-    settings.chroma_path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    try:
+        settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    except Exception as exc:  # a read-only or unwritable folder, a broken database file
+        raise StoreError(f"cannot open the index in {settings.chroma_path}: {exc}") from exc
 
 
 class ChunkStore:

@@ -1,0 +1,182 @@
+"""From a question to a checked :class:`Answer`: retrieve, gate on relevance, answer, verify citations.
+
+Both engines pass the same relevance gate (the extractive scorer's best sentence score against a
+calibrated threshold), so a question the articles don't cover is refused the same way by both. An
+LLM failure of any kind falls back to the extractive answer with a notice, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Literal
+
+from rag.answer import REFUSAL_TEXT, Answer, Citation, Passage
+from rag.citations import verify
+from rag.config import Settings
+from rag.extractive import Extract, ExtractiveEngine
+from rag.filters import Filters
+from rag.llm import LLMEngine, LLMUnavailable
+from rag.retrieve import Retriever
+from rag.text import content_terms, split_sentences
+
+MAX_QUESTION_CHARS = 2000
+History = list[tuple[str, str]]  # (role, text), role "user" or "assistant"
+_DEPENDENT = re.compile(r"\b(it|its|they|them|their|he|him|his|she|her|that|this|those|these|there)\b", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked as it is; the message says why."""
+
+
+def clean_question(question: str) -> str:
+    text = " ".join(_CONTROL.sub(" ", question or "").split())
+    if not text:
+        raise QuestionError("the question is empty")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is too long ({len(text)} characters; at most {MAX_QUESTION_CHARS})")
+    return text
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 1)
+
+
+def _best_quote(claim: str, passage: Passage) -> str:
+    """The sentence of the passage sharing most content words with the claim."""
+    claim_terms = set(content_terms(claim))
+    sentences = split_sentences(passage.text) or [passage.text]
+    return max(sentences, key=lambda s: len(claim_terms & set(content_terms(s))))
+
+
+class Answerer:
+    """Answers questions with the configured engines; safe to share between threads."""
+
+    def __init__(
+        self, settings: Settings, retriever: Retriever, extractive: ExtractiveEngine, llm: LLMEngine | None
+    ) -> None:
+        self.settings, self.retriever, self.extractive, self.llm = settings, retriever, extractive, llm
+
+    def resolve_engine(self, requested: str | None) -> Literal["llm", "extractive"]:
+        choice = requested or self.settings.engine
+        if choice == "llm" and self.llm is None:
+            raise QuestionError("no LLM is configured: set NEWSRAG_LLM_BASE_URL or OPENAI_API_KEY")
+        if choice == "auto":
+            return "llm" if self.llm is not None else "extractive"
+        return choice  # type: ignore[return-value]
+
+    def standalone(self, question: str, history: History, engine: str, notices: list[str]) -> str:
+        """The question to retrieve with: follow-ups are made to stand on their own."""
+        previous = [text for role, text in history if role == "user"]
+        if not previous:
+            return question
+        if engine == "llm" and self.llm is not None:
+            try:
+                return self.llm.condense(history, question)
+            except LLMUnavailable as exc:
+                notices.append(f"Could not condense the follow-up with the LLM ({exc}); used the previous question.")
+        # Extractive engine: a short or pronoun-led follow-up borrows the previous question's words.
+        if len(question.split()) <= 8 or _DEPENDENT.search(question):
+            return f"{question} {previous[-1]}"
+        return question
+
+    def ask(self, question: str, **kwargs: object) -> Answer:
+        answer = None
+        for item in self.stream(question, **kwargs):  # type: ignore[arg-type]
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        engine: str | None = None,
+        history: History | None = None,
+    ) -> Iterator[str | Answer]:
+        """Text deltas as they come, then the final :class:`Answer` (whose text may differ: checked)."""
+        started = time.perf_counter()
+        question = clean_question(question)
+        chosen = self.resolve_engine(engine)
+        notices: list[str] = []
+        timings: dict[str, float] = {}
+        query = self.standalone(question, history or [], chosen, notices)
+        timings["condense_ms"] = _ms(started)
+        t = time.perf_counter()
+        passages = self.retriever.retrieve(query, top_k or self.settings.top_k, filters, self.settings.retrieval)
+        timings["retrieval_ms"] = _ms(t)
+        t = time.perf_counter()
+        extract = self.extractive.extract(query, passages)
+        base = {"question": question, "passages": passages, "standalone_question": query, "notices": notices}
+        if extract.refused:
+            timings["answer_ms"] = _ms(t)
+            timings["total_ms"] = _ms(started)
+            yield REFUSAL_TEXT
+            yield Answer(text=REFUSAL_TEXT, engine=chosen, refused=True, timings=timings, **base)
+            return
+        if chosen == "llm":
+            assert self.llm is not None
+            raw = ""
+            try:
+                for delta in self.llm.stream(query, passages):
+                    raw += delta
+                    yield delta
+                if not raw.strip():
+                    raise LLMUnavailable("the LLM returned an empty answer")
+            except LLMUnavailable as exc:
+                notices.append(f"{exc} — showing the extractive answer instead.")
+                chosen, raw = "extractive", ""
+        cite_from = passages
+        if chosen == "extractive":
+            raw, cite_from = self._extractive_text(extract, passages)
+            yield raw
+        answer = self._finish(raw, chosen, cite_from, base)
+        timings["answer_ms"] = _ms(t)
+        timings["total_ms"] = _ms(started)
+        answer.timings = timings
+        yield answer
+
+    @staticmethod
+    def _extractive_text(extract: Extract, passages: list[Passage]) -> tuple[str, list[Passage]]:
+        """The chosen sentences with markers numbered by first appearance, and passages in that order."""
+        order: list[int] = []
+        for s in extract.sentences:
+            if s.passage not in order:
+                order.append(s.passage)
+        text = " ".join(f"{s.answer_text} [{order.index(s.passage) + 1}]" for s in extract.sentences)
+        return text, [passages[i] for i in order]
+
+    def _finish(self, raw: str, engine: Literal["llm", "extractive"], passages: list[Passage], base: dict) -> Answer:
+        checked = verify(raw, [p.text for p in passages])
+        refused = not checked.cited and _is_refusal(checked.text)
+        citations = []
+        for number, original in enumerate(checked.cited, start=1):
+            passage = passages[original - 1]
+            claims = [s for s in checked.sentences if number in s.passages]
+            claim = " ".join(s.text for s in claims)
+            citations.append(
+                Citation(
+                    **passage.model_dump(),
+                    number=number,
+                    quote=_best_quote(claim, passage),
+                    supported=all(s.supported for s in claims),
+                )
+            )
+        flags = [f"unsupported: {s}" for s in checked.unsupported]
+        if not refused and not citations:
+            flags.append("no citations: the answer cites no passage")
+        text = REFUSAL_TEXT if refused else checked.text
+        return Answer(text=text, engine=engine, citations=citations, refused=refused, flags=flags, **base)
+
+
+def _is_refusal(text: str) -> bool:
+    lowered = text.lower()
+    return any(
+        p in lowered
+        for p in ("don't say", "do not say", "doesn't say", "does not say", "don't contain", "do not contain",
+                  "no information", "not mentioned", "cannot answer", "can't answer", "i don't know")
+    )  # fmt: skip

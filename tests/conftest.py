@@ -1,0 +1,36 @@
+"""Shared fixtures: every test's state lives under its own tmp_path, and nothing reaches the network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SAMPLE = ROOT / "data" / "articles" / "witkoff-putin-meeting.txt"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send every state path to tmp_path and forget any LLM the developer configured."""
+    monkeypatch.setenv("NEWSRAG_INDEX_DIR", str(tmp_path / "index"))
+    for name in ("OPENAI_API_KEY", "NEWSRAG_LLM_BASE_URL", "NEWSRAG_LLM_API_KEY", "NEWSRAG_CHROMA_HOST"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    # A developer's .env must not leak into tests.
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def sample_path() -> Path:
+    return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.exists():
+        pytest.skip("../shared is not beside the project")
+    return SHARED
