@@ -25,10 +25,14 @@ HIDDEN_KEYS = [
 ]  # fmt: skip
 
 
+# The embedder adds [CLS] and [SEP] to every text, and they count against its 256-token window.
+SPECIAL_TOKENS = 2
+
+
 @lru_cache(maxsize=8)
 def splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
     return SentenceSplitter(
-        chunk_size=chunk_size,
+        chunk_size=chunk_size - SPECIAL_TOKENS,
         chunk_overlap=min(chunk_overlap, chunk_size // 2),
         tokenizer=count_tokens,
         paragraph_separator="\n",

@@ -102,9 +102,17 @@ def from_record(record: Any, origin: str) -> Article:
 def from_html(html: str | bytes, origin: str, url: str = "") -> Article:
     """The main text and metadata of a news page, by trafilatura."""
     import trafilatura
+    from trafilatura.settings import set_date_params
 
     try:
-        doc = trafilatura.bare_extraction(html, url=url or None, with_metadata=True, include_comments=False)
+        # No extensive date search: it guesses "<year>-01-01" from a copyright line when a page has no date.
+        doc = trafilatura.bare_extraction(
+            html,
+            url=url or None,
+            with_metadata=True,
+            include_comments=False,
+            date_extraction_params=set_date_params(extensive=False),
+        )
     except Exception as exc:  # trafilatura raises assorted parser errors on broken pages
         raise BadInput(f"unreadable HTML ({type(exc).__name__})") from exc
     if doc is None or not (doc.text or "").strip():

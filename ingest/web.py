@@ -80,7 +80,9 @@ def _feed(client: httpx.Client, feed_url: str, body: bytes, max_bytes: int) -> I
             if not link or not is_url(link):
                 raise BadInput("feed entry has no article link")
             page, _ = fetch(client, link, max_bytes)
-            article = from_html(page, origin=feed_url, url=link)
+            # The page, not the feed, is where the article was read from: a feed is not one article's
+            # source, so its other (or scrolled-off) entries must not look replaced by this one.
+            article = from_html(page, origin=link, url=link)
             updates: dict[str, str] = {}
             if not article.published_at and entry.get("published_parsed"):
                 updates["published_at"] = normalise_date(entry.published_parsed)
