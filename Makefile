@@ -16,6 +16,7 @@ export GRADIO_ANALYTICS_ENABLED=False
 run: install
 	$(VENV)/bin/newsrag ingest data/articles
 	$(VENV)/bin/newsrag articles
+	$(VENV)/bin/newsrag ask "What are Putin's peace conditions?"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
