@@ -71,6 +71,7 @@ class Answer(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)  # milliseconds
     passages: list[Passage] = Field(default_factory=list)  # everything retrieved, cited or not
     standalone_question: str = ""  # the question as retrieved, after condensing a follow-up
+    relevance: float = 0.0  # best sentence score of the relevance gate; under NEWSRAG_MIN_RELEVANCE: refused
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

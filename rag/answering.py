@@ -67,20 +67,24 @@ class Answerer:
             return "llm" if self.llm is not None else "extractive"
         return choice  # type: ignore[return-value]
 
-    def standalone(self, question: str, history: History, engine: str, notices: list[str]) -> str:
-        """The question to retrieve with: follow-ups are made to stand on their own."""
+    def standalone(self, question: str, history: History, engine: str, notices: list[str]) -> tuple[str, str]:
+        """(the question to retrieve with, the earlier question it leans on or "").
+
+        With an LLM, a follow-up is condensed into a standalone question. Without one (documented
+        simpler way): a short or pronoun-led follow-up borrows the previous question's words for
+        retrieval, and they count a little when sentences are scored.
+        """
         previous = [text for role, text in history if role == "user"]
         if not previous:
-            return question
+            return question, ""
         if engine == "llm" and self.llm is not None:
             try:
-                return self.llm.condense(history, question)
+                return self.llm.condense(history, question), ""
             except LLMUnavailable as exc:
                 notices.append(f"Could not condense the follow-up with the LLM ({exc}); used the previous question.")
-        # Extractive engine: a short or pronoun-led follow-up borrows the previous question's words.
         if len(question.split()) <= 8 or _DEPENDENT.search(question):
-            return f"{question} {previous[-1]}"
-        return question
+            return f"{question} {previous[-1]}", previous[-1]
+        return question, ""
 
     def ask(self, question: str, **kwargs: object) -> Answer:
         answer = None
@@ -104,14 +108,20 @@ class Answerer:
         chosen = self.resolve_engine(engine)
         notices: list[str] = []
         timings: dict[str, float] = {}
-        query = self.standalone(question, history or [], chosen, notices)
+        query, context = self.standalone(question, history or [], chosen, notices)
         timings["condense_ms"] = _ms(started)
         t = time.perf_counter()
         passages = self.retriever.retrieve(query, top_k or self.settings.top_k, filters, self.settings.retrieval)
         timings["retrieval_ms"] = _ms(t)
         t = time.perf_counter()
-        extract = self.extractive.extract(query, passages)
-        base = {"question": question, "passages": passages, "standalone_question": query, "notices": notices}
+        extract = self.extractive.extract(question if context else query, passages, context)
+        base = {
+            "question": question,
+            "passages": passages,
+            "standalone_question": query,
+            "notices": notices,
+            "relevance": round(extract.best_score, 4),
+        }
         if extract.refused:
             timings["answer_ms"] = _ms(t)
             timings["total_ms"] = _ms(started)

@@ -33,6 +33,8 @@ DEFAULT_MIN_SCORE = 0.5
 KEEP_RATIO = 0.75
 REDUNDANT_COSINE = 0.9
 TYPE_BOOST = 0.08
+# How much the previous question's words count in a follow-up, against the follow-up's own.
+CONTEXT_WEIGHT = 0.3
 # A sentence without what a typed question asks for ("how many" → a number) can hardly answer it.
 TYPE_MISS_FACTOR = 0.85
 # Share of the score lost when the question's names appear in none of the passages.
@@ -53,7 +55,8 @@ SHORT_WORDS = 10
 _PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][a-zA-Z-]+")
 _DATE = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d|\b(19|20)\d\d\b|"
-    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|last week)\b",
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow|tonight|"
+    r"spring|summer|autumn|fall|winter|(next|last|this) (week|month|year))\b",
     re.IGNORECASE,
 )
 
@@ -130,18 +133,24 @@ class ExtractiveEngine:
                 previous = text
         return out
 
-    def score(self, question: str, sentences: list[Sentence]) -> np.ndarray:
-        """Scores sentences in place; returns their embeddings (rows aligned with ``sentences``)."""
+    def score(self, question: str, sentences: list[Sentence], context: str = "") -> np.ndarray:
+        """Scores sentences in place; returns their embeddings (rows aligned with ``sentences``).
+
+        ``context`` is the previous question of a conversation: its words help a little (a follow-up
+        like "what did Zelensky say about them?" is about them) but the new question leads.
+        """
         dependent = [s for s in sentences if s.dependent]
         texts = [question] + [s.text for s in sentences] + [s.window for s in dependent]
         vectors = np.array(self.embedder.get_text_embedding_batch(texts))
         q_vec, s_vecs = vectors[0], vectors[1 : len(sentences) + 1]
         window_dense = dict(zip(map(id, dependent), vectors[len(sentences) + 1 :] @ q_vec, strict=True))
-        terms = set(content_terms(question))
+        own = set(content_terms(question))
+        weight = dict.fromkeys(set(content_terms(context)) - own, CONTEXT_WEIGHT) | dict.fromkeys(own, 1.0)
+        terms = set(weight)
         sentence_terms = [set(content_terms(s.text)) for s in sentences]
         context_terms = [set(content_terms(s.context)) if s.dependent else set() for s in sentences]
         n = len(sentences)
-        idf = {t: math.log(1 + (n + 1) / (1 + sum(t in st for st in sentence_terms))) for t in terms}
+        idf = {t: weight[t] * math.log(1 + (n + 1) / (1 + sum(t in st for st in sentence_terms))) for t in terms}
         total = sum(idf.values()) or 1.0
         penalty = MISSING_NAME_PENALTY * _missing_names(question, sentences)
         for s, vec, st, ct in zip(sentences, s_vecs, sentence_terms, context_terms, strict=True):
@@ -156,11 +165,11 @@ class ExtractiveEngine:
                 s.score *= TYPE_MISS_FACTOR
         return s_vecs
 
-    def extract(self, question: str, passages: list[Passage]) -> Extract:
+    def extract(self, question: str, passages: list[Passage], context: str = "") -> Extract:
         sentences = self.candidates(passages)
         if not sentences:
             return Extract([], 0.0, True)
-        vectors = self.score(question, sentences)
+        vectors = self.score(question, sentences, context)
         order = sorted(range(len(sentences)), key=lambda i: sentences[i].score, reverse=True)
         best = sentences[order[0]].score
         if best < self.min_score:

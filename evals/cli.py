@@ -1,0 +1,129 @@
+"""``newsrag eval`` and ``newsrag bench realtimeqa``: the eval runner from the command line."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+console = Console(stderr=True)
+bench_app = typer.Typer(help="Benchmarks on public news QA data.", no_args_is_help=True)
+
+GATED = ("retrieval_hit_at_k", "key_fact_recall", "answer_correct_rate", "citation_precision", "refusal_accuracy")
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    for key, value in summary.items():
+        if key not in ("config", "per_week"):
+            shown = f"{value:.3f}" if isinstance(value, float) else value
+            console.print(f"  {key:24} {shown}")
+
+
+def eval_command(
+    suite: Annotated[Path | None, typer.Argument(help="Suite file (.jsonl or .yaml).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for results, summary, report and chart.")] = None,
+    corpus: Annotated[
+        list[Path] | None, typer.Option("--corpus", help="Index these files/folders in a fresh temporary index.")
+    ] = None,
+    engine: Annotated[str | None, typer.Option("--engine", help="auto, llm or extractive.")] = None,
+    top_k: Annotated[int | None, typer.Option("--top-k")] = None,
+    judge: Annotated[bool, typer.Option("--judge", help="Add LLM-judged faithfulness and correctness.")] = False,
+    compare: Annotated[
+        tuple[Path, Path] | None, typer.Option("--compare", help="Compare two result folders instead of running.")
+    ] = None,
+    index_dir: Annotated[Path | None, typer.Option("--index-dir")] = None,
+) -> None:
+    """Run an eval suite and write DIR/results.jsonl, summary.json, report.md and chart.png."""
+    from evals.report import compare as compare_runs
+    from evals.report import write_outputs
+    from evals.runner import run_suite
+    from evals.suite import SuiteError, load_suite
+    from rag.api import NewsRAG
+    from rag.config import load_settings
+
+    if compare:
+        print(compare_runs(*compare))
+        return
+    if suite is None or out is None:
+        console.print("[red]error:[/red] give a SUITE and --out DIR (or --compare DIR_A DIR_B)")
+        raise typer.Exit(2)
+    try:
+        cases = load_suite(suite)
+    except SuiteError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    with tempfile.TemporaryDirectory(prefix="newsrag-eval-") as tmp:
+        settings = load_settings(index_dir=Path(tmp) / "index" if corpus else index_dir)
+        rag = NewsRAG(settings)
+        if corpus:
+            report = rag.ingest(*corpus)
+            console.print(f"corpus: {report.summary()}")
+        judge_fn = None
+        if judge:
+            from evals.judge import llm_judge
+
+            judge_fn = llm_judge(settings)
+        result = run_suite(
+            rag,
+            cases,
+            engine=engine,
+            top_k=top_k,
+            judge=judge_fn,
+            progress=lambda row: console.print(f"  {row['id']}: {'ok' if _ok(row) else 'FAIL'}"),
+        )
+    write_outputs(result, out, title=f"newsrag eval: {suite.name}")
+    _print_summary(result.summary)
+    console.print(f"wrote {out}/results.jsonl, summary.json, report.md, chart.png")
+
+
+def _ok(row: dict[str, Any]) -> bool:
+    metrics = row["metrics"]
+    return not row["error"] and all(metrics.get(k) is not False for k in ("correct", "refusal_ok", "forbidden_ok"))
+
+
+@bench_app.command("realtimeqa")
+def realtimeqa_command(
+    data: Annotated[Path, typer.Option("--data", help="Folder of YYYYMMDD_qa.jsonl / _gcs.jsonl files.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the results.")],
+    weeks: Annotated[str, typer.Option("--weeks", help="How many weeks (the first N), or 'all'.")] = "all",
+    with_choices: Annotated[bool, typer.Option("--with-choices", help="Ask with the four options.")] = False,
+    engine: Annotated[str | None, typer.Option("--engine")] = None,
+    top_k: Annotated[int | None, typer.Option("--top-k")] = None,
+) -> None:
+    """Index each week's articles in a fresh index, ask its questions, score against the right choice."""
+    from evals.realtimeqa import run_realtimeqa
+    from evals.realtimeqa import weeks as list_weeks
+    from evals.report import write_outputs
+
+    available = list_weeks(data)
+    if not available:
+        console.print(f"[red]error:[/red] no RealTimeQA weeks in {data}")
+        raise typer.Exit(2)
+    selected = available if weeks == "all" else available[: int(weeks)]
+
+    def progress(info: dict[str, Any]) -> None:
+        gold = info.get("answer_contains_gold") or 0.0
+        console.print(f"  {info['week']}: {info['questions']} questions, {info['chunks']} chunks, gold {gold:.2f}")
+
+    result = run_realtimeqa(data, selected, engine=engine, with_choices=with_choices, top_k=top_k, progress=progress)
+    write_outputs(result, out, title=f"RealTimeQA ({len(selected)} weeks{', with choices' if with_choices else ''})")
+    (out / "per_week.json").write_text(json.dumps(result.summary["per_week"], indent=2), encoding="utf-8")
+    _print_summary(result.summary)
+
+
+@bench_app.command("calibrate")
+def calibrate_command(
+    data: Annotated[Path, typer.Option("--data", help="RealTimeQA folder.")],
+    weeks: Annotated[int, typer.Option("--weeks", help="How many weeks to use.")] = 4,
+) -> None:
+    """Calibrate the refusal threshold (NEWSRAG_MIN_RELEVANCE) on RealTimeQA, printing JSON."""
+    from evals.calibrate import calibrate
+    from evals.realtimeqa import weeks as list_weeks
+
+    available = list_weeks(data)
+    step = max(1, len(available) // weeks)
+    print(json.dumps(calibrate(data, available[::step][:weeks]), indent=2))

@@ -1,0 +1,108 @@
+"""Eval outputs a person can read: results.jsonl, summary.json, report.md and a chart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from evals.runner import EvalResult
+
+# Metrics shown as rates (0..1), in the order people ask about them.
+RATES = [
+    "retrieval_hit_at_k",
+    "mrr_at_k",
+    "key_fact_recall",
+    "answer_correct_rate",
+    "citation_precision",
+    "refusal_accuracy",
+    "false_refusal_rate",
+    "answer_contains_gold",
+    "token_f1",
+    "retrieval_gold_at_k",
+    "mc_accuracy",
+]
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def write_outputs(result: EvalResult, out: Path, title: str = "newsrag eval") -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
+        for row in result.rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    (out / "summary.json").write_text(json.dumps(result.summary, indent=2), encoding="utf-8")
+    chart = write_chart(result.summary, out / "chart.png", title)
+    (out / "report.md").write_text(report_markdown(result, title, chart), encoding="utf-8")
+
+
+def write_chart(summary: dict[str, Any], path: Path, title: str) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [k for k in RATES if summary.get(k) is not None]
+    values = [summary[k] for k in names]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(names) + 1.2))
+    bars = ax.barh(names[::-1], values[::-1], color="#3b6ea5")
+    ax.bar_label(bars, labels=[f"{v:.2f}" for v in values[::-1]], padding=3)
+    ax.set_xlim(0, 1.1)
+    ax.set_title(f"{title} (n={summary.get('n')}, p50 {_fmt(summary.get('latency_p50_ms'))} ms)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path.name
+
+
+def report_markdown(result: EvalResult, title: str, chart: str) -> str:
+    s = result.summary
+    lines = [f"# {title}", "", f"![metrics]({chart})", "", "| metric | value |", "| --- | --- |"]
+    for key, value in s.items():
+        if key != "config":
+            lines.append(f"| {key} | {_fmt(value)} |")
+    lines += ["", "Config: " + ", ".join(f"{k}={v}" for k, v in s.get("config", {}).items()), ""]
+    failed = [r for r in result.rows if _failed(r)]
+    lines += [f"## Cases that failed ({len(failed)})", ""]
+    for r in failed:
+        lines.append(f"- **{r['id']}** {r['question']}  ")
+        lines.append(f"  answer: {r['answer'][:300] or '(none)'}  ")
+        lines.append(f"  expected: {r['gold'][:200]}  {r['error']}")
+    return "\n".join(lines) + "\n"
+
+
+def _failed(row: dict[str, Any]) -> bool:
+    metrics = row["metrics"]
+    return bool(row["error"]) or any(
+        metrics.get(k) is False for k in ("correct", "refusal_ok", "contains_gold", "forbidden_ok")
+    )
+
+
+def compare(dir_a: Path, dir_b: Path) -> str:
+    """A Markdown side-by-side of two eval runs: metrics, then the cases whose outcome changed."""
+    sa = json.loads((dir_a / "summary.json").read_text())
+    sb = json.loads((dir_b / "summary.json").read_text())
+    lines = [f"| metric | {dir_a.name} | {dir_b.name} | change |", "| --- | --- | --- | --- |"]
+    for key in [k for k in sa if k != "config"] + [k for k in sb if k not in sa and k != "config"]:
+        a, b = sa.get(key), sb.get(key)
+        delta = f"{b - a:+.3f}" if isinstance(a, int | float) and isinstance(b, int | float) else ""
+        lines.append(f"| {key} | {_fmt(a)} | {_fmt(b)} | {delta} |")
+    rows_a = {r["id"]: r for r in _rows(dir_a)}
+    changed = []
+    for rb in _rows(dir_b):
+        ra = rows_a.get(rb["id"])
+        if ra is not None and _failed(ra) != _failed(rb):
+            changed.append(f"- {rb['id']}: {'fixed' if _failed(ra) else 'broke'} — {rb['question']}")
+    lines += ["", f"Cases that changed: {len(changed)}", *changed]
+    return "\n".join(lines) + "\n"
+
+
+def _rows(directory: Path) -> list[dict[str, Any]]:
+    text = (directory / "results.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

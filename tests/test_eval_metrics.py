@@ -1,0 +1,152 @@
+"""Eval metrics on hand-made cases whose values are known, edge cases included."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evals import metrics as m
+from evals.report import compare, write_outputs
+from evals.runner import EvalResult, score_case, summarise
+from evals.suite import Case, SuiteError, load_suite
+from rag.answer import Answer, Citation, Passage
+
+EVIDENCE = "conditions for peace include"
+GOOD = "Mr Putin's conditions for peace include a pledge that Nato will not expand."
+OTHER = "The meeting came two days before a deadline."
+
+
+def _passage(text: str, n: int = 0) -> Passage:
+    return Passage(chunk_id=f"c{n}", article_id="a", title="t", text=text)
+
+
+def _answer(text: str, passages: list[str], cited: list[int], refused: bool = False) -> Answer:
+    ps = [_passage(t, i) for i, t in enumerate(passages)]
+    citations = [Citation(**ps[i].model_dump(), number=k + 1) for k, i in enumerate(cited)]
+    return Answer(question="q", text=text, engine="extractive", citations=citations, passages=ps, refused=refused)
+
+
+CASE = Case(id="c1", question="q", key_facts=[["Nato", "NATO"], ["neutrality"]], evidence=[EVIDENCE])
+
+
+def test_key_fact_recall_counts_groups() -> None:
+    assert m.key_fact_recall("Nato and neutrality", CASE.key_facts) == 1.0
+    assert m.key_fact_recall("NATO only", CASE.key_facts) == 0.5
+    assert m.key_fact_recall("", CASE.key_facts) == 0.0
+    assert m.key_fact_recall("anything", []) is None
+
+
+def test_retrieval_rank_and_citation_precision() -> None:
+    row = score_case(CASE, _answer("Nato [1] neutrality [2]", [OTHER, GOOD], cited=[1, 0]), "", None)
+    assert row["retrieval_hit"] is True
+    assert row["reciprocal_rank"] == 0.5
+    assert row["citation_precision"] == 0.5  # one of two cited passages has the evidence
+    assert row["correct"] is True
+
+
+def test_citation_to_a_passage_without_evidence_scores_zero() -> None:
+    row = score_case(CASE, _answer("Nato neutrality [1]", [OTHER], cited=[0]), "", None)
+    assert row["citation_precision"] == 0.0
+    assert row["retrieval_hit"] is False and row["reciprocal_rank"] == 0.0
+
+
+def test_empty_answer() -> None:
+    row = score_case(CASE, _answer("", [GOOD], cited=[]), "", None)
+    assert row["key_fact_recall"] == 0.0 and row["correct"] is False
+    assert row["citation_precision"] is None  # nothing cited: no precision to speak of
+    assert row["answer_words"] == 0
+
+
+def test_refusal_on_answerable_case_is_a_false_refusal() -> None:
+    row = score_case(CASE, _answer("The indexed articles don't say.", [GOOD], cited=[], refused=True), "", None)
+    assert row["false_refusal"] is True and row["correct"] is False
+    assert row["refusal_ok"] is None
+
+
+def test_unanswerable_case_needs_refusal_without_citations() -> None:
+    unanswerable = Case(id="u", question="q", answerable=False)
+    refused = score_case(unanswerable, _answer("don't say", [OTHER], cited=[], refused=True), "", None)
+    answered = score_case(unanswerable, _answer("Made up [1]", [OTHER], cited=[0]), "", None)
+    assert refused["refusal_ok"] is True and answered["refusal_ok"] is False
+    assert refused["key_fact_recall"] is None
+
+
+def test_summary_over_rows() -> None:
+    rows = []
+    for case, answer in [
+        (CASE, _answer("Nato neutrality [1]", [GOOD], cited=[0])),
+        (CASE, _answer("Nato [1]", [OTHER, GOOD], cited=[0])),
+        (Case(id="u", question="q", answerable=False), _answer("x", [OTHER], cited=[], refused=True)),
+    ]:
+        answer.timings = {"total_ms": 100.0 * (len(rows) + 1)}
+        rows.append(
+            {"id": case.id, "answerable": case.answerable, "metrics": score_case(case, answer, "", None),
+             "citations": [c.model_dump() for c in answer.citations], "timings": answer.timings, "error": ""}
+        )  # fmt: skip
+    s = summarise(rows, {})
+    assert s["n"] == 3
+    assert s["key_fact_recall"] == pytest.approx(0.75)
+    assert s["answer_correct_rate"] == 0.5
+    assert s["citation_precision"] == 0.5
+    assert s["refusal_accuracy"] == 1.0 and s["false_refusal_rate"] == 0.0
+    assert s["retrieval_hit_at_k"] == 1.0 and s["mrr_at_k"] == pytest.approx(0.75)
+    assert s["latency_p50_ms"] == 200.0
+
+
+def test_gold_containment_is_capped_and_normalised() -> None:
+    assert m.contains_gold("The winner was Pope Leo XIV. [1]", "Pope Leo XIV")
+    assert not m.contains_gold("The winner was Pope Leo XIV.", "Leo XIV II")
+    assert m.contains_gold("“Cheese”, researchers said", "cheese")
+    long = "word " * 100 + "Cheese"
+    assert m.contains_gold(long, "Cheese") and not m.contains_gold(long, "Cheese", max_words=80)
+    assert not m.contains_gold("Leonardo", "Leo")  # word boundaries
+    assert not m.contains_gold("anything", "")
+
+
+def test_token_f1() -> None:
+    assert m.token_f1("Dalai Lama", "Dalai Lama") == 1.0
+    assert m.token_f1("the Dalai Lama said", "Dalai Lama") == pytest.approx(2 * (2 / 4) * 1 / (2 / 4 + 1))
+    assert m.token_f1("", "x") == 0.0
+
+
+def test_named_choice() -> None:
+    choices = ["Dalai Lama", "Pope Leo XIV", "Archbishop of Canterbury", "Aga Khan"]
+    assert m.named_choice("It was the Dalai Lama [1].", choices) == 0
+    assert m.named_choice("Either the Dalai Lama or the Aga Khan.", choices) is None
+    assert m.named_choice("B", choices) == 1
+    assert m.named_choice("Nobody knows.", choices) is None
+
+
+def test_suite_loading_and_errors(tmp_path: Path) -> None:
+    good = tmp_path / "s.jsonl"
+    good.write_text(json.dumps({"id": "a", "question": "q?"}) + "\n\n" + json.dumps({"id": "b", "question": "r?"}))
+    assert [c.id for c in load_suite(good)] == ["a", "b"]
+    yaml_suite = tmp_path / "s.yaml"
+    yaml_suite.write_text("- id: a\n  question: q?\n  answerable: false\n")
+    assert load_suite(yaml_suite)[0].answerable is False
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "question": "q"}\n{nope\n')
+    with pytest.raises(SuiteError, match="bad.jsonl:2"):
+        load_suite(bad)
+    dup = tmp_path / "dup.jsonl"
+    dup.write_text('{"id": "a", "question": "q"}\n{"id": "a", "question": "r"}\n')
+    with pytest.raises(SuiteError, match="duplicate"):
+        load_suite(dup)
+
+
+def test_outputs_and_compare(tmp_path: Path) -> None:
+    row = {"id": "c1", "question": "q", "answerable": True, "gold": "", "answer": "Nato", "engine": "extractive",
+           "citations": [], "retrieved": [], "metrics": {"correct": True, "answer_words": 1},
+           "timings": {"total_ms": 5.0}, "error": ""}  # fmt: skip
+    worse = row | {"metrics": {"correct": False, "answer_words": 1}}
+    for name, r in (("a", row), ("b", worse)):
+        result = EvalResult(rows=[r], summary=summarise([r], {"engine": "extractive"}))
+        write_outputs(result, tmp_path / name)
+    for f in ("results.jsonl", "summary.json", "report.md", "chart.png"):
+        assert (tmp_path / "a" / f).stat().st_size > 0
+    assert json.loads((tmp_path / "a" / "summary.json").read_text())["answer_correct_rate"] == 1.0
+    table = compare(tmp_path / "a", tmp_path / "b")
+    assert "answer_correct_rate | 1.000 | 0.000 | -1.000" in table
+    assert "c1: broke" in table
