@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# Real OpenAI-compatible servers (llama.cpp and a scripted one), registered once for the session.
+pytest_plugins = ["tests.llm_servers"]
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 SAMPLE = ROOT / "data" / "articles" / "witkoff-putin-meeting.txt"
