@@ -1,0 +1,132 @@
+"""newsrag against a real Chroma server (`chroma run`) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rag.api import NewsRAG
+from rag.lexical import STALENESS_CHECK_SECONDS
+from rag.store import StoreError
+
+CHROMA = Path(sys.executable).with_name("chroma")
+STARTUP_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ChromaServer:
+    """One `chroma run` process with its data under ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.port = free_port()
+        self.log = path.with_suffix(".log")
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(self.port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if self.process.poll() is not None:
+                pytest.fail(f"chroma run exited with {self.process.returncode}:\n{self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"chroma run not ready after {STARTUP_SECONDS}s:\n{self.log.read_text()[-2000:]}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def rag(self, index_dir: Path) -> NewsRAG:
+        return NewsRAG(index_dir=index_dir, chroma_host="127.0.0.1", chroma_port=self.port)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    if not CHROMA.exists():
+        pytest.skip(f"{CHROMA} is missing")
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server") / "data")
+    yield server
+    server.stop()
+
+
+def test_two_instances_share_one_server(server: ChromaServer, tmp_path: Path, sample_path: Path) -> None:
+    first = server.rag(tmp_path / "first")
+    report = first.ingest(sample_path)
+    assert report.ok and report.count("added") == 1
+    assert not (tmp_path / "first" / "chroma").exists()  # the chunks live on the server, not under index_dir
+    [article] = first.articles()
+    assert article.title.startswith("Trump says progress made")
+    assert first.status()["chunks"] == article.n_chunks == report.chunks_written
+
+    hits = first.lexical.search("Putin conditions", 3)
+    assert hits and all(chunk_id.startswith(article.article_id) for chunk_id, _ in hits)
+    [best] = first.lexical.retrieve("Putin conditions", 1)
+    assert "Putin" in best.node.get_content() and best.node.metadata["title"] == article.title
+
+    # Another app instance, with its own index_dir: same articles, lexical index rebuilt from Chroma.
+    second = server.rag(tmp_path / "second")
+    assert second.articles() == first.articles()
+    assert not (tmp_path / "second" / "lexical").exists()
+    assert second.lexical.search("Putin conditions", 3) == hits
+    assert (tmp_path / "second" / "lexical").is_dir()
+    assert second.lexical.generation == first.lexical.generation == first.store.generation
+    assert set(second.lexical._ids) == {i for i, _, _ in first.store.iter_chunks(include_text=False)}
+
+    # Re-ingest from the second instance: unchanged, nothing written.
+    again = second.ingest(sample_path)
+    assert [o.status for o in again.outcomes] == ["unchanged"] and again.chunks_written == 0
+
+    # Forget on the first; the second notices the new generation by itself.
+    assert first.forget(article.article_id) == article
+    assert first.articles() == [] and first.lexical.search("Putin conditions", 3) == []
+    assert second.articles() == []
+    time.sleep(STALENESS_CHECK_SECONDS + 0.2)
+    assert second.lexical.search("Putin conditions", 3) == []
+    assert len(second.lexical) == 0
+
+
+def test_stopped_server_is_a_clear_error(tmp_path: Path, sample_path: Path) -> None:
+    if not CHROMA.exists():
+        pytest.skip(f"{CHROMA} is missing")
+    server = ChromaServer(tmp_path / "data")
+    try:
+        rag = server.rag(tmp_path / "index")
+        assert rag.ingest(sample_path).ok
+    finally:
+        server.stop()
+
+    started = time.monotonic()
+    with pytest.raises(StoreError, match=rf"cannot reach the Chroma server at 127\.0\.0\.1:{server.port}"):
+        server.rag(tmp_path / "other").articles()
+    # An instance that was already connected fails fast too (with the transport's error), and never hangs.
+    with pytest.raises((StoreError, httpx.TransportError)):
+        rag.ingest(sample_path)
+    with pytest.raises((StoreError, httpx.TransportError)):
+        rag.articles()
+    assert time.monotonic() - started < 15
