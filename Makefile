@@ -13,12 +13,11 @@ export GRADIO_ANALYTICS_ENABLED=False
 # llama-cpp-python (test extra) compiles from source: a -march=native build dies with SIGILL on some CPUs.
 export CMAKE_ARGS=-DGGML_NATIVE=OFF
 
-.PHONY: run install install-test test lint format bench clean
+.PHONY: run install install-test chromium test lint format bench clean
 
 run: install
 	$(VENV)/bin/newsrag ingest data/articles
-	$(VENV)/bin/newsrag articles
-	$(VENV)/bin/newsrag ask "What are Putin's peace conditions?"
+	$(VENV)/bin/newsrag serve
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +35,18 @@ $(TEST_STAMP): pyproject.toml | $(PY)
 
 install-test: $(TEST_STAMP)
 
-test: install-test
+# The browser tests drive Debian's chromium, never a browser build downloaded by playwright.
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else \
+	    echo "note: $(CHROMIUM) is missing (sudo apt-get install -y chromium); the browser tests will be skipped"; \
+	  fi; \
+	fi
+
+test: install-test chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
@@ -44,6 +54,10 @@ test: install-test
 lint: install-test
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Benchmarks (issue: fast at scale): results in bench/results.json and bench/results.md.
+bench: install
+	$(PY) -m evals.perf --out bench
 
 clean:
 	rm -rf .newsrag .pytest_cache build *.egg-info

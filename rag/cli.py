@@ -216,6 +216,21 @@ def chat(
 
 
 @app.command()
+def reindex(
+    index_dir: IndexDir = None,
+    chroma_host: ChromaHost = None,
+    chroma_port: ChromaPort = None,
+) -> None:
+    """Re-embed every indexed chunk with the configured embedder (after changing NEWSRAG_EMBEDDER)."""
+    from rag.embedder import build_embedder
+    from rag.reindex import reindex as run_reindex
+
+    settings = load_settings(index_dir=index_dir, chroma_host=chroma_host, chroma_port=chroma_port)
+    written = run_reindex(settings, build_embedder(settings), progress=lambda n: console.print(f"  {n} chunks"))
+    console.print(f"re-embedded {written} chunks with {settings.embedder}")
+
+
+@app.command()
 def config(
     markdown: Annotated[bool, typer.Option("--markdown", help="The README's configuration table.")] = False,
 ) -> None:
@@ -225,6 +240,17 @@ def config(
         return
     for name, value in load_settings().model_dump().items():
         out.print(f"NEWSRAG_{name.upper()}={'' if value is None else value}", markup=False, highlight=False)
+
+
+def _register_feature_commands() -> None:
+    """Commands that live beside their features (evals/...), registered here so `newsrag` has them all."""
+    from evals.cli import bench_app, eval_command
+
+    app.command("eval")(eval_command)
+    app.add_typer(bench_app, name="bench")
+
+
+_register_feature_commands()
 
 
 def settings_markdown() -> str:
@@ -239,3 +265,13 @@ def settings_markdown() -> str:
 
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
+
+
+from rag.serve_cli import log, serve  # noqa: E402 - the app and history commands live in their own module
+
+app.command()(serve)
+app.command()(log)
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m rag.cli`
+    main()

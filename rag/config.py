@@ -68,6 +68,15 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries with backoff on transient errors.")
 
+    # The app (`newsrag serve`) and its APIs
+    host: str = Field("127.0.0.1", description="Address the app binds; 0.0.0.0 exposes it to your network.")
+    port: int = Field(7860, ge=1, le=65535, description="Port the app listens on.")
+    auth: SecretStr | None = Field(
+        None, description="user:password required by the app, its Gradio API and /v1 (Bearer password or basic)."
+    )
+    max_upload_mb: float = Field(20.0, gt=0, description="Largest file the app accepts as an upload.")
+    log: bool = Field(True, description="Log questions and answers to index_dir/history.sqlite; off disables.")
+
     def openai_key(self, own: SecretStr | None) -> str | None:
         """The key to use for an OpenAI-style endpoint: our own setting, else ``OPENAI_API_KEY``."""
         if own is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,10 @@ DEFAULT_MIN_SCORE = 0.5
 KEEP_RATIO = 0.75
 REDUNDANT_COSINE = 0.9
 TYPE_BOOST = 0.08
+# Sentences embedded per question (the rest are ranked out by word overlap and passage rank first).
+MAX_EMBEDDED = 16
+RANK_PRIOR = 0.1
+CACHE_SIZE = 20_000
 # How much the previous question's words count in a follow-up, against the follow-up's own.
 CONTEXT_WEIGHT = 0.3
 # A sentence without what a typed question asks for ("how many" → a number) can hardly answer it.
@@ -122,6 +127,7 @@ class ExtractiveEngine:
     def __init__(self, embedder: BaseEmbedding, min_score: float = DEFAULT_MIN_SCORE) -> None:
         self.embedder = embedder
         self.min_score = min_score
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def candidates(self, passages: list[Passage]) -> list[Sentence]:
         out = []
@@ -139,11 +145,6 @@ class ExtractiveEngine:
         ``context`` is the previous question of a conversation: its words help a little (a follow-up
         like "what did Zelensky say about them?" is about them) but the new question leads.
         """
-        dependent = [s for s in sentences if s.dependent]
-        texts = [question] + [s.text for s in sentences] + [s.window for s in dependent]
-        vectors = np.array(self.embedder.get_text_embedding_batch(texts))
-        q_vec, s_vecs = vectors[0], vectors[1 : len(sentences) + 1]
-        window_dense = dict(zip(map(id, dependent), vectors[len(sentences) + 1 :] @ q_vec, strict=True))
         own = set(content_terms(question))
         weight = dict.fromkeys(set(content_terms(context)) - own, CONTEXT_WEIGHT) | dict.fromkeys(own, 1.0)
         terms = set(weight)
@@ -152,11 +153,28 @@ class ExtractiveEngine:
         n = len(sentences)
         idf = {t: weight[t] * math.log(1 + (n + 1) / (1 + sum(t in st for st in sentence_terms))) for t in terms}
         total = sum(idf.values()) or 1.0
-        penalty = MISSING_NAME_PENALTY * _missing_names(question, sentences)
-        for s, vec, st, ct in zip(sentences, s_vecs, sentence_terms, context_terms, strict=True):
-            s.dense = max(float(np.dot(q_vec, vec)), float(window_dense.get(id(s), -1.0)))
+        for s, st, ct in zip(sentences, sentence_terms, context_terms, strict=True):
             # Words found only in the preceding sentence count half: they are context, not the claim.
             s.lexical = (sum(idf[t] for t in terms & st) + 0.5 * sum(idf[t] for t in (terms & ct) - st)) / total
+        # Embedding is the cost: only a shortlist, by word overlap and passage rank, is embedded.
+        shortlist = sorted(
+            range(n), key=lambda i: sentences[i].lexical + RANK_PRIOR / (1 + sentences[i].passage), reverse=True
+        )[:MAX_EMBEDDED]
+        picked = [sentences[i] for i in shortlist]
+        texts = [question] + [s.text for s in picked] + [s.window for s in picked if s.dependent]
+        vectors = self._embed(texts)
+        q_vec = vectors[0]
+        own_vecs = vectors[1 : len(picked) + 1]
+        window_sims = iter(vectors[len(picked) + 1 :] @ q_vec)
+        s_vecs = np.zeros((n, vectors.shape[1]), dtype=np.float32)
+        penalty = MISSING_NAME_PENALTY * _missing_names(question, sentences)
+        for s in sentences:
+            s.score = -1.0  # not shortlisted: never chosen
+        for i, s, vec in zip(shortlist, picked, own_vecs, strict=True):
+            s_vecs[i] = vec
+            s.dense = float(np.dot(q_vec, vec))
+            if s.dependent:
+                s.dense = max(s.dense, float(next(window_sims)))
             s.score = DENSE_WEIGHT * s.dense + LEXICAL_WEIGHT * s.lexical - penalty
             match = _type_match(question, s.window)
             if match is True:
@@ -164,6 +182,16 @@ class ExtractiveEngine:
             elif match is False:
                 s.score *= TYPE_MISS_FACTOR
         return s_vecs
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of texts, from a bounded in-memory cache where possible (passages recur often)."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            for text, vec in zip(missing, self.embedder.get_text_embedding_batch(missing), strict=True):
+                self._cache[text] = np.asarray(vec, dtype=np.float32)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return np.stack([self._cache[t] for t in texts])
 
     def extract(self, question: str, passages: list[Passage], context: str = "") -> Extract:
         sentences = self.candidates(passages)

@@ -1,0 +1,49 @@
+"""The regression gate: the seed suite with the default offline engine must stay at measured quality.
+
+Thresholds were set from measured values (hit@k 1.00, key-fact recall 0.87, correct 0.87, citation
+precision 0.81, refusal accuracy 1.00, false refusals 0.07, no injected text followed), a little
+below them so that noise does not trip the gate but a real regression does.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+GATE = {
+    "retrieval_hit_at_k": (">=", 0.95),
+    "key_fact_recall": (">=", 0.85),
+    "answer_correct_rate": (">=", 0.85),
+    "citation_precision": (">=", 0.75),
+    "refusal_accuracy": (">=", 1.0),
+    "false_refusal_rate": ("<=", 0.10),
+    "forbidden_free_rate": (">=", 1.0),
+}
+
+
+def test_seed_suite_meets_the_quality_gate(tmp_path: Path) -> None:
+    out = tmp_path / "eval"
+    suite, corpus = ROOT / "evals/suites", ROOT / "data/articles"
+    cmd = [sys.executable, "-m", "rag.cli", "eval", str(suite / "seed.jsonl"), "--engine", "extractive",
+           "--corpus", str(corpus), "--corpus", str(suite / "corpus"), "--out", str(out)]  # fmt: skip
+    result = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n"] == 20 and summary["errors"] == 0
+    failures = {
+        key: summary[key]
+        for key, (op, limit) in GATE.items()
+        if not (summary[key] >= limit if op == ">=" else summary[key] <= limit)
+    }
+    assert not failures, f"quality regressed: {failures} (see {out / 'report.md'})"
+    for name in ("results.jsonl", "report.md", "chart.png"):
+        assert (out / name).stat().st_size > 0
+    compare = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "eval", "--compare", str(out), str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert compare.returncode == 0 and "Cases that changed: 0" in compare.stdout

@@ -1,0 +1,365 @@
+"""The running server's APIs, driven by their real clients: gradio_client, the official openai client, raw HTTP.
+
+The servers are real `newsrag serve` processes on 127.0.0.1 (started once per test session, shared with
+tests/test_app_browser.py): one open, over an index holding the bundled sample; one behind NEWSRAG_AUTH
+whose LLM endpoint is down.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app import save_upload
+from tests.conftest import ROOT, SAMPLE
+
+BIN = Path(sys.executable).parent
+USER, PASSWORD = "alice", "s3cret-pass"
+UPLOAD_LIMIT_MB = 1
+PUTIN = "What are Putin's peace conditions?"
+FACTS = ("Nato", "neutrality", "Russian speakers", "territorial gains")
+
+
+@dataclass
+class Server:
+    url: str
+    root: Path  # index_dir, gradio's upload folder and the log live below it
+    process: subprocess.Popen
+    seconds_to_ready: float
+
+    @property
+    def index_dir(self) -> Path:
+        return self.root / "index"
+
+    def log(self) -> str:
+        return (self.root / "server.log").read_text(errors="replace")
+
+
+_servers: dict[str, Server] = {}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _environment(root: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRAG_", "GRADIO_", "HF_HUB_"))}
+    for name in ("OPENAI_API_KEY", "ANONYMIZED_TELEMETRY"):
+        env.pop(name, None)
+    # The server must turn analytics and hub calls off by itself: none of those variables are set here.
+    env |= {"NEWSRAG_INDEX_DIR": str(root / "index"), "GRADIO_TEMP_DIR": str(root / "gradio"), **extra}
+    return env
+
+
+def start_server(name: str, root: Path, ingest: bool = True, **extra_env: str) -> Server:
+    """A `newsrag serve` subprocess on a free port (shared per session by name), waited for until it serves."""
+    if name in _servers:
+        return _servers[name]
+    root.mkdir(parents=True, exist_ok=True)
+    env = _environment(root, **extra_env)
+    if ingest:
+        subprocess.run([BIN / "newsrag", "ingest", str(SAMPLE)], env=env, cwd=root, check=True, capture_output=True)
+    port = _free_port()
+    started = time.perf_counter()
+    with open(root / "server.log", "wb") as out:
+        process = subprocess.Popen(
+            [BIN / "newsrag", "serve", "--port", str(port)], env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT
+        )
+    atexit.register(_stop, process)
+    url = f"http://127.0.0.1:{port}"
+    server = Server(url=url, root=root, process=process, seconds_to_ready=0.0)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"newsrag serve exited with {process.returncode}:\n{server.log()}")
+        try:
+            if httpx.get(url + "/", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    else:
+        _stop(process)
+        raise RuntimeError(f"newsrag serve did not answer within 240 s:\n{server.log()}")
+    server.seconds_to_ready = time.perf_counter() - started
+    _servers[name] = server
+    return server
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Server:
+    return start_server("open", tmp_path_factory.mktemp("server"), NEWSRAG_MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB))
+
+
+@pytest.fixture(scope="session")
+def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Server:
+    """Behind NEWSRAG_AUTH, and configured for an LLM endpoint that is down (so answers fall back, with a notice)."""
+    down = f"http://127.0.0.1:{_free_port()}/v1"
+    return start_server(
+        "auth",
+        tmp_path_factory.mktemp("auth-server"),
+        NEWSRAG_AUTH=f"{USER}:{PASSWORD}",
+        NEWSRAG_LLM_BASE_URL=down,
+        NEWSRAG_LLM_MAX_RETRIES="0",
+        NEWSRAG_LLM_TIMEOUT="5",
+    )
+
+
+# ----- the Gradio API (gradio_client)
+def test_gradio_client_ask_returns_the_answer_as_data(server: Server) -> None:
+    from gradio_client import Client
+
+    result = Client(server.url, verbose=False).predict(PUTIN, api_name="/ask")
+    assert isinstance(result, dict)
+    for fact in FACTS:
+        assert fact in result["text"]
+    assert "[1]" in result["text"] and result["engine"] == "extractive" and not result["refused"]
+    citation = result["citations"][0]
+    assert citation["number"] == 1 and citation["title"].startswith("Trump says progress made")
+    assert "conditions for peace" in citation["quote"]
+
+
+def test_gradio_client_empty_question_is_a_clear_error(server: Server) -> None:
+    from gradio_client import Client
+
+    with pytest.raises(Exception, match="empty"):
+        Client(server.url, verbose=False).predict("   ", api_name="/ask")
+
+
+def test_gradio_client_ingest_keeps_the_name_but_never_uses_it_as_a_path(server: Server, tmp_path: Path) -> None:
+    from gradio_client import Client, handle_file
+
+    odd = tmp_path / "<b>x<b> $(touch pwned) ..;.TXT"
+    odd.write_text(
+        "Harbour strike ends\nDock workers in Eastport ended a nine-day strike on Friday after a pay deal.\n"
+    )
+    rows = Client(server.url, verbose=False).predict([handle_file(str(odd))], "", api_name="/ingest")["data"]
+    ((shown, status, title, *_),) = rows
+    assert (status, title) == ("added", "Harbour strike ends")
+    assert shown.endswith("(touch pwned) ..;.TXT")  # the user's name, as Gradio received it (markup stripped)
+    saved = sorted((server.index_dir / "uploads").iterdir())
+    assert saved and all(p.stem.isalnum() and p.suffix in (".txt", ".md") for p in saved)
+    assert not (server.root / "pwned").exists() and not Path("pwned").exists()
+
+
+def test_upload_over_the_limit_is_refused(server: Server) -> None:
+    big = b"x" * (UPLOAD_LIMIT_MB * 1_000_000 + 1000)
+    response = httpx.post(server.url + "/gradio_api/upload", files={"files": ("big.txt", big, "text/plain")})
+    assert response.status_code == 413, response.text
+
+
+def test_upload_names_cannot_climb_out_of_the_upload_folder(server: Server) -> None:
+    target = f"evil-{uuid.uuid4().hex}.txt"
+    name = "../" * 12 + "tmp/" + target
+    response = httpx.post(server.url + "/gradio_api/upload", files={"files": (name, b"text", "text/plain")})
+    assert response.status_code == 200, response.text
+    (stored,) = response.json()
+    assert Path(stored).resolve().is_relative_to((server.root / "gradio").resolve())
+    assert not Path("/tmp", target).exists()
+
+
+def test_save_upload_uses_a_generated_name_and_checks_type_and_size(tmp_path: Path) -> None:
+    uploads = tmp_path / "uploads"
+    for name in ("../../etc/passwd.txt", "a b;c.MD", "..txt"):
+        src = tmp_path / "in" / Path(name).name
+        src.parent.mkdir(exist_ok=True)
+        src.write_text(f"Title\nBody of {name}.\n")
+        saved, problem = save_upload(src, uploads, 1000)
+        assert problem == "" and saved is not None and saved.parent == uploads
+        assert saved.stem.isalnum() and saved.suffix == src.suffix.lower()
+    script = tmp_path / "run.sh"
+    script.write_text("echo hi")
+    saved, problem = save_upload(script, uploads, 1000)
+    assert saved is None and "unsupported file type .sh" in problem
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * 2000)
+    saved, problem = save_upload(big, uploads, 1000)
+    assert saved is None and "too large" in problem
+    assert sorted(p.suffix for p in uploads.iterdir()) == [".md", ".txt", ".txt"]
+
+
+# ----- the OpenAI-compatible API (the official openai client)
+def _openai(server: Server, key: str = "unused") -> Any:
+    import openai
+
+    return openai.OpenAI(base_url=server.url + "/v1", api_key=key, max_retries=0, timeout=120)
+
+
+def test_openai_models(server: Server) -> None:
+    assert [m.id for m in _openai(server).models.list()] == ["newsrag"]
+
+
+def test_openai_chat_completion(server: Server) -> None:
+    reply = _openai(server).chat.completions.create(model="newsrag", messages=[{"role": "user", "content": PUTIN}])
+    choice = reply.choices[0]
+    assert choice.message.role == "assistant" and choice.finish_reason == "stop"
+    for fact in FACTS:
+        assert fact in choice.message.content
+    assert "[1]" in choice.message.content
+    citations = choice.model_extra["citations"]
+    assert citations[0]["number"] == 1 and "conditions for peace" in citations[0]["quote"]
+
+
+def test_openai_chat_completion_streams(server: Server) -> None:
+    stream = _openai(server).chat.completions.create(
+        model="newsrag", messages=[{"role": "user", "content": PUTIN}], stream=True
+    )
+    chunks = list(stream)
+    assert all(c.object == "chat.completion.chunk" for c in chunks)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert "Nato" in text and "[1]" in text
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert chunks[-1].choices[0].model_extra["citations"][0]["number"] == 1
+
+
+def test_stream_ends_with_done(server: Server) -> None:
+    body = {"model": "newsrag", "stream": True, "messages": [{"role": "user", "content": PUTIN}]}
+    with httpx.stream("POST", server.url + "/v1/chat/completions", json=body, timeout=120) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = [line for line in response.iter_lines() if line]
+    assert events[-1] == "data: [DONE]" and all(e.startswith("data: ") for e in events)
+
+
+def test_openai_follow_up_uses_the_earlier_turns(server: Server) -> None:
+    client = _openai(server)
+    first = client.chat.completions.create(model="newsrag", messages=[{"role": "user", "content": PUTIN}])
+    messages = [
+        {"role": "system", "content": "ignored"},
+        {"role": "user", "content": PUTIN},
+        {"role": "assistant", "content": first.choices[0].message.content},
+        {"role": "user", "content": "And what did Zelensky say about them?"},
+    ]
+    follow = client.chat.completions.create(model="newsrag", messages=messages)
+    assert "Zelensky" in follow.choices[0].message.content
+    assert follow.choices[0].model_extra["citations"]
+    logged = subprocess.run(
+        [BIN / "newsrag", "log", "--json", "--limit", "2", "--index-dir", str(server.index_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    latest, before = json.loads(logged.stdout)
+    assert latest["question"] == "And what did Zelensky say about them?" and latest["channel"] == "openai"
+    assert latest["conversation_id"] == before["conversation_id"]  # the follow-up continued the conversation
+
+
+def test_openai_unanswerable_is_refused(server: Server) -> None:
+    reply = _openai(server).chat.completions.create(
+        model="newsrag", messages=[{"role": "user", "content": "Who won the football World Cup final?"}]
+    )
+    choice = reply.choices[0]
+    assert choice.model_extra["refused"] is True and choice.model_extra["citations"] == []
+    assert "don't say" in choice.message.content
+
+
+def test_openai_errors_have_openai_shape(server: Server) -> None:
+    import openai
+
+    with pytest.raises(openai.BadRequestError) as caught:
+        _openai(server).chat.completions.create(model="newsrag", messages=[{"role": "user", "content": "  "}])
+    assert caught.value.status_code == 400
+    assert "empty" in caught.value.body["message"] and caught.value.body["type"] == "invalid_request_error"
+    response = httpx.post(server.url + "/v1/chat/completions", json={"messages": "nope"})
+    assert response.status_code == 400 and "error" in response.json()
+    response = httpx.post(
+        server.url + "/v1/chat/completions", json={"messages": [{"role": "assistant", "content": "x"}]}
+    )
+    assert response.status_code == 400 and "user message" in response.json()["error"]["message"]
+
+
+# ----- one login for the page, the Gradio API and /v1
+def test_v1_requires_the_password_when_auth_is_set(auth_server: Server) -> None:
+    import openai
+
+    with pytest.raises(openai.AuthenticationError) as caught:
+        _openai(auth_server, key="wrong").models.list()
+    assert caught.value.status_code == 401 and caught.value.body["code"] == "invalid_api_key"
+    assert httpx.get(auth_server.url + "/v1/models").status_code == 401
+    assert [m.id for m in _openai(auth_server, key=PASSWORD).models.list()] == ["newsrag"]
+    basic = httpx.get(auth_server.url + "/v1/models", auth=(USER, PASSWORD))
+    assert basic.status_code == 200
+    assert httpx.get(auth_server.url + "/v1/models", auth=(USER, "wrong")).status_code == 401
+    reply = _openai(auth_server, key=PASSWORD).chat.completions.create(
+        model="newsrag", messages=[{"role": "user", "content": PUTIN}]
+    )
+    assert "Nato" in reply.choices[0].message.content  # the extractive answer, since the LLM is down
+    assert "showing the extractive answer" in reply.choices[0].model_extra["notices"][0]
+
+
+def test_gradio_api_requires_login_when_auth_is_set(auth_server: Server) -> None:
+    from gradio_client import Client
+
+    assert httpx.get(auth_server.url + "/gradio_api/info").status_code == 401
+    assert httpx.post(auth_server.url + "/gradio_api/upload", files={"files": ("a.txt", b"x")}).status_code == 401
+    with pytest.raises(Exception):  # noqa: B017 - gradio_client raises different errors across versions
+        Client(auth_server.url, verbose=False).predict(PUTIN, api_name="/ask")
+    result = Client(auth_server.url, auth=(USER, PASSWORD), verbose=False).predict(PUTIN, api_name="/ask")
+    assert "Nato" in result["text"]
+    logged = subprocess.run(
+        [BIN / "newsrag", "log", "--json", "--limit", "1", "--index-dir", str(auth_server.index_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert '"user": "alice"' in logged.stdout
+
+
+# ----- the README's examples for the app, run as written against the running server
+def _readme_app_snippets() -> list[Any]:
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.DOTALL)
+    found = [b for b in blocks if "http://127.0.0.1:7860" in b]
+    return found or [pytest.param("", marks=pytest.mark.skip(reason="the README shows no app snippet yet"))]
+
+
+@pytest.mark.parametrize("snippet", _readme_app_snippets())
+def test_readme_app_snippets_run_as_written(server: Server, snippet: str) -> None:
+    code = snippet.replace("http://127.0.0.1:7860", server.url)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Nato" in result.stdout
+
+
+# ----- the process itself
+def test_server_binds_loopback_only(server: Server) -> None:
+    port = int(server.url.rsplit(":", 1)[1])
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) == 0
+    try:
+        outside = socket.gethostbyname(socket.gethostname())
+    except OSError:
+        pytest.skip("this machine has no address but loopback")
+    if outside.startswith("127."):
+        pytest.skip("this machine has no address but loopback")
+    with socket.socket() as s:
+        s.settimeout(2)
+        assert s.connect_ex((outside, port)) != 0
+
+
+def test_python_app_py_is_the_same_command() -> None:
+    result = subprocess.run([sys.executable, "app.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "--host" in result.stdout and "--port" in result.stdout
