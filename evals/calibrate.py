@@ -54,6 +54,7 @@ def calibrate(data_dir: Path, weeks: list[str], offset: int = 13) -> dict[str, A
         far = all_weeks[(all_weeks.index(week) + offset) % len(all_weeks)]
         answerable += [score for score, found in _scores(data_dir, week, week) if found]
         unanswerable += [score for score, _ in _scores(data_dir, week, far)]
+    print(json.dumps({"answerable_scores": answerable, "unanswerable_scores": unanswerable}))
     threshold, accuracy = best_threshold(answerable, unanswerable)
     return {
         "threshold": threshold,

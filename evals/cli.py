@@ -127,3 +127,23 @@ def calibrate_command(
     available = list_weeks(data)
     step = max(1, len(available) // weeks)
     print(json.dumps(calibrate(data, available[::step][:weeks]), indent=2))
+
+
+@bench_app.command("retrieval")
+def retrieval_command(
+    data: Annotated[Path, typer.Option("--data", help="RealTimeQA folder.")],
+    weeks: Annotated[int, typer.Option("--weeks", help="How many weeks (spread over the data).")] = 3,
+    top_k: Annotated[int, typer.Option("--top-k")] = 5,
+) -> None:
+    """Compare dense, BM25 and fused retrieval on the seed suite and RealTimeQA weeks (JSON)."""
+    from evals.realtimeqa import weeks as list_weeks
+    from evals.retrieval_modes import compare_on_realtimeqa, compare_on_suite
+
+    root = Path(__file__).resolve().parents[1]
+    seed = compare_on_suite(
+        root / "evals/suites/seed.jsonl", [root / "data/articles", root / "evals/suites/corpus"], top_k
+    )
+    available = list_weeks(data)
+    step = max(1, len(available) // weeks)
+    rtqa = compare_on_realtimeqa(data, available[::step][:weeks], top_k)
+    print(json.dumps({"seed": seed, "realtimeqa": rtqa}, indent=2))
