@@ -25,6 +25,7 @@ import pytest
 
 from app import save_upload
 from tests.conftest import ROOT, SAMPLE
+from tests.llm_servers import stop_process
 
 BIN = Path(sys.executable).parent
 USER, PASSWORD = "alice", "s3cret-pass"
@@ -80,7 +81,7 @@ def start_server(name: str, root: Path, ingest: bool = True, **extra_env: str) -
         process = subprocess.Popen(
             [BIN / "newsrag", "serve", "--port", str(port)], env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT
         )
-    atexit.register(_stop, process)
+    atexit.register(stop_process, process)
     url = f"http://127.0.0.1:{port}"
     server = Server(url=url, root=root, process=process, seconds_to_ready=0.0)
     deadline = time.monotonic() + 240
@@ -94,20 +95,11 @@ def start_server(name: str, root: Path, ingest: bool = True, **extra_env: str) -
             pass
         time.sleep(0.25)
     else:
-        _stop(process)
+        stop_process(process)
         raise RuntimeError(f"newsrag serve did not answer within 240 s:\n{server.log()}")
     server.seconds_to_ready = time.perf_counter() - started
     _servers[name] = server
     return server
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(scope="session")
