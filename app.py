@@ -191,8 +191,9 @@ def build_ui(services: Services) -> gr.Blocks:
     uploads = settings.index_dir / "uploads"
     max_bytes = int(settings.max_upload_mb * 1_000_000)
 
-    def status() -> str:
-        s = rag.status()
+    def status(articles: int | None = None) -> str:
+        """The status line; ``articles`` saves a second listing when the caller already has one."""
+        s = rag.status() if articles is None else rag.status(count_articles=False) | {"articles": articles}
         engine = rag.answerer.resolve_engine(None)
         model = f" ({settings.llm_model})" if engine == "llm" else ""
         logging = "on" if log.enabled else "off"
@@ -211,7 +212,7 @@ def build_ui(services: Services) -> gr.Blocks:
         sources = sorted({r.source for r in records if r.source})
         hint = "Examples from the indexed articles:" if records else "No articles yet: add some in the Articles tab."
         return (
-            status(),
+            status(len(records)),
             hint,
             gr.Dataframe(value=rows, headers=ARTICLE_HEADERS),
             gr.Dropdown(choices=choices, value=None),

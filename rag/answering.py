@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Literal
 
 from rag.answer import REFUSAL_TEXT, Answer, Citation, Passage
-from rag.citations import verify
+from rag.citations import is_refusal, verify
 from rag.config import Settings
 from rag.extractive import Extract, ExtractiveEngine
 from rag.filters import Filters
@@ -162,7 +162,7 @@ class Answerer:
 
     def _finish(self, raw: str, engine: Literal["llm", "extractive"], passages: list[Passage], base: dict) -> Answer:
         checked = verify(raw, [p.text for p in passages])
-        refused = not checked.cited and _is_refusal(checked.text)
+        refused = not checked.cited and is_refusal(checked.text)
         citations = []
         for number, original in enumerate(checked.cited, start=1):
             passage = passages[original - 1]
@@ -181,12 +181,3 @@ class Answerer:
             flags.append("no citations: the answer cites no passage")
         text = REFUSAL_TEXT if refused else checked.text
         return Answer(text=text, engine=engine, citations=citations, refused=refused, flags=flags, **base)
-
-
-def _is_refusal(text: str) -> bool:
-    lowered = text.lower()
-    return any(
-        p in lowered
-        for p in ("don't say", "do not say", "doesn't say", "does not say", "don't contain", "do not contain",
-                  "no information", "not mentioned", "cannot answer", "can't answer", "i don't know")
-    )  # fmt: skip

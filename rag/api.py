@@ -150,12 +150,12 @@ class NewsRAG:
                 return record
         return None
 
-    def status(self) -> dict[str, Any]:
+    def status(self, count_articles: bool = True) -> dict[str, Any]:
         """What the index holds and what builds it, for status lines and health checks."""
         return {
             "embedder": embedder_id(self.settings),
             "chunks": self.store.count(),
-            "articles": len(self.store.articles()),
+            "articles": len(self.store.articles()) if count_articles else None,
             "store": f"chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
             if self.settings.chroma_host
             else f"embedded chroma in {self.settings.chroma_path}",

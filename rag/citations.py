@@ -125,9 +125,14 @@ _REFUSAL = re.compile(
 )
 
 
+def is_refusal(text: str) -> bool:
+    """True for "The articles don't say ...", "I don't know." and the like."""
+    return bool(_REFUSAL.search(text.replace("’", "'")))
+
+
 def _is_refusal_or_intro(sentence: str) -> bool:
-    """True for "The articles don't say ...", "I don't know." and lead-ins such as "Here is what happened:"."""
-    return bool(_REFUSAL.search(sentence.replace("’", "'"))) or sentence.endswith(":")
+    """A refusal, or a lead-in such as "Here is what happened:": neither needs a citation."""
+    return is_refusal(sentence) or sentence.endswith(":")
 
 
 def verify(
