@@ -93,6 +93,9 @@ def realtimeqa_command(
     with_choices: Annotated[bool, typer.Option("--with-choices", help="Ask with the four options.")] = False,
     engine: Annotated[str | None, typer.Option("--engine")] = None,
     top_k: Annotated[int | None, typer.Option("--top-k")] = None,
+    index_cache: Annotated[
+        Path | None, typer.Option("--index-cache", help="Keep each week's index here and reuse it on the next run.")
+    ] = None,
 ) -> None:
     """Index each week's articles in a fresh index, ask its questions, score against the right choice."""
     from evals.realtimeqa import run_realtimeqa
@@ -109,7 +112,15 @@ def realtimeqa_command(
         gold = info.get("answer_contains_gold") or 0.0
         console.print(f"  {info['week']}: {info['questions']} questions, {info['chunks']} chunks, gold {gold:.2f}")
 
-    result = run_realtimeqa(data, selected, engine=engine, with_choices=with_choices, top_k=top_k, progress=progress)
+    result = run_realtimeqa(
+        data,
+        selected,
+        engine=engine,
+        with_choices=with_choices,
+        top_k=top_k,
+        progress=progress,
+        index_cache=index_cache,
+    )
     write_outputs(result, out, title=f"RealTimeQA ({len(selected)} weeks{', with choices' if with_choices else ''})")
     (out / "per_week.json").write_text(json.dumps(result.summary["per_week"], indent=2), encoding="utf-8")
     _print_summary(result.summary)

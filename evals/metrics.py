@@ -71,8 +71,23 @@ def token_f1(answer: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+# An answer that opens by declaring an option ("B) Rome: ...", "Answer: (c)") names that option, whatever
+# its supporting quote mentions next.
+_DECLARED = re.compile(
+    r"\s*(?:\(?([a-h])\)|(?:the\s+)?(?:answer|option|choice)\s*(?:is)?\s*:?\s*\(?([a-h])\b\)?)", re.I
+)
+
+
 def named_choice(answer: str, choices: Sequence[str]) -> int | None:
-    """The index of the only choice the answer names (by text, or as "A"/"(b)"/"option 3"), else None."""
+    """The index of the only choice the answer names, else None.
+
+    An opening declaration ("B) ...", "Answer: C") names its option; otherwise the answer names the
+    choices whose text it contains, or a bare letter/number ("B", "option 3").
+    """
+    declared = _DECLARED.match(answer)
+    if declared:
+        index = "abcdefgh".index((declared.group(1) or declared.group(2)).lower())
+        return index if index < len(choices) else None
     norm = f" {normalise(answer)} "
     named = {i for i, c in enumerate(choices) if normalise(c) and f" {normalise(c)} " in norm}
     # A longer choice that contains a shorter one ("Pope Leo XIV" vs "Leo") names only the longer.

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Literal
 
 from rag.answer import REFUSAL_TEXT, Answer, Citation, Passage
+from rag.choices import LETTERS, split_options
 from rag.citations import is_refusal, verify
 from rag.config import Settings
 from rag.extractive import Extract, ExtractiveEngine
@@ -114,7 +115,11 @@ class Answerer:
         passages = self.retriever.retrieve(query, top_k or self.settings.top_k, filters, self.settings.retrieval)
         timings["retrieval_ms"] = _ms(t)
         t = time.perf_counter()
-        extract = self.extractive.extract(question if context else query, passages, context)
+        # A multiple-choice question is retrieved with its options but gated and scored on its stem:
+        # the options name things the articles need not mention.
+        choice = split_options(question)
+        scored = choice.stem if choice else question if context else query
+        extract = self.extractive.extract(scored, passages, context)
         base = {
             "question": question,
             "passages": passages,
@@ -122,7 +127,9 @@ class Answerer:
             "notices": notices,
             "relevance": round(extract.best_score, 4),
         }
-        if extract.refused:
+        # An option the passages clearly support is grounded even when the stem alone scores under the gate.
+        picked = self.extractive.choose(choice, passages) if choice else None
+        if extract.refused and not picked:
             timings["answer_ms"] = _ms(t)
             timings["total_ms"] = _ms(started)
             yield REFUSAL_TEXT
@@ -142,7 +149,12 @@ class Answerer:
                 chosen, raw = "extractive", ""
         cite_from = passages
         if chosen == "extractive":
-            raw, cite_from = self._extractive_text(extract, passages)
+            if choice and picked:
+                option, sentence = picked
+                raw = f"{LETTERS[option]}) {choice.options[option]}: {sentence.answer_text} [1]"
+                cite_from = [passages[sentence.passage]]
+            else:
+                raw, cite_from = self._extractive_text(extract, passages)
             yield raw
         answer = self._finish(raw, chosen, cite_from, base)
         timings["answer_ms"] = _ms(t)

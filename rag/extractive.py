@@ -20,6 +20,7 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from rag.answer import Passage
+from rag.choices import MultipleChoice, match, pick, supports
 from rag.text import content_terms, split_sentences
 
 MAX_SENTENCES = 3
@@ -40,6 +41,9 @@ TYPE_BOOST = 0.08
 # Sentences embedded per question (the rest are ranked out by word overlap and passage rank first).
 MAX_EMBEDDED = 16
 RANK_PRIOR = 0.1
+MAX_OPTION_SENTENCES = 24
+# A picked option's supporting sentence must score at least this for the question's stem.
+MIN_OPTION_SUPPORT = 0.3
 CACHE_SIZE = 20_000
 # How much the previous question's words count in a follow-up, against the follow-up's own.
 CONTEXT_WEIGHT = 0.3
@@ -142,11 +146,14 @@ class ExtractiveEngine:
                 previous = text
         return out
 
-    def score(self, question: str, sentences: list[Sentence], context: str = "") -> np.ndarray:
+    def score(
+        self, question: str, sentences: list[Sentence], context: str = "", always: frozenset[int] = frozenset()
+    ) -> np.ndarray:
         """Scores sentences in place; returns their embeddings (rows aligned with ``sentences``).
 
         ``context`` is the previous question of a conversation: its words help a little (a follow-up
         like "what did Zelensky say about them?" is about them) but the new question leads.
+        ``always`` are sentence indices embedded and scored even when outside the shortlist.
         """
         own = set(content_terms(question))
         weight = dict.fromkeys(set(content_terms(context)) - own, CONTEXT_WEIGHT) | dict.fromkeys(own, 1.0)
@@ -163,6 +170,7 @@ class ExtractiveEngine:
         shortlist = sorted(
             range(n), key=lambda i: sentences[i].lexical + RANK_PRIOR / (1 + sentences[i].passage), reverse=True
         )[:MAX_EMBEDDED]
+        shortlist += sorted(always - set(shortlist))
         picked = [sentences[i] for i in shortlist]
         texts = [question] + [s.text for s in picked] + [s.window for s in picked if s.dependent]
         vectors = self._embed(texts)
@@ -195,6 +203,27 @@ class ExtractiveEngine:
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         return np.stack([self._cache[t] for t in texts])
+
+    def choose(self, choice: MultipleChoice, passages: list[Passage]) -> tuple[int, Sentence] | None:
+        """The option the passages clearly support best and the sentence supporting it, or None."""
+        sentences = self.candidates(passages)
+        if not sentences:
+            return None
+        # Sentences naming an option are scored even outside the shortlist, the best-ranked first, within a bound.
+        holds = frozenset(
+            [i for i, s in enumerate(sentences) if any(match(o, s.window) for o in choice.options)][
+                :MAX_OPTION_SENTENCES
+            ]
+        )
+        self.score(choice.stem, sentences, always=holds)
+        scored = [(s.window, s.score if i in holds else 0.0) for i, s in enumerate(sentences)]
+        support = supports(choice.options, scored)
+        winner = pick(support)
+        if winner is None or support[winner][1] is None or support[winner][0] < MIN_OPTION_SUPPORT:
+            return None
+        sentence = sentences[support[winner][1]]
+        sentence.show_context = sentence.dependent
+        return winner, sentence
 
     def extract(self, question: str, passages: list[Passage], context: str = "") -> Extract:
         sentences = self.candidates(passages)

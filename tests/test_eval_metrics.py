@@ -117,6 +117,11 @@ def test_named_choice() -> None:
     assert m.named_choice("Either the Dalai Lama or the Aga Khan.", choices) is None
     assert m.named_choice("B", choices) == 1
     assert m.named_choice("Nobody knows.", choices) is None
+    # An opening declaration names its option even when the quote after it mentions another.
+    assert m.named_choice("B) Pope Leo XIV: he met the Dalai Lama [1].", choices) == 1
+    assert m.named_choice("Answer: (c) because...", choices) == 2
+    assert m.named_choice("E) Nobody", choices) is None
+    assert m.named_choice("A man said the Aga Khan did.", choices) == 3
 
 
 def test_suite_loading_and_errors(tmp_path: Path) -> None:

@@ -1,0 +1,77 @@
+"""Multiple-choice questions: option parsing, option support and the extractive engine's pick."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import NewsRAG
+from rag.choices import match, pick, split_options, supports
+from tests.conftest import SAMPLE
+
+
+def test_split_options_formats() -> None:
+    inline = split_options("Who won? Options: A) William Ruto; B) Raila Odinga; C) Uhuru Kenyatta; D) Kalonzo")
+    assert inline is not None
+    assert inline.stem == "Who won?"
+    assert inline.options == ["William Ruto", "Raila Odinga", "Uhuru Kenyatta", "Kalonzo"]
+    lines = split_options("Which city?\nA. Paris\nB. Rome\nC. Berlin")
+    assert lines is not None and lines.options == ["Paris", "Rome", "Berlin"]
+    parens = split_options("Which pope? (a) Leo (b) Pope Leo XIV")
+    assert parens is not None and parens.options == ["Leo", "Pope Leo XIV"]
+
+
+def test_split_options_ignores_questions_without_a_list() -> None:
+    assert split_options("What are Putin's peace conditions?") is None
+    assert split_options("What did A) say?") is None  # one marker is not a list
+    assert split_options("Is Plan B) better than Plan A) or not") is None  # letters out of order
+    assert split_options("A) Paris B) Rome") is None  # no stem
+
+
+def test_match_verbatim_partial_and_none() -> None:
+    assert match("Raila Odinga", "Opposition leader Raila Odinga conceded.") == 1.0
+    assert 0 < match("President William Ruto", "Ruto, the president, spoke.") < 1.0
+    assert match("Kalonzo Musyoka", "Ruto won the vote.") == 0.0
+
+
+def test_supports_prefer_the_longer_option_that_contains_a_shorter_one() -> None:
+    options = ["Leo", "Pope Leo XIV", "Dalai Lama"]
+    sentences = [("Pope Leo XIV met pilgrims in Rome.", 0.8), ("The Dalai Lama turned 90.", 0.3)]
+    support = supports(options, sentences)
+    assert support[0] == (0.0, None)
+    assert support[1] == (0.8, 0)
+    assert support[2] == (0.3, 1)
+    assert pick(support) == 1
+
+
+def test_pick_needs_a_clear_winner() -> None:
+    assert pick([(0.5, 0), (0.48, 1)]) is None  # within the margin
+    assert pick([(0.0, None), (0.0, None)]) is None  # nothing supported
+    assert pick([(0.2, 0), (0.6, 3)]) == 1
+
+
+@pytest.fixture(scope="module")
+def rag(tmp_path_factory: pytest.TempPathFactory) -> NewsRAG:
+    rag = NewsRAG(index_dir=tmp_path_factory.mktemp("choices") / "index", engine="extractive")
+    assert rag.ingest(SAMPLE).ok
+    return rag
+
+
+@pytest.mark.parametrize(
+    ("question", "letter"),
+    [
+        ("When are the secondary sanctions expected to be implemented? Options: A) Aug 6; B) Aug 8; C) Aug 12", "B"),
+        ("Who met Putin in Moscow? Options: A) Marco Rubio; B) Volodymyr Zelensky; C) Steve Witkoff", "C"),
+    ],
+)
+def test_extractive_engine_names_the_supported_option_and_cites_it(rag: NewsRAG, question: str, letter: str) -> None:
+    answer = rag.ask(question)
+    assert answer.text.startswith(f"{letter}) "), answer.text
+    assert len(answer.citations) == 1 and answer.citations[0].supported
+    choice = split_options(question)
+    assert choice is not None
+    assert choice.options["ABC".index(letter)].lower() in answer.citations[0].text.lower()
+
+
+def test_unsupported_options_get_no_pick(rag: NewsRAG) -> None:
+    answer = rag.ask("Who met Putin in Moscow? Options: A) Angela Merkel; B) Emmanuel Macron; C) Olaf Scholz")
+    assert not answer.text.startswith(("A)", "B)", "C)"))
