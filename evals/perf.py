@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from evals.load import bench_part as part_load
+from evals.load import markdown as load_markdown
 from evals.realtimeqa import week_articles, week_cases
 from evals.realtimeqa import weeks as list_weeks
 
@@ -207,7 +209,7 @@ def part_scale(source_index: Path, work: Path, size: int, qs: list[str]) -> dict
     }
 
 
-PARTS = {"ingest": part_ingest, "raw": part_raw_embedder, "plain": part_plain_llamaindex}
+PARTS = {"ingest": part_ingest, "raw": part_raw_embedder, "plain": part_plain_llamaindex, "load": part_load}
 
 
 def run_part(name: str, *args: str) -> dict[str, Any]:
@@ -266,6 +268,7 @@ def benchmark(data_dir: Path, out_dir: Path, n_articles: int, repeats: int, size
         for size in sizes:
             scale = run_part("scale", str(source_index), str(work), str(size), str(qfile))
             f[f"scale_{size}"] = scale
+        f["load"] = run_part("load", str(corpus_file), str(work / "load"))  # 20 clients for 60 s, see evals/load.py
     results["seconds"] = time.perf_counter() - started
     results["config"] = {"articles": n_articles, "repeats": repeats, "sizes": sizes, "questions": n_questions}
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -304,6 +307,7 @@ def markdown(results: dict[str, Any]) -> str:
             size = key.removeprefix("scale_")
             lines += ["", f"## {value['chunks']} chunks (from {size} requested)", ""]
             lines += [f"- {k}: {v:.1f}" if isinstance(v, float) else f"- {k}: {v}" for k, v in value.items()]
+    lines += load_markdown(f["load"]) if "load" in f else []
     lines += ["", f"Corpus: {f.get('corpus')}", f"Total bench time: {results['seconds']:.0f} s", ""]
     return "\n".join(lines)
 

@@ -24,6 +24,8 @@ TOKENIZER_FILE = ASSETS / "minilm-tokenizer.json"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 # sentence-transformers' max_seq_length for this model: longer inputs are truncated.
 MAX_TOKENS = 256
+# A batch ends where the next (length-sorted) text has this many times the tokens of the batch's first.
+PAD_SLACK = 1.3
 
 
 class EmbedderError(RuntimeError):
@@ -70,8 +72,6 @@ class MiniLMEmbedding(BaseEmbedding):
 
         tokenizer = Tokenizer.from_str(wordpiece_tokenizer().to_str())
         tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        # Pad to the longest text of each batch, not to a fixed length: far less work on short texts.
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self._tokenizer = tokenizer
 
     @classmethod
@@ -79,18 +79,32 @@ class MiniLMEmbedding(BaseEmbedding):
         return "MiniLMEmbedding"
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """Embed texts in length-sorted batches; returns an (n, 384) float32 array in input order."""
+        """Embed texts in length-sorted batches; returns an (n, 384) float32 array in input order.
+
+        Each batch is padded to its longest text only, and a batch is cut early where the next text
+        is much longer than its first, so that short texts (sentences, questions) never pay for a
+        long one's padding.
+        """
         out = np.zeros((len(texts), 384), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), self.embed_batch_size):
-            idx = order[start : start + self.embed_batch_size]
-            out[idx] = self._embed_batch([texts[i] for i in idx])
+        ids = [e.ids for e in self._tokenizer.encode_batch(texts)]
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        batch: list[int] = []
+        for i in order:
+            if batch and (len(batch) == self.embed_batch_size or len(ids[i]) > PAD_SLACK * len(ids[batch[0]])):
+                out[batch] = self._embed_batch([ids[j] for j in batch])
+                batch = []
+            batch.append(i)
+        if batch:
+            out[batch] = self._embed_batch([ids[j] for j in batch])
         return out
 
-    def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    def _embed_batch(self, token_ids: list[list[int]]) -> np.ndarray:
+        width = max(len(t) for t in token_ids)
+        ids = np.zeros((len(token_ids), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, tokens in enumerate(token_ids):
+            ids[row, : len(tokens)] = tokens
+            mask[row, : len(tokens)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden = self._session.run(None, feeds)[0]
         weights = mask[..., None].astype(np.float32)

@@ -196,13 +196,15 @@ class ExtractiveEngine:
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         """Embeddings of texts, from a bounded in-memory cache where possible (passages recur often)."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        # Read from the cache once: evicting (here or in another request's thread) must not lose a hit.
+        found = {t: v for t in dict.fromkeys(texts) if (v := self._cache.get(t)) is not None}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             for text, vec in zip(missing, self.embedder.get_text_embedding_batch(missing), strict=True):
-                self._cache[text] = np.asarray(vec, dtype=np.float32)
+                found[text] = self._cache[text] = np.asarray(vec, dtype=np.float32)
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
-        return np.stack([self._cache[t] for t in texts])
+        return np.stack([found[t] for t in texts])
 
     def choose(self, choice: MultipleChoice, passages: list[Passage]) -> tuple[int, Sentence] | None:
         """The option the passages clearly support best and the sentence supporting it, or None."""

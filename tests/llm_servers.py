@@ -33,6 +33,8 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from evals.app_process import stop_process
+
 LLAMA_MODEL = "smollm2-135m-instruct"
 LLAMA_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 LLAMA_START_TIMEOUT = 90.0  # seconds; ~1.5-3 s when the machine is idle, much more when 2 cores are shared
@@ -120,16 +122,6 @@ def start_llama_server(log_path: Path, port: int | None = None) -> tuple[subproc
             tail = log_path.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"llama.cpp server not ready after {LLAMA_START_TIMEOUT:.0f}s:\n{tail}")
         time.sleep(0.1)
-
-
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session", name="llama_server")

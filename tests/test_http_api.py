@@ -7,16 +7,12 @@ whose LLM endpoint is down.
 
 from __future__ import annotations
 
-import atexit
 import json
-import os
 import re
 import socket
 import subprocess
 import sys
-import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,82 +20,16 @@ import httpx
 import pytest
 
 from app import save_upload
-from tests.conftest import ROOT, SAMPLE
-from tests.llm_servers import stop_process
+from evals.app_process import BIN, Server, environment, start_server
+from evals.app_process import free_port as _free_port
+from tests.conftest import ROOT
 
-BIN = Path(sys.executable).parent
+__all__ = ["Server", "_free_port", "environment", "start_server"]  # other test modules start servers with these
+
 USER, PASSWORD = "alice", "s3cret-pass"
 UPLOAD_LIMIT_MB = 1
 PUTIN = "What are Putin's peace conditions?"
 FACTS = ("Nato", "neutrality", "Russian speakers", "territorial gains")
-
-
-@dataclass
-class Server:
-    url: str
-    root: Path  # index_dir, gradio's upload folder and the log live below it
-    process: subprocess.Popen
-    seconds_to_ready: float
-
-    @property
-    def index_dir(self) -> Path:
-        return self.root / "index"
-
-    def log(self) -> str:
-        return (self.root / "server.log").read_text(errors="replace")
-
-
-_servers: dict[str, Server] = {}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _environment(root: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRAG_", "GRADIO_", "HF_HUB_"))}
-    for name in ("OPENAI_API_KEY", "ANONYMIZED_TELEMETRY"):
-        env.pop(name, None)
-    # The server must turn analytics and hub calls off by itself: none of those variables are set here.
-    env |= {"NEWSRAG_INDEX_DIR": str(root / "index"), "GRADIO_TEMP_DIR": str(root / "gradio"), **extra}
-    return env
-
-
-def start_server(name: str, root: Path, ingest: bool = True, **extra_env: str) -> Server:
-    """A `newsrag serve` subprocess on a free port (shared per session by name), waited for until it serves."""
-    if name in _servers:
-        return _servers[name]
-    root.mkdir(parents=True, exist_ok=True)
-    env = _environment(root, **extra_env)
-    if ingest:
-        subprocess.run([BIN / "newsrag", "ingest", str(SAMPLE)], env=env, cwd=root, check=True, capture_output=True)
-    port = _free_port()
-    started = time.perf_counter()
-    with open(root / "server.log", "wb") as out:
-        process = subprocess.Popen(
-            [BIN / "newsrag", "serve", "--port", str(port)], env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT
-        )
-    atexit.register(stop_process, process)
-    url = f"http://127.0.0.1:{port}"
-    server = Server(url=url, root=root, process=process, seconds_to_ready=0.0)
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"newsrag serve exited with {process.returncode}:\n{server.log()}")
-        try:
-            if httpx.get(url + "/", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    else:
-        stop_process(process)
-        raise RuntimeError(f"newsrag serve did not answer within 240 s:\n{server.log()}")
-    server.seconds_to_ready = time.perf_counter() - started
-    _servers[name] = server
-    return server
 
 
 @pytest.fixture(scope="session")
