@@ -22,7 +22,9 @@ import gradio as gr  # noqa: E402
 
 from rag.answer import Answer, Citation  # noqa: E402
 from rag.answering import QuestionError  # noqa: E402
+from rag.disk import disk_problem  # noqa: E402
 from rag.history import new_conversation_id  # noqa: E402
+from rag.store import StoreError  # noqa: E402
 
 if TYPE_CHECKING:
     from rag.server import Services
@@ -153,10 +155,16 @@ def save_upload(path: Path, uploads: Path, max_bytes: int) -> tuple[Path | None,
     data = path.read_bytes()
     target = uploads / f"{hashlib.sha256(data).hexdigest()[:24]}{suffix}"
     if not target.exists():
-        uploads.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(".partial")
-        partial.write_bytes(data)
-        partial.replace(target)
+        try:
+            uploads.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(data)
+            partial.replace(target)
+        except OSError as exc:  # a read-only or full disk
+            if partial.exists():  # half-written on a full disk
+                partial.unlink()
+            problem = disk_problem(uploads, exc) or "cannot be written"
+            return None, f"could not save the upload: {uploads} {problem} ({exc})"
     return target, ""
 
 
@@ -203,7 +211,10 @@ def build_ui(services: Services) -> gr.Blocks:
         )
 
     def refresh() -> tuple[Any, ...]:
-        records = rag.articles()
+        try:
+            records = rag.articles()
+        except StoreError as exc:  # the page still loads, and says why the index is unavailable
+            return (f"⚠️ {_escape(str(exc))}", *[gr.skip()] * (len(refreshed) - 1))
         rows = [[r.title, r.source, r.published_at[:10], r.n_chunks, r.article_id] for r in records]
         questions = example_questions([r.title for r in records])
         buttons = [gr.Button(value=q, visible=True) for q in questions]
@@ -247,7 +258,7 @@ def build_ui(services: Services) -> gr.Blocks:
                 else:
                     streamed += item
                     yield [*chat, gr.ChatMessage(role="assistant", content=_escape(streamed))], "", conversation
-        except (QuestionError, ValueError) as exc:
+        except (QuestionError, ValueError, StoreError) as exc:
             yield [*chat, _error(exc)], "", conversation
             return
         assert answer is not None
@@ -292,7 +303,10 @@ def build_ui(services: Services) -> gr.Blocks:
                 done.add(outcome.origin.split("#", 1)[0])
                 progress(len(done) / len(inputs), desc=f"Indexed {len(done)} of {len(inputs)}")
 
-            report = rag.ingest(*inputs, progress=tick)
+            try:
+                report = rag.ingest(*inputs, progress=tick)
+            except StoreError as exc:
+                raise gr.Error(f"Could not index: {exc}", print_exception=False) from exc
             for o in report.outcomes:
                 where = o.origin.split("#", 1)[0]
                 rows.append([names.get(where, where), o.status, o.title, o.chunks, o.reason])
@@ -301,7 +315,10 @@ def build_ui(services: Services) -> gr.Blocks:
     def delete(article_id: str | None) -> str:
         if not article_id:
             return "Choose an article to delete."
-        removed = rag.forget(article_id)
+        try:
+            removed = rag.forget(article_id)
+        except StoreError as exc:
+            return f"Could not delete: {_escape(str(exc))}"
         if removed is None:
             return "That article is no longer indexed."
         origin = Path(removed.origin) if removed.origin else None
@@ -316,7 +333,7 @@ def build_ui(services: Services) -> gr.Blocks:
         """
         try:
             answer = rag.ask(question, engine=engine or None, top_k=top_k or None)
-        except (QuestionError, ValueError) as exc:
+        except (QuestionError, ValueError, StoreError) as exc:
             raise gr.Error(str(exc), print_exception=False) from exc
         user = request.username if request else None
         log.record(answer, conversation_id=new_conversation_id(), channel="api", user=user)

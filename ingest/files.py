@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import yaml
 
@@ -14,10 +15,14 @@ from ingest.records import BadInput, from_html, from_plain_text, from_record
 
 TEXT_TYPES = {".txt", ".md", ".markdown"}
 HTML_TYPES = {".html", ".htm"}
-RECORD_TYPES = {".json", ".jsonl", ".ndjson"}
+LINE_TYPES = {".jsonl", ".ndjson"}
+RECORD_TYPES = {".json"} | LINE_TYPES
 SUPPORTED = TEXT_TYPES | HTML_TYPES | RECORD_TYPES
-# A file of many records may be far larger than one article.
+# A file of many records may be far larger than one article. JSON Lines are read one record at a time;
+# a .json file is parsed whole (in memory, several times its size), so it gets a smaller allowance.
 RECORD_FILE_FACTOR = 200
+JSON_FILE_FACTOR = 20
+SNIFF_BYTES = 8192
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 
 
@@ -43,21 +48,26 @@ def load_file(path: Path, max_bytes: int) -> Iterator[Loaded]:
     if suffix not in SUPPORTED:
         yield origin, BadInput(f"unsupported file type {suffix or '(none)'}; use {', '.join(sorted(SUPPORTED))}")
         return
-    limit = max_bytes * (RECORD_FILE_FACTOR if suffix in RECORD_TYPES else 1)
+    factor = JSON_FILE_FACTOR if suffix == ".json" else RECORD_FILE_FACTOR if suffix in RECORD_TYPES else 1
+    limit = max_bytes * factor
     try:
         size = path.stat().st_size
         if size == 0:
             yield origin, BadInput("empty file")
             return
         if size > limit:
-            yield origin, BadInput(f"too large for a news article ({size / 1e6:.1f} MB > {limit / 1e6:.1f} MB)")
+            what = "one JSON file; split it, or use JSON Lines" if suffix == ".json" else "a news article"
+            yield origin, BadInput(f"too large for {what} ({size / 1e6:.1f} MB > {limit / 1e6:.1f} MB)")
+            return
+        if suffix in LINE_TYPES:
+            yield from _jsonl(path, origin, max_bytes)
             return
         data = path.read_bytes()
     except OSError as exc:
         yield origin, BadInput(f"cannot read: {exc.strerror or exc}")
         return
     if suffix in HTML_TYPES:
-        yield _one(origin, lambda: from_html(data, origin))
+        yield _one(origin, lambda: from_html(data, origin, max_bytes=max_bytes))
         return
     try:
         text = decode(data)
@@ -66,15 +76,13 @@ def load_file(path: Path, max_bytes: int) -> Iterator[Loaded]:
         return
     if suffix in TEXT_TYPES:
         yield _one(origin, lambda: _plain(text, origin))
-    elif suffix == ".json":
-        yield from _json(text, origin, max_bytes)
     else:
-        yield from _jsonl(text, origin, max_bytes)
+        yield from _json(text, origin, max_bytes)
 
 
 def decode(data: bytes) -> str:
     """Strict UTF-8 (a BOM is allowed); binary files and other encodings get a clear reason."""
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data[:SNIFF_BYTES]:
         raise BadInput("binary file, not text")
     try:
         return data.decode("utf-8-sig")
@@ -119,11 +127,20 @@ def _records(items: list[object], origin: str, max_bytes: int, label: str) -> It
             yield where, exc
 
 
+def _parse(text: str, line_numbers: bool = False) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"invalid JSON: {exc.msg}" + (f" at line {exc.lineno}" if line_numbers else "")) from exc
+    except RecursionError as exc:
+        raise BadInput("invalid JSON: nested too deeply") from exc
+
+
 def _json(text: str, origin: str, max_bytes: int) -> Iterator[Loaded]:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        yield origin, BadInput(f"invalid JSON: {exc.msg} at line {exc.lineno}")
+        data = _parse(text, line_numbers=True)
+    except BadInput as exc:
+        yield origin, exc
         return
     if isinstance(data, dict):
         nested = next(
@@ -139,18 +156,42 @@ def _json(text: str, origin: str, max_bytes: int) -> Iterator[Loaded]:
     yield from _records(data, origin, max_bytes, "record")
 
 
-def _jsonl(text: str, origin: str, max_bytes: int) -> Iterator[Loaded]:
+def _jsonl(path: Path, origin: str, max_bytes: int) -> Iterator[Loaded]:
+    """One record per line, read a line at a time: memory stays within one record however long the file."""
     seen = False
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        seen = True
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield f"{origin}#line{number}", BadInput(f"invalid JSON: {exc.msg}")
-            continue
-        for _where, loaded in _records([record], origin, max_bytes, "line"):
-            yield f"{origin}#line{number}", loaded
+    with path.open("rb") as lines:
+        if b"\x00" in lines.read(SNIFF_BYTES):
+            yield origin, BadInput("binary file, not text")
+            return
+        lines.seek(0)
+        for number, raw in enumerate(_lines(lines, max_bytes), start=1):
+            where = f"{origin}#line{number}"
+            if raw is not None and not raw.strip():
+                continue
+            seen = True
+            if raw is None:
+                yield where, BadInput("record too large for a news article")
+                continue
+            try:
+                record = _parse(decode(raw))
+            except BadInput as exc:
+                yield where, exc
+                continue
+            for _where, loaded in _records([record], origin, max_bytes, "line"):
+                yield where, loaded
     if not seen:
         yield origin, BadInput("no records (only blank lines)")
+
+
+def _lines(stream: BinaryIO, max_bytes: int) -> Iterator[bytes | None]:
+    """The lines of ``stream`` without their newline; None for a line longer than ``max_bytes`` (skipped unread)."""
+    while True:
+        line = stream.readline(max_bytes + 1)
+        if not line:
+            return
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):  # the rest of the long line, a block at a time
+                line = stream.readline(max_bytes + 1)
+            yield None
+            continue
+        yield line.rstrip(b"\r\n") if line.endswith(b"\n") else line

@@ -21,7 +21,7 @@ from ingest.files import Loaded, expand, load_file
 from ingest.records import BadInput
 from ingest.web import is_url, load_url
 from rag.config import Settings
-from rag.store import ArticleRecord, ChunkStore
+from rag.store import ArticleRecord, ChunkStore, StoreError
 
 # Embed this many chunks at once: big enough to batch well across short articles.
 EMBED_GROUP = 256
@@ -85,10 +85,15 @@ class Ingestor:
     def _load_all(self, inputs: list[str]) -> Iterator[Loaded]:
         max_bytes = int(self.settings.max_article_mb * 1_000_000)
         for item in inputs:
-            if is_url(item):
-                yield from load_url(item, max_bytes, self.settings.fetch_timeout)
-            else:
-                yield from load_file(Path(item), max_bytes)
+            try:
+                if is_url(item):
+                    yield from load_url(item, max_bytes, self.settings.fetch_timeout)
+                else:
+                    yield from load_file(Path(item), max_bytes)
+            except Exception as exc:  # a loader's bug on one odd input must cost that input, not the batch
+                origin = item if is_url(item) else str(Path(item).resolve())
+                detail = next(iter(str(exc).splitlines()), "")[:200]
+                yield origin, BadInput(f"could not be read: {type(exc).__name__}: {detail}".rstrip(": "))
 
     def _record(self, outcome: Outcome) -> None:
         self.report.outcomes.append(outcome)
@@ -162,9 +167,10 @@ class Ingestor:
             for old in self._replaced_by(p.article):
                 self.store.delete_article(old.article_id)
                 self.known.pop(old.article_id, None)
-        except Exception as exc:  # disk full, read-only folder, Chroma server gone
+        except Exception as exc:  # disk full, read-only folder, Chroma server gone (a StoreError says which)
             self.write_failures += 1
-            self._fail(p, f"could not write to the index: {type(exc).__name__}: {exc}")
+            reason = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
+            self._fail(p, f"could not write to the index: {reason}")
             return
         self.write_failures = 0
         self.report.chunks_written += len(p.nodes)

@@ -5,6 +5,7 @@ Each function raises :class:`BadInput` with a one-line reason when the input hol
 
 from __future__ import annotations
 
+import codecs
 from typing import Any
 from urllib.parse import urlparse
 
@@ -17,7 +18,11 @@ URL_FIELDS = ("url", "link", "canonical_url", "href")
 SOURCE_FIELDS = ("source", "publisher", "site_name", "sitename", "site", "outlet", "source_name")
 DATE_FIELDS = ("published_at", "publish_date", "published", "date", "pubDate", "datePublished", "pub_date")
 AUTHOR_FIELDS = ("authors", "author", "byline", "creator")
+# Fewer words than this after the headline is a headline, a caption or a note, not an article. Deliberately
+# low, so that short wire briefs are kept; an empty file is reported as empty, not as too short.
 MIN_WORDS = 5
+# Compressed data is recognised by its first bytes (brotli and raw deflate have no such mark).
+COMPRESSED = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
 
 
 class BadInput(ValueError):
@@ -35,7 +40,9 @@ def _as_text(field: str, value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dict):  # {"name": "Reuters"} and the like
-        value = value.get("name") or value.get("title") or value.get("href") or ""
+        value = value.get("name") or value.get("title") or value.get("href")
+        if value is None:
+            raise BadInput(f"field {field!r} is an object without a name, title or href, expected text")
     if not isinstance(value, str):
         raise BadInput(f"field {field!r} is {type(value).__name__}, expected text")
     return value
@@ -64,8 +71,11 @@ def finish(text: str, title: str = "", url: str = "", source: str = "", date: An
         clean_title, body = split_title(body)
     elif body.split("\n", 1)[0].strip().lower() == clean_title.lower():
         body = body.split("\n", 1)[1].strip() if "\n" in body else ""
-    if len(body.split()) < MIN_WORDS:
-        raise BadInput("no article text (empty after cleaning)" if not body else "article text too short")
+    words = len(body.split())
+    if not body:
+        raise BadInput("no article text (empty after cleaning)")
+    if words < MIN_WORDS:
+        raise BadInput(f"article text too short ({words} words; a news article needs at least {MIN_WORDS})")
     return Article(
         title=clean_title,
         text=body,
@@ -99,11 +109,31 @@ def from_record(record: Any, origin: str) -> Article:
     )
 
 
-def from_html(html: str | bytes, origin: str, url: str = "") -> Article:
-    """The main text and metadata of a news page, by trafilatura."""
+def page_text(data: bytes, max_bytes: int | None = None) -> str:
+    """A page's bytes as text: unpacked if compressed, then decoded (declared or detected encoding).
+
+    Unpacking stops at ``max_bytes`` (trafilatura's own 20 MB cap when None), so a small file that
+    would unpack to gigabytes costs no more memory than an article may take.
+    """
+    from trafilatura.utils import decode_file, handle_compressed_file
+
+    unpacked = handle_compressed_file(data, max_size=max_bytes)
+    kind = next((k for mark, k in COMPRESSED.items() if data.startswith(mark)), None)
+    if unpacked is data and kind:
+        limit = f" or unpacks to more than {max_bytes / 1e6:.1f} MB" if max_bytes else ""
+        raise BadInput(f"{kind}-compressed data that cannot be unpacked (corrupt{limit})")
+    if b"\x00" in unpacked[:8192] and not unpacked.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise BadInput("binary file, not HTML")
+    return decode_file(unpacked, max_size=max_bytes)
+
+
+def from_html(html: str | bytes, origin: str, url: str = "", max_bytes: int | None = None) -> Article:
+    """The main text and metadata of a news page, by trafilatura (see :func:`page_text` for ``max_bytes``)."""
     import trafilatura
     from trafilatura.settings import set_date_params
 
+    if isinstance(html, bytes):
+        html = page_text(html, max_bytes)
     try:
         # No extensive date search: it guesses "<year>-01-01" from a copyright line when a page has no date.
         doc = trafilatura.bare_extraction(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 
@@ -10,7 +12,14 @@ from ingest.clean import normalise_date
 from ingest.files import Loaded, decode
 from ingest.records import BadInput, finish, from_html
 
+try:
+    import brotli
+except ImportError:  # pragma: no cover - brotli comes with our dependencies; without it, br is not asked for
+    brotli = None
+
 USER_AGENT = "newsrag/0.1 (+https://github.com/newsrag/newsrag)"
+ACCEPT_ENCODING = "gzip, deflate, br" if brotli is not None else "gzip, deflate"
+UNPACK_ERRORS = (zlib.error, brotli.error) if brotli is not None else (zlib.error,)
 FEED_TYPES = ("application/rss", "application/atom", "application/feed", "/xml", "+xml")
 FEED_FACTOR = 20  # a feed may be larger than one article
 
@@ -19,17 +28,61 @@ def is_url(value: str) -> bool:
     return value.lower().startswith(("http://", "https://"))
 
 
+class Unpacker:
+    """Undoes a response's Content-Encoding block by block, never producing more than ``max_bytes``.
+
+    httpx would unpack each received block whole: a few kilobytes of brotli can unpack to gigabytes.
+    """
+
+    def __init__(self, encoding: str, max_bytes: int) -> None:
+        self.max_bytes, self.size = max_bytes, 0
+        codings = [c.strip() for c in encoding.lower().split(",") if c.strip() not in ("", "identity")]
+        self.kind = codings[0] if len(codings) == 1 else encoding if codings else ""
+        if self.kind not in ("", "gzip", "x-gzip", "deflate") and not (self.kind == "br" and brotli is not None):
+            raise BadInput(f"unsupported content encoding {encoding!r}")
+        self.decoder: Any = brotli.Decompressor() if self.kind == "br" else None
+
+    def __call__(self, block: bytes) -> bytes:
+        room = self.max_bytes - self.size + 1  # one byte more than allowed tells "too large"
+        try:
+            if not self.kind:
+                out = block
+            elif self.kind == "br":
+                out = self.decoder.process(block, output_buffer_limit=room)
+            else:
+                if self.decoder is None:
+                    self.decoder = zlib.decompressobj(_window_bits(self.kind, block))
+                out = self.decoder.decompress(block, room)
+                # gzip may hold several members back to back: each one's end starts the next.
+                while self.kind != "deflate" and self.decoder.eof and self.decoder.unused_data and len(out) < room:
+                    rest, self.decoder = self.decoder.unused_data, zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    out += self.decoder.decompress(rest, room - len(out))  # never 0, which would mean no limit
+        except UNPACK_ERRORS as exc:
+            raise BadInput(f"response is not valid {self.kind} data") from exc
+        self.size += len(out)
+        if self.size > self.max_bytes:
+            raise BadInput(f"response larger than {self.max_bytes / 1e6:.1f} MB")
+        return out
+
+
+def _window_bits(kind: str, first: bytes) -> int:
+    """zlib's mode for gzip, or for deflate with or without its zlib header (servers send both)."""
+    if kind != "deflate":
+        return 16 + zlib.MAX_WBITS
+    zlib_header = len(first) > 1 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
+    return zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS
+
+
 def fetch(client: httpx.Client, url: str, max_bytes: int) -> tuple[bytes, str]:
-    """The body and content type of ``url``, read up to ``max_bytes``; BadInput on any failure."""
+    """The body and content type of ``url``, read and unpacked up to ``max_bytes``; BadInput on any failure."""
     try:
         with client.stream("GET", url) as response:
             if response.status_code >= 400:
                 raise BadInput(f"HTTP {response.status_code} from {url}")
+            unpack = Unpacker(response.headers.get("content-encoding", ""), max_bytes)
             body = bytearray()
-            for block in response.iter_bytes():
-                body.extend(block)
-                if len(body) > max_bytes:
-                    raise BadInput(f"response larger than {max_bytes / 1e6:.1f} MB")
+            for block in response.iter_raw():
+                body += unpack(block)
             return bytes(body), response.headers.get("content-type", "").lower()
     except httpx.TimeoutException as exc:
         raise BadInput(f"timed out fetching {url}") from exc
@@ -46,7 +99,7 @@ def _looks_like_feed(body: bytes, content_type: str) -> bool:
 
 def load_url(url: str, max_bytes: int, timeout: float) -> Iterator[Loaded]:
     """The article at ``url``, or every entry's article when ``url`` is a feed."""
-    headers = {"User-Agent": USER_AGENT}
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}
     with httpx.Client(timeout=timeout, follow_redirects=True, headers=headers) as client:
         try:
             body, content_type = fetch(client, url, max_bytes * FEED_FACTOR)
@@ -60,7 +113,7 @@ def load_url(url: str, max_bytes: int, timeout: float) -> Iterator[Loaded]:
             if "html" not in content_type and "text/plain" in content_type:
                 yield url, finish(decode(body), url=url, origin=url)
             else:
-                yield url, from_html(body, origin=url, url=url)
+                yield url, from_html(body, origin=url, url=url, max_bytes=max_bytes)
         except BadInput as exc:
             yield url, exc
 
@@ -82,7 +135,7 @@ def _feed(client: httpx.Client, feed_url: str, body: bytes, max_bytes: int) -> I
             page, _ = fetch(client, link, max_bytes)
             # The page, not the feed, is where the article was read from: a feed is not one article's
             # source, so its other (or scrolled-off) entries must not look replaced by this one.
-            article = from_html(page, origin=link, url=link)
+            article = from_html(page, origin=link, url=link, max_bytes=max_bytes)
             updates: dict[str, str] = {}
             if not article.published_at and entry.get("published_parsed"):
                 updates["published_at"] = normalise_date(entry.published_parsed)

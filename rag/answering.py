@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from collections.abc import Iterator
 from typing import Literal
 
@@ -18,23 +19,36 @@ from rag.citations import is_refusal, verify
 from rag.config import Settings
 from rag.extractive import Extract, ExtractiveEngine
 from rag.filters import Filters
+from rag.injection import guard
 from rag.llm import LLMEngine, LLMUnavailable
 from rag.retrieve import Retriever
 from rag.text import content_terms, split_sentences
 
 MAX_QUESTION_CHARS = 2000
+# Earlier turns are context, never a way round the question limit: the last few, each cut to this size.
+MAX_HISTORY_TURNS = 20
+MAX_TURN_CHARS = 2 * MAX_QUESTION_CHARS
 History = list[tuple[str, str]]  # (role, text), role "user" or "assistant"
 _DEPENDENT = re.compile(r"\b(it|its|they|them|their|he|him|his|she|her|that|this|those|these|there)\b", re.I)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls (NUL, bell, escape, ...)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # unpaired halves (JSON allows "\ud800"), which no encoder takes
+_TERMINAL_CODE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")  # colours and cursor moves pasted from a terminal
 
 
 class QuestionError(ValueError):
     """The question cannot be asked as it is; the message says why."""
 
 
+def _clean(text: str) -> str:
+    text = _TERMINAL_CODE.sub("", _SURROGATE.sub("\ufffd", text or ""))
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
 def clean_question(question: str) -> str:
-    text = " ".join(_CONTROL.sub(" ", question or "").split())
-    if not text:
+    """The question with control characters and extra whitespace gone; QuestionError if nothing is left."""
+    text = _clean(question)
+    # Invisible characters alone (zero-width spaces, direction marks, a BOM) are no question either.
+    if all(unicodedata.category(c) in ("Cf", "Zs") for c in text):
         raise QuestionError("the question is empty")
     if len(text) > MAX_QUESTION_CHARS:
         raise QuestionError(f"the question is too long ({len(text)} characters; at most {MAX_QUESTION_CHARS})")
@@ -109,10 +123,14 @@ class Answerer:
         chosen = self.resolve_engine(engine)
         notices: list[str] = []
         timings: dict[str, float] = {}
-        query, context = self.standalone(question, history or [], chosen, notices)
+        turns = [(role, _clean(text)[:MAX_TURN_CHARS]) for role, text in (history or [])[-MAX_HISTORY_TURNS:]]
+        query, context = self.standalone(question, turns, chosen, notices)
         timings["condense_ms"] = _ms(started)
         t = time.perf_counter()
         passages = self.retriever.retrieve(query, top_k or self.settings.top_k, filters, self.settings.retrieval)
+        passages, planted = guard(passages)  # an article's orders to an AI are neither shown nor evidence
+        if planted:
+            notices.append(planted)
         timings["retrieval_ms"] = _ms(t)
         t = time.perf_counter()
         # A multiple-choice question is retrieved with its options but gated and scored on its stem:

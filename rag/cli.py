@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -23,17 +26,25 @@ ChromaHost = Annotated[str | None, typer.Option("--chroma-host", help="Chroma se
 ChromaPort = Annotated[int | None, typer.Option("--chroma-port", help="Chroma server port (NEWSRAG_CHROMA_PORT).")]
 
 
-def _rag(index_dir: Path | None, chroma_host: str | None, chroma_port: int | None, **more: Any) -> Any:
-    from rag.api import NewsRAG
+@contextmanager
+def _clear_errors() -> Iterator[None]:
+    """The index or the embedder failing (a Chroma server gone, a read-only folder, a full disk): one line, exit 2."""
     from rag.embedder import EmbedderError
     from rag.store import StoreError
 
     try:
+        yield
+    except (StoreError, EmbedderError) as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+
+
+def _rag(index_dir: Path | None, chroma_host: str | None, chroma_port: int | None, **more: Any) -> Any:
+    from rag.api import NewsRAG
+
+    with _clear_errors():
         rag = NewsRAG(load_settings(index_dir=index_dir, chroma_host=chroma_host, chroma_port=chroma_port, **more))
         rag.store  # noqa: B018 - open now, so that a wrong setting fails before any work
-    except (StoreError, EmbedderError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
     return rag
 
 
@@ -69,15 +80,19 @@ def ingest(
                 seen_inputs.add(source)
                 bar.update(task, completed=min(len(seen_inputs), total), description=Path(source).name[:40])
 
-        report = rag.ingest(*sources, prune=prune, progress=progress)
+        with _clear_errors():
+            report = rag.ingest(*sources, prune=prune, progress=progress)
     if json_out:
         out.print_json(report.model_dump_json())
     else:
         for outcome in report.outcomes:
             if outcome.status == "failed":
-                console.print(f"[red]failed[/red] {outcome.origin}: {outcome.reason}")
+                # Names and titles come from the files: never markup, and a long path stays on one line.
+                line = f"[red]failed[/red] {escape(outcome.origin)}: {escape(outcome.reason)}"
+                console.print(line, soft_wrap=True, highlight=False)
             elif outcome.status in ("added", "updated", "removed"):
-                console.print(f"[green]{outcome.status}[/green] {outcome.title} ({outcome.chunks} chunks)")
+                line = f"[green]{outcome.status}[/green] {escape(outcome.title)} ({outcome.chunks} chunks)"
+                console.print(line, soft_wrap=True, highlight=False)
         console.print(report.summary())
     raise typer.Exit(0 if report.ok else 1)
 
@@ -90,13 +105,14 @@ def articles(
     chroma_port: ChromaPort = None,
 ) -> None:
     """List the indexed articles."""
-    records = _rag(index_dir, chroma_host, chroma_port).articles()
+    with _clear_errors():
+        records = _rag(index_dir, chroma_host, chroma_port).articles()
     if json_out:
         out.print_json(json.dumps([r.model_dump() for r in records]))
         return
     table = Table("id", "date", "source", "title", "chunks")
     for r in records:
-        table.add_row(r.article_id, r.published_at[:10], r.source, r.title[:70], str(r.n_chunks))
+        table.add_row(r.article_id, r.published_at[:10], escape(r.source), escape(r.title[:70]), str(r.n_chunks))
     out.print(table)
     console.print(f"{len(records)} articles")
 
@@ -109,11 +125,13 @@ def forget(
     chroma_port: ChromaPort = None,
 ) -> None:
     """Remove one article from the index."""
-    removed = _rag(index_dir, chroma_host, chroma_port).forget(id_or_url)
+    with _clear_errors():
+        removed = _rag(index_dir, chroma_host, chroma_port).forget(id_or_url)
     if removed is None:
-        console.print(f"[red]error:[/red] no indexed article matches {id_or_url!r} (see `newsrag articles`)")
+        wanted = escape(repr(id_or_url))
+        console.print(f"[red]error:[/red] no indexed article matches {wanted} (see `newsrag articles`)")
         raise typer.Exit(1)
-    console.print(f"removed {removed.title!r} ({removed.article_id})")
+    console.print(f"removed {escape(repr(removed.title))} ({removed.article_id})")
 
 
 Engine = Annotated[str | None, typer.Option("--engine", help="auto, llm or extractive (NEWSRAG_ENGINE).")]
@@ -125,7 +143,7 @@ Until = Annotated[str | None, typer.Option("--until", help="Only articles publis
 
 def _print_answer(answer: Any) -> None:
     for notice in answer.notices:
-        console.print(f"[yellow]note:[/yellow] {notice}")
+        console.print(f"[yellow]note:[/yellow] {escape(notice)}")
     if answer.citations:
         out.print("\n[bold]Sources[/bold]")
         for c in answer.citations:
@@ -133,7 +151,7 @@ def _print_answer(answer: Any) -> None:
             out.print(f"[{c.number}] {c.label()}{link}", markup=False, highlight=False)
             out.print(f"    “{c.quote}”", markup=False, highlight=False)
     for flag in answer.flags:
-        console.print(f"[yellow]flag:[/yellow] {flag}")
+        console.print(f"[yellow]flag:[/yellow] {escape(flag)}")
     console.print(
         f"[dim]engine: {answer.engine} · retrieval {answer.timings.get('retrieval_ms', 0):.0f} ms · "
         f"total {answer.timings.get('total_ms', 0):.0f} ms[/dim]"
@@ -143,6 +161,7 @@ def _print_answer(answer: Any) -> None:
 def _ask_one(rag: Any, question: str, json_out: bool, history: Any = None, **options: Any) -> Any:
     from rag.answer import Answer
     from rag.answering import QuestionError
+    from rag.store import StoreError
 
     try:
         if json_out:
@@ -159,9 +178,9 @@ def _ask_one(rag: Any, question: str, json_out: bool, history: Any = None, **opt
         out.print()
         if answer is not None and answer.text.strip() != streamed.strip():
             # Citations were checked after streaming: show the answer as it stands now.
-            out.print(f"\n[bold]Checked answer:[/bold] {answer.text}", highlight=False)
-    except (QuestionError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+            out.print(f"\n[bold]Checked answer:[/bold] {escape(answer.text)}", highlight=False)
+    except (QuestionError, ValueError, StoreError) as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     if answer is not None:
         _print_answer(answer)

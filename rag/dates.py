@@ -8,10 +8,12 @@ from typing import Any
 
 from dateutil import parser as dateparser
 
+MAX_DATE_CHARS = 100
+
 
 def normalise_date(value: Any) -> str:
     """An ISO 8601 date (or date-time, in UTC) from the forms feeds and records use; "" if unknown."""
-    if value in (None, ""):
+    if value in (None, "") or isinstance(value, bool):
         return ""
     try:
         if isinstance(value, time.struct_time):
@@ -22,12 +24,16 @@ def normalise_date(value: Any) -> str:
         elif isinstance(value, datetime | date):
             parsed = value
         else:
-            parsed = dateparser.parse(str(value).strip())
-    except (ValueError, OverflowError, TypeError):
+            text = str(value).strip()
+            if len(text) > MAX_DATE_CHARS:  # not a date, and slow to find that out
+                return ""
+            parsed = dateparser.parse(text)
+        if isinstance(parsed, datetime) and parsed.tzinfo is not None:
+            parsed = parsed.astimezone(UTC)  # overflows for year 1 or 9999 with an offset
+    # OSError: a timestamp beyond what the platform's time functions take (1e20 in a JSON record).
+    except (ValueError, OverflowError, TypeError, OSError):
         return ""
     if isinstance(parsed, datetime):
-        if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(UTC)
         if (parsed.hour, parsed.minute, parsed.second) == (0, 0, 0):
             return parsed.date().isoformat()
         return parsed.replace(microsecond=0).isoformat()

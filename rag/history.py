@@ -2,11 +2,15 @@
 
 The schema grows by named, append-only migrations: each runs once, in order, and the ``migrations``
 table records its name. Never edit or reorder one that has shipped; append a new one instead.
+
+The log never stops a question from being answered: when it cannot be written or read (a read-only
+folder, a full disk), the app logs a warning and carries on without it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
 import uuid
@@ -18,6 +22,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from rag.answer import Answer, Citation
+from rag.disk import disk_problem
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS: list[tuple[str, str]] = [
     (
@@ -106,7 +113,15 @@ class HistoryLog:
     def __init__(self, path: Path, enabled: bool = True) -> None:
         self.path, self.enabled = Path(path), enabled
         if enabled:
-            self.migrate()
+            try:
+                self.migrate()
+            except (sqlite3.Error, OSError) as exc:
+                self._warn("prepared", exc)
+
+    def _warn(self, doing: str, exc: Exception) -> None:
+        problem = disk_problem(self.path, exc)
+        where = f"{self.path} {problem}" if problem else str(self.path)
+        log.warning("the question log could not be %s (%s: %s); answering goes on without it", doing, where, exc)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -157,28 +172,33 @@ class HistoryLog:
             return None
         citations = [c.model_dump(mode="json") for c in answer.citations]
         timings = answer.timings | (extra_timings or {})
-        with self._connect() as db:
-            cursor = db.execute(
-                "INSERT INTO turns (conversation_id, created_at, user, channel, question, standalone_question,"
-                " answer, engine, refused, citations, flags, notices, timings)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    conversation_id,
-                    time.time(),
-                    user,
-                    channel,
-                    answer.question,
-                    answer.standalone_question,
-                    answer.text,
-                    answer.engine,
-                    int(answer.refused),
-                    json.dumps(citations),
-                    json.dumps(answer.flags),
-                    json.dumps(answer.notices),
-                    json.dumps(timings),
-                ),
-            )
-            return cursor.lastrowid
+        row = (
+            conversation_id,
+            time.time(),
+            user,
+            channel,
+            answer.question,
+            answer.standalone_question,
+            answer.text,
+            answer.engine,
+            int(answer.refused),
+            json.dumps(citations),
+            json.dumps(answer.flags),
+            json.dumps(answer.notices),
+            json.dumps(timings),
+        )
+        try:
+            with self._connect() as db:
+                cursor = db.execute(
+                    "INSERT INTO turns (conversation_id, created_at, user, channel, question, standalone_question,"
+                    " answer, engine, refused, citations, flags, notices, timings)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+                return cursor.lastrowid
+        except (sqlite3.Error, OSError) as exc:
+            self._warn("written", exc)
+            return None
 
     def recent(self, limit: int = 20, user: str | None = None) -> list[Turn]:
         """The latest turns, newest first."""
@@ -190,18 +210,15 @@ class HistoryLog:
 
     def conversations(self, limit: int = 50, user: str | None = None) -> list[Conversation]:
         """Conversations, most recently active first."""
-        if not self.enabled:
-            return []
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT conversation_id, MIN(created_at) AS started_at, MAX(created_at) AS updated_at,"
-                " MAX(user) AS user, COUNT(*) AS turns,"
-                " (SELECT question FROM turns AS first WHERE first.conversation_id = t.conversation_id"
-                "  ORDER BY id LIMIT 1) AS first_question"
-                " FROM turns AS t WHERE (? IS NULL OR user = ?)"
-                " GROUP BY conversation_id ORDER BY MAX(id) DESC LIMIT ?",
-                (user, user, limit),
-            ).fetchall()
+        rows = self._select(
+            "SELECT conversation_id, MIN(created_at) AS started_at, MAX(created_at) AS updated_at,"
+            " MAX(user) AS user, COUNT(*) AS turns,"
+            " (SELECT question FROM turns AS first WHERE first.conversation_id = t.conversation_id"
+            "  ORDER BY id LIMIT 1) AS first_question"
+            " FROM turns AS t WHERE (? IS NULL OR user = ?)"
+            " GROUP BY conversation_id ORDER BY MAX(id) DESC LIMIT ?",
+            (user, user, limit),
+        )
         return [Conversation(**dict(row)) for row in rows]
 
     def continued(self, history: list[tuple[str, str]], user: str | None = None) -> str | None:
@@ -212,19 +229,26 @@ class HistoryLog:
         answer = next((text for role, text in reversed(history) if role == "assistant"), None)
         if question is None or answer is None:
             return None
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT conversation_id FROM turns WHERE question = ? AND answer = ? AND (? IS NULL OR user = ?)"
-                " ORDER BY id DESC LIMIT 1",
-                (" ".join(question.split()), answer.strip(), user, user),
-            ).fetchone()
-        return row["conversation_id"] if row else None
+        rows = self._select(
+            "SELECT conversation_id FROM turns WHERE question = ? AND answer = ? AND (? IS NULL OR user = ?)"
+            " ORDER BY id DESC LIMIT 1",
+            (" ".join(question.split()), answer.strip(), user, user),
+        )
+        return rows[0]["conversation_id"] if rows else None
 
-    def _turns(self, where: str, params: tuple[Any, ...]) -> list[Turn]:
+    def _select(self, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
+        """The rows of a query; none (with a warning) when logging is off or the log cannot be read."""
         if not self.enabled:
             return []
-        with self._connect() as db:
-            rows = db.execute(f"SELECT * FROM turns {where}", params).fetchall()
+        try:
+            with self._connect() as db:
+                return db.execute(sql, params).fetchall()
+        except (sqlite3.Error, OSError) as exc:
+            self._warn("read", exc)
+            return []
+
+    def _turns(self, where: str, params: tuple[Any, ...]) -> list[Turn]:
+        rows = self._select(f"SELECT * FROM turns {where}", params)
         turns = []
         for row in rows:
             data = dict(row)

@@ -4,7 +4,8 @@ Chroma is the source of truth. This index stores only what BM25 needs (the term 
 ids and the per-chunk filter fields) under ``index_dir/lexical`` together with the Chroma
 ``generation`` it was built from; when Chroma's generation differs (another ingest, here or in
 another app instance) or the files are missing or broken, it is rebuilt. Passages are read back
-from Chroma by id, so the two sides can never disagree on a passage's text.
+from Chroma by id, so the two sides can never disagree on a passage's text. The files are only a
+cache: when they cannot be written (a read-only folder, a full disk) the index lives in memory.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import logging
 import shutil
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -22,6 +25,7 @@ import Stemmer
 from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
+from rag.disk import disk_problem
 from rag.filters import Filters
 from rag.store import ChunkStore
 
@@ -33,6 +37,17 @@ FORMAT = 1
 STALENESS_CHECK_SECONDS = 2.0
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """Everything a search reads, replaced in one assignment so a search never mixes two builds."""
+
+    bm25: bm25s.BM25 | None = None
+    ids: list[str] = field(default_factory=list)
+    sources: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
+    article_ids: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
+    published_ts: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
+
+
 class LexicalIndex:
     """BM25 over every chunk in the store, loaded from disk or rebuilt when stale."""
 
@@ -41,16 +56,17 @@ class LexicalIndex:
         self.path = path
         self.stemmer = Stemmer.Stemmer("english")
         self._lock = threading.Lock()
-        self._bm25: bm25s.BM25 | None = None
-        self._ids: list[str] = []
-        self._sources = np.array([], dtype=object)
-        self._article_ids = np.array([], dtype=object)
-        self._published_ts = np.array([], dtype=np.int64)
+        self._snap = _Snapshot()
         self.generation: str | None = None
         self._checked_at = 0.0
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._snap.ids)
+
+    @property
+    def chunk_ids(self) -> list[str]:
+        """The ids of the chunks this index holds (to check it against Chroma)."""
+        return list(self._snap.ids)
 
     # ----- freshness
     def ensure_fresh(self, force: bool = False) -> None:
@@ -59,13 +75,24 @@ class LexicalIndex:
         if not force and self.generation is not None and now - self._checked_at < STALENESS_CHECK_SECONDS:
             return
         with self._lock:
-            current = self.store.generation
+            state = self.store.state()
+            current = str(state.get("generation", ""))
             self._checked_at = now
-            if not force and self.generation == current:
+            if not force and self._matches(current, state):
                 return
-            if not force and self._load(current):
+            if not force and self._load(current) and self._matches(current, state):
                 return
             self._build(current)
+
+    def _matches(self, generation: str, state: dict[str, Any]) -> bool:
+        """Same generation and, unless a writer is at work, as many chunks as Chroma holds.
+
+        (A write that failed on a full disk can still land later, when Chroma replays its log, without
+        a new generation: the count tells.)
+        """
+        if self.generation != generation:
+            return False
+        return bool(state.get("dirty")) or len(self._snap.ids) == self.store.count()
 
     def _tokenize(self, texts: list[str]) -> list[list[str]]:
         return bm25s.tokenize(texts, stopwords="en", stemmer=self.stemmer, return_ids=False, show_progress=False)  # type: ignore[return-value]
@@ -82,13 +109,20 @@ class LexicalIndex:
         bm25 = bm25s.BM25()
         if texts:
             bm25.index(self._tokenize(texts), show_progress=False)
-        self._bm25 = bm25 if texts else None
-        self._ids = ids
-        self._sources = np.array(sources, dtype=object)
-        self._article_ids = np.array(article_ids, dtype=object)
-        self._published_ts = np.array(stamps, dtype=np.int64)
+        self._snap = _Snapshot(
+            bm25=bm25 if texts else None,
+            ids=ids,
+            sources=np.array(sources, dtype=object),
+            article_ids=np.array(article_ids, dtype=object),
+            published_ts=np.array(stamps, dtype=np.int64),
+        )
         self.generation = generation
-        self._save(generation)
+        try:
+            self._save(generation)
+        except OSError as exc:
+            problem = disk_problem(self.path, exc) or "cannot be written"
+            log.warning("the lexical index is kept in memory only: %s %s (%s)", self.path, problem, exc)
+            shutil.rmtree(self.path.with_name(self.path.name + ".tmp"), ignore_errors=True)
         log.info("rebuilt the lexical index: %d chunks in %.2fs", len(ids), time.perf_counter() - started)
 
     def _save(self, generation: str) -> None:
@@ -96,15 +130,16 @@ class LexicalIndex:
         staging = self.path.with_name(self.path.name + ".tmp")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        if self._bm25 is not None:
-            self._bm25.save(str(staging), show_progress=False)
+        snap = self._snap
+        if snap.bm25 is not None:
+            snap.bm25.save(str(staging), show_progress=False)
         np.savez(
             staging / FIELDS_FILE,
-            sources=self._sources.astype(str),
-            article_ids=self._article_ids.astype(str),
-            published_ts=self._published_ts,
+            sources=snap.sources.astype(str),
+            article_ids=snap.article_ids.astype(str),
+            published_ts=snap.published_ts,
         )
-        meta = {"format": FORMAT, "generation": generation, "ids": self._ids}
+        meta = {"format": FORMAT, "generation": generation, "ids": snap.ids}
         (staging / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
         old = self.path.with_name(self.path.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
@@ -126,30 +161,35 @@ class LexicalIndex:
             return False
         if len(fields["sources"]) != len(ids):
             return False
-        self._bm25, self._ids, self.generation = bm25, ids, generation
-        self._sources = fields["sources"].astype(object)
-        self._article_ids = fields["article_ids"].astype(object)
-        self._published_ts = fields["published_ts"]
+        self._snap = _Snapshot(
+            bm25=bm25,
+            ids=ids,
+            sources=fields["sources"].astype(object),
+            article_ids=fields["article_ids"].astype(object),
+            published_ts=fields["published_ts"],
+        )
+        self.generation = generation
         return True
 
     # ----- querying
     def search(self, query: str, top_k: int, filters: Filters | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the best matches with a positive score."""
         self.ensure_fresh()
-        bm25 = self._bm25
-        if bm25 is None or not self._ids:
+        snap = self._snap  # one consistent view, whatever a concurrent rebuild swaps in meanwhile
+        bm25 = snap.bm25
+        if bm25 is None or not snap.ids:
             return []
         tokens = self._tokenize([query])
         known = [[t for t in tokens[0] if t in bm25.vocab_dict]]
         if not known[0]:
             return []
-        mask = filters.mask(self._sources, self._published_ts, self._article_ids) if filters else None
+        mask = filters.mask(snap.sources, snap.published_ts, snap.article_ids) if filters else None
         if mask is not None and not mask.any():
             return []
-        k = min(top_k, len(self._ids))
+        k = min(top_k, len(snap.ids))
         weight = mask.astype(np.float32) if mask is not None else None
         indexes, scores = bm25.retrieve(known, k=k, show_progress=False, weight_mask=weight, n_threads=1)
-        return [(self._ids[int(i)], float(s)) for i, s in zip(indexes[0], scores[0], strict=True) if s > 0]
+        return [(snap.ids[int(i)], float(s)) for i, s in zip(indexes[0], scores[0], strict=True) if s > 0]
 
     def retrieve(self, query: str, top_k: int, filters: Filters | None = None) -> list[NodeWithScore]:
         """The best matches as LlamaIndex nodes, their text read from Chroma."""

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rag.config import load_settings
@@ -70,7 +71,8 @@ def log(
     for t in turns:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t.created_at))
         answer = ("(refused) " if t.refused else "") + t.answer
-        table.add_row(when, t.conversation_id, t.user or "", t.engine, _short(t.question, 40), _short(answer, 60))
+        question, answer = escape(_short(t.question, 40)), escape(_short(answer, 60))  # user text: never markup
+        table.add_row(when, t.conversation_id, escape(t.user or ""), t.engine, question, answer)
     out.print(table)
     console.print(f"{len(turns)} questions" + ("" if settings.log else " (logging is off: NEWSRAG_LOG=off)"))
 

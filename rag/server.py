@@ -17,9 +17,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from rag.api import NewsRAG
+from rag.body_limit import BodyLimit
 from rag.config import Settings, load_settings, offline_environment
 from rag.history import HistoryLog
 from rag.openai_api import OpenAIError, router
+from rag.store import StoreError
 
 
 @dataclass
@@ -53,6 +55,9 @@ def build_services(settings: Settings) -> Services:
     return Services(rag=rag, history=history, auth=parse_auth(settings))
 
 
+GRADIO_CONCURRENCY = 16
+
+
 def create_app(services: Services) -> FastAPI:
     """FastAPI with the /v1 routes, and the Gradio app mounted at "/" behind the same login."""
     offline_environment()  # before gradio is imported: no analytics, no hub calls
@@ -64,11 +69,15 @@ def create_app(services: Services) -> FastAPI:
     api.state.services = services
     api.include_router(router)
     api.add_exception_handler(OpenAIError, _openai_error)
+    api.add_exception_handler(StoreError, _store_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
+    api.add_middleware(BodyLimit)  # /v1 bodies are conversations, never files
     settings = services.settings
     return gr.mount_gradio_app(
         api,
-        build_ui(services),
+        # Gradio's default runs one call of each event at a time: every user would wait behind all others.
+        # Answering is thread-safe (the /v1 API shares it); ingests still take turns on the write lock.
+        build_ui(services).queue(default_concurrency_limit=GRADIO_CONCURRENCY),
         path="/",
         auth=services.auth,
         auth_message="newsrag: log in with the user and password set in NEWSRAG_AUTH.",
@@ -88,6 +97,11 @@ def create_app(services: Services) -> FastAPI:
 async def _openai_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OpenAIError)
     return exc.response()
+
+
+async def _store_error(request: Request, exc: Exception) -> Response:
+    """The index is unavailable (a Chroma server gone, a full disk): 503 in OpenAI's shape; the next request retries."""
+    return OpenAIError(503, str(exc), kind="server_error", code="index_unavailable").response()
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

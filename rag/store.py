@@ -6,28 +6,41 @@ without transactions: an article version is complete when all of its ``n_chunks`
 present, and :meth:`ChunkStore.repair` drops incomplete versions and superseded ones. Writers mark
 the collection dirty before writing and clean after, with a fresh ``generation`` that tells the
 lexical index (and other app instances) that the content changed.
+
+Every call into Chroma goes through :meth:`ChunkStore.guard`: a server that went away, a read-only
+index directory or a full disk becomes a :class:`StoreError` that says so. With a Chroma server the
+next call opens the collection again, so an instance recovers by itself when the server is back. An
+embedded index takes no new articles while its disk is (nearly) full, where Chroma itself can hang.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import httpx
+from chromadb.errors import ChromaError, NotFoundError
 from llama_index.core.schema import TextNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.vector_stores.chroma import ChromaVectorStore
 from pydantic import BaseModel
 
 from rag.config import Settings
+from rag.disk import LOW_SPACE_BYTES, disk_problem, free_bytes
 
 # Metadata that describes an article, copied onto each of its chunks.
 ARTICLE_KEYS = ("article_id", "title", "source", "url", "published_at", "authors", "origin")
 # Bookkeeping metadata: never embedded, never shown to an LLM.
 INTERNAL_KEYS = ("content_hash", "n_chunks", "chunk_index", "ingested_at", "published_ts", "origin")
 PAGE = 2000
+# What Chroma raises when the server, the disk or the database fails (rather than when it is misused).
+FAILURES = (httpx.HTTPError, ChromaError, OSError, sqlite3.Error)
 
 
 class StoreError(RuntimeError):
@@ -49,6 +62,28 @@ class ArticleRecord(BaseModel):
     ingested_at: float
 
 
+def explain(settings: Settings, exc: BaseException) -> str:
+    """A failure of Chroma as a user should read it: what is wrong, and what to do."""
+    reason = f"{type(exc).__name__}: {exc}"
+    if settings.chroma_host:
+        where = f"{settings.chroma_host}:{settings.chroma_port}"
+        if isinstance(exc, httpx.TransportError | ConnectionError):
+            return f"cannot reach the Chroma server at {where} (is it running?): {reason}"
+        return f"the Chroma server at {where} failed: {reason}"
+    problem = _disk_advice(disk_problem(settings.chroma_path, exc))
+    if problem:
+        return f"the index directory {settings.chroma_path} {problem} ({reason})"
+    return f"the index in {settings.chroma_path} failed: {reason}"
+
+
+def _disk_advice(problem: str) -> str:
+    if problem == "is read-only":
+        return f"{problem}: Chroma writes there to open the index and to add or remove articles, so make it writable"
+    if problem:
+        return f"{problem}: free some space and try again; the next ingest repairs any article left half-written"
+    return ""
+
+
 def chroma_client(settings: Settings) -> Any:
     """An embedded ``PersistentClient`` under ``index_dir``, or an ``HttpClient`` to a Chroma server."""
     import chromadb
@@ -58,15 +93,16 @@ def chroma_client(settings: Settings) -> Any:
     if settings.chroma_host:
         try:
             return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
-        except Exception as exc:
-            raise StoreError(
-                f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}: {exc}"
-            ) from exc
+        except Exception as exc:  # chromadb wraps a refused connection in a ValueError here
+            where = f"{settings.chroma_host}:{settings.chroma_port}"
+            raise StoreError(f"cannot reach the Chroma server at {where} (is it running?): {exc}") from exc
     try:
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
-    except Exception as exc:  # a read-only or unwritable folder, a broken database file
-        raise StoreError(f"cannot open the index in {settings.chroma_path}: {exc}") from exc
+    except Exception as exc:  # a read-only folder, a full disk, a broken database file
+        problem = _disk_advice(disk_problem(settings.chroma_path, exc))
+        why = f"the folder {problem} ({type(exc).__name__}: {exc})" if problem else str(exc)
+        raise StoreError(f"cannot open the index in {settings.chroma_path}: {why}") from exc
 
 
 class ChunkStore:
@@ -76,8 +112,32 @@ class ChunkStore:
         self.settings = settings
         self.embedder_id = embedder_id
         self.client = client if client is not None else chroma_client(settings)
-        self.collection = self._open_collection()
+        self._lock = threading.Lock()
+        self._opened: Any = None
+        self._handle()  # open now: a wrong setting fails here
+        # Readers and writers (LlamaIndex's vector store too) use the collection through the guard.
+        self.collection: Any = _GuardedCollection(self)
         self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Turn Chroma's failures into a :class:`StoreError` that says what is wrong."""
+        try:
+            yield
+        except FAILURES as exc:
+            # A restarted server or a re-created collection: open it again next time. (Not after a failure of
+            # the embedded database: there is nothing to reconnect, and on a full disk reopening can hang.)
+            if self.settings.chroma_host or isinstance(exc, NotFoundError):
+                self._opened = None
+            raise StoreError(explain(self.settings, exc)) from exc
+
+    def _handle(self) -> Any:
+        """The Chroma collection, opened on first use and again after a failure."""
+        with self._lock:
+            if self._opened is None:
+                with self.guard():
+                    self._opened = self._open_collection()
+            return self._opened
 
     def _open_collection(self) -> Any:
         name = self.settings.collection
@@ -88,6 +148,8 @@ class ChunkStore:
                 configuration={"hnsw": {"space": "cosine"}},
                 embedding_function=None,
             )
+        except FAILURES:
+            raise  # explained by guard()
         except Exception as exc:
             raise StoreError(f"cannot open Chroma collection {name!r}: {exc}") from exc
         built_with = (collection.metadata or {}).get("embedder")
@@ -102,7 +164,8 @@ class ChunkStore:
     # ----- state shared with readers and other instances
     def state(self) -> dict[str, Any]:
         """The collection's metadata, read fresh (another instance may have written)."""
-        collection = self.client.get_collection(self.settings.collection, embedding_function=None)
+        with self.guard():
+            collection = self.client.get_collection(self.settings.collection, embedding_function=None)
         return dict(collection.metadata or {})
 
     @property
@@ -114,6 +177,7 @@ class ChunkStore:
         self.collection.modify(metadata=metadata)
 
     def begin_write(self) -> None:
+        self._check_room()
         self._set_state(dirty=True)
 
     def end_write(self) -> str:
@@ -129,6 +193,7 @@ class ChunkStore:
         """Add one article version (all its chunks, with embeddings), then drop its older versions."""
         if not nodes:
             return
+        self._check_room()
         meta = nodes[0].metadata
         self.vector_store.add(nodes)
         self.collection.delete(
@@ -139,6 +204,15 @@ class ChunkStore:
                 ]
             }
         )
+
+    def _check_room(self) -> None:
+        """Refuse to add to an embedded index on a full disk, where Chroma can hang (see ``rag/disk.py``)."""
+        free = None if self.settings.chroma_host else free_bytes(self.settings.chroma_path)
+        if free is not None and free < LOW_SPACE_BYTES:
+            raise StoreError(
+                f"the index directory {self.settings.chroma_path} is on a full disk ({free // 1024} KB free; newsrag"
+                f" writes to the index only with {LOW_SPACE_BYTES // 1_000_000} MB free): free some space and try again"
+            )
 
     def delete_article(self, article_id: str) -> None:
         self.collection.delete(where={"article_id": article_id})
@@ -199,6 +273,24 @@ class ChunkStore:
         for start in range(0, len(doomed), PAGE):
             self.collection.delete(ids=doomed[start : start + PAGE])
         return len(doomed)
+
+
+class _GuardedCollection:
+    """The store's Chroma collection, every method call made inside :meth:`ChunkStore.guard`."""
+
+    def __init__(self, store: ChunkStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._store._handle(), name)
+        if not callable(attr):
+            return attr
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            with self._store.guard():
+                return attr(*args, **kwargs)
+
+        return guarded
 
 
 def _version(meta: dict[str, Any]) -> dict[str, Any]:

@@ -96,7 +96,7 @@ def test_two_instances_share_one_server(server: ChromaServer, tmp_path: Path, sa
     assert second.lexical.search("Putin conditions", 3) == hits
     assert (tmp_path / "second" / "lexical").is_dir()
     assert second.lexical.generation == first.lexical.generation == first.store.generation
-    assert set(second.lexical._ids) == {i for i, _, _ in first.store.iter_chunks(include_text=False)}
+    assert set(second.lexical.chunk_ids) == {i for i, _, _ in first.store.iter_chunks(include_text=False)}
 
     # Re-ingest from the second instance: unchanged, nothing written.
     again = second.ingest(sample_path)

@@ -128,7 +128,15 @@ def test_sigkill_then_rerun_leaves_a_consistent_index(shared_dir: Path, tmp_path
     # The torn article was dropped by the repair and written again, not taken as unchanged.
     assert [o["status"] for o in report["outcomes"] if o["article_id"] == torn] == ["added"]
 
-    # 3. The index holds every article exactly once, each version complete.
+    # 3. The index holds every article exactly once, each version complete, and the lexical side agrees.
+    assert_index_consistent(settings, expected_ids)
+
+
+def assert_index_consistent(settings: Settings, expected_ids: set[str]) -> None:
+    """Every expected article exactly once with one complete version, the collection clean, the lexical index in step.
+
+    Reads Chroma through its own client: call it with no ingest running.
+    """
     client = chromadb.PersistentClient(
         path=str(settings.chroma_path), settings=ChromaSettings(anonymized_telemetry=False)
     )
@@ -148,7 +156,7 @@ def test_sigkill_then_rerun_leaves_a_consistent_index(shared_dir: Path, tmp_path
         assert sorted(positions) == list(range(n_chunks[(article_id, version)])), f"{article_id} is incomplete"
     assert (collection.metadata or {}).get("dirty") is False
 
-    # 4. The lexical index on disk is the one for this content: same chunk ids, same generation.
+    # The lexical index on disk is the one for this content: same chunk ids, same generation.
     lexical = json.loads((settings.lexical_path / META_FILE).read_text(encoding="utf-8"))
     assert lexical["generation"] == collection.metadata["generation"]
     assert sorted(lexical["ids"]) == sorted(ids)

@@ -116,8 +116,8 @@ def test_ingest_reingest_edit_duplicate_prune(rag: NewsRAG, articles_dir: Path, 
     assert len(chunks) == new_port.n_chunks
     assert all(i.startswith(new_port.article_id) for i in chunks)
     assert any("three weeks" in t for t in chunks.values()) and not any("ten days" in t for t in chunks.values())
-    assert set(rag.lexical._ids) == chroma_ids(rag)
-    assert not any(i.startswith(old_port.article_id) for i in rag.lexical._ids)
+    assert set(rag.lexical.chunk_ids) == chroma_ids(rag)
+    assert not any(i.startswith(old_port.article_id) for i in rag.lexical.chunk_ids)
 
     # The same text under another name is a duplicate, not a second article.
     copy = articles_dir / "copy-of-sample.txt"
@@ -136,7 +136,7 @@ def test_ingest_reingest_edit_duplicate_prune(rag: NewsRAG, articles_dir: Path, 
     assert removed.origin == str(port.resolve()) and removed.reason == "source file is gone"
     assert [a.origin for a in rag.articles()] == [str(sample.resolve())]
     assert all(m["origin"] == str(sample.resolve()) for _, _, m in rag.store.iter_chunks(include_text=False))
-    assert set(rag.lexical._ids) == chroma_ids(rag)
+    assert set(rag.lexical.chunk_ids) == chroma_ids(rag)
     assert all(i.startswith(rag.articles()[0].article_id) for i, _ in rag.lexical.search("dock workers harbour", 5))
 
 
@@ -193,7 +193,7 @@ def test_forget_by_id_and_by_url(rag: NewsRAG, articles_dir: Path, tmp_path: Pat
     left = rag.articles()
     assert [a.title for a in left] == ["Trump says progress made in US envoy Witkoff’s meeting with Russia’s Putin"]
     assert {m["article_id"] for _, _, m in rag.store.iter_chunks(include_text=False)} == {left[0].article_id}
-    assert set(rag.lexical._ids) == chroma_ids(rag)
+    assert set(rag.lexical.chunk_ids) == chroma_ids(rag)
     for query in ("dock workers harbour containers", "passengers platforms timetable rail"):
         assert all(i.startswith(left[0].article_id) for i, _ in rag.lexical.search(query, 5))
 

@@ -1,0 +1,125 @@
+"""The Chroma server dies while newsrag runs: clear errors, the app stays up, and answers again when the server is back.
+
+Real processes only: `chroma run` on 127.0.0.1 (killed with SIGKILL, then started again on the same port and
+data folder) and, for the app, a `newsrag serve` subprocess pointed at it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from rag.store import StoreError
+from tests import test_chroma_server
+from tests.conftest import SAMPLE
+from tests.llm_servers import stop_process
+from tests.test_chroma_server import CHROMA, ChromaServer
+from tests.test_http_api import FACTS, PUTIN, start_server
+
+pytestmark = pytest.mark.skipif(not CHROMA.exists(), reason=f"{CHROMA} is missing")
+
+
+def kill(server: ChromaServer) -> None:
+    server.process.kill()
+    server.process.wait(timeout=30)
+
+
+def restart(server: ChromaServer, monkeypatch: pytest.MonkeyPatch) -> ChromaServer:
+    """`chroma run` again, on the same port and data folder as ``server`` (which must be stopped)."""
+    monkeypatch.setattr(test_chroma_server, "free_port", lambda: server.port)
+    return ChromaServer(server.path)
+
+
+def unreachable(server: ChromaServer) -> str:
+    return rf"cannot reach the Chroma server at 127\.0\.0\.1:{server.port}"
+
+
+def test_an_open_instance_fails_clearly_and_recovers(
+    tmp_path: Path, sample_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = ChromaServer(tmp_path / "data")
+    try:
+        rag = server.rag(tmp_path / "index")
+        assert rag.ingest(sample_path).ok
+        articles, status = rag.articles(), rag.status()
+        hits = rag.lexical.search("Putin conditions", 3)
+        assert hits and "Nato" in rag.ask(PUTIN).text
+
+        kill(server)
+        calls = {
+            "ask": lambda: rag.ask(PUTIN),
+            "stream": lambda: next(rag.stream(PUTIN)),
+            "lexical": lambda: rag.lexical.retrieve("Putin conditions", 3),
+            "articles": rag.articles,
+            "status": rag.status,
+            "ingest": lambda: rag.ingest(sample_path),
+            "forget": lambda: rag.forget(articles[0].article_id),
+        }
+        for name, call in calls.items():
+            with pytest.raises(StoreError, match=unreachable(server)):
+                call()
+                pytest.fail(f"{name} worked without the Chroma server")
+
+        server = restart(server, monkeypatch)
+        assert rag.articles() == articles and rag.status() == status
+        answer = rag.ask(PUTIN)
+        assert all(fact in answer.text for fact in FACTS) and answer.citations
+        rag.lexical.ensure_fresh(force=True)
+        assert rag.lexical.search("Putin conditions", 3) == hits
+        assert set(rag.lexical.chunk_ids) == {i for i, _, _ in rag.store.iter_chunks(include_text=False)}
+        again = rag.ingest(sample_path)
+        assert [o.status for o in again.outcomes] == ["unchanged"]
+    finally:
+        server.stop()
+
+
+def test_the_app_stays_up_says_why_and_answers_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import openai
+    from gradio_client import Client
+
+    chroma = ChromaServer(tmp_path / "chroma")
+    app = None
+    try:
+        assert chroma.rag(tmp_path / "ingest").ingest(SAMPLE).ok  # in-process: quicker than `newsrag ingest`
+        app = start_server(
+            f"chroma-down-{uuid.uuid4().hex}",
+            tmp_path / "app",
+            ingest=False,
+            NEWSRAG_CHROMA_HOST="127.0.0.1",
+            NEWSRAG_CHROMA_PORT=str(chroma.port),
+        )
+        client = openai.OpenAI(base_url=app.url + "/v1", api_key="unused", max_retries=0, timeout=120)
+        gradio = Client(app.url, verbose=False)
+
+        def ask_both() -> None:
+            reply = client.chat.completions.create(model="newsrag", messages=[{"role": "user", "content": PUTIN}])
+            assert all(fact in reply.choices[0].message.content for fact in FACTS)
+            assert all(fact in gradio.predict(PUTIN, api_name="/ask")["text"] for fact in FACTS)
+
+        ask_both()
+        kill(chroma)
+
+        for stream in (False, True):
+            with pytest.raises(openai.InternalServerError) as caught:
+                client.chat.completions.create(
+                    model="newsrag", messages=[{"role": "user", "content": PUTIN}], stream=stream
+                )
+            assert caught.value.status_code == 503
+            error = caught.value.body
+            assert error["type"] == "server_error" and error["code"] == "index_unavailable"
+            assert "cannot reach the Chroma server at 127.0.0.1:" in error["message"]
+        with pytest.raises(Exception, match=unreachable(chroma)):  # noqa: B017 - gradio_client's AppError
+            gradio.predict(PUTIN, api_name="/ask")
+        assert app.process.poll() is None
+        assert httpx.get(app.url + "/", timeout=30).status_code == 200
+
+        chroma = restart(chroma, monkeypatch)
+        ask_both()
+        assert "Traceback" not in app.log()
+    finally:
+        if app is not None:
+            stop_process(app.process)
+        chroma.stop()

@@ -1,0 +1,39 @@
+"""The BM25 side: a search that overlaps a rebuild reads one consistent build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rag import NewsRAG
+from tests.conftest import SAMPLE
+
+
+def test_a_search_overlapping_a_rebuild_reads_one_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = tmp_path / "other.txt"
+    other.write_text(
+        "Harbour budget approved\n\nThe city council approved the harbour budget of 40 million on Monday. "
+        "The money pays for new cranes, a longer pier and dredging of the eastern basin over three years.",
+        encoding="utf-8",
+    )
+    rag = NewsRAG(index_dir=tmp_path / "index")
+    assert rag.ingest(SAMPLE, other).ok
+    lexical = rag.lexical
+    lexical.ensure_fresh(force=True)
+    before = set(lexical.chunk_ids)
+    bm25 = lexical._snap.bm25
+    assert bm25 is not None
+    original = bm25.retrieve
+
+    def retrieve_during_a_rebuild(*args: Any, **kwargs: Any) -> Any:
+        # Another request forgets the sample and the index is rebuilt, shorter, mid-search.
+        rag.forget(next(a for a in rag.articles() if "Putin" in a.title).article_id)
+        lexical.ensure_fresh(force=True)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(bm25, "retrieve", retrieve_during_a_rebuild)
+    hits = lexical.search("Putin Witkoff meeting Moscow", top_k=5)
+    assert hits and all(chunk_id in before for chunk_id, _ in hits)
+    assert len(lexical.chunk_ids) < len(before)
