@@ -136,7 +136,8 @@ class Answerer:
         # A multiple-choice question is retrieved with its options but gated and scored on its stem:
         # the options name things the articles need not mention.
         choice = split_options(question)
-        scored = choice.stem if choice else question if context else query
+        # A follow-up is scored on its own words (the context is weighed separately), anything else on the query.
+        scored = choice.stem if choice else (question if context else query)
         extract = self.extractive.extract(scored, passages, context)
         base = {
             "question": question,

@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from evals.app_process import stop_process
+from evals.app_process import free_port, stop_process
 
 LLAMA_MODEL = "smollm2-135m-instruct"
 LLAMA_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -51,13 +51,6 @@ LLAMA_FLAGS = {
     "--seed": "0",
     "--verbose": "False",
 }
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago (the OS may hand it out again; use promptly)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -122,6 +115,11 @@ def start_llama_server(log_path: Path, port: int | None = None) -> tuple[subproc
             tail = log_path.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"llama.cpp server not ready after {LLAMA_START_TIMEOUT:.0f}s:\n{tail}")
         time.sleep(0.1)
+
+
+def llama_settings(server: LlamaServer) -> dict[str, Any]:
+    """NewsRAG settings for the llama.cpp server: its model, a long timeout for a slow CPU, no retries."""
+    return {"llm_base_url": server.base_url, "llm_model": server.model, "llm_timeout": 120.0, "llm_max_retries": 0}
 
 
 @pytest.fixture(scope="session", name="llama_server")

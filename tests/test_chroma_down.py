@@ -12,12 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from evals.app_process import start_server, stop_process
 from rag.store import StoreError
 from tests import test_chroma_server
 from tests.conftest import SAMPLE
-from tests.llm_servers import stop_process
 from tests.test_chroma_server import CHROMA, ChromaServer
-from tests.test_http_api import FACTS, PUTIN, start_server
+from tests.test_http_api import FACTS, PUTIN
 
 pytestmark = pytest.mark.skipif(not CHROMA.exists(), reason=f"{CHROMA} is missing")
 

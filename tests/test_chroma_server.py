@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -12,18 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from evals.app_process import free_port
 from rag.api import NewsRAG
 from rag.lexical import STALENESS_CHECK_SECONDS
 from rag.store import StoreError
 
 CHROMA = Path(sys.executable).with_name("chroma")
 STARTUP_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ChromaServer:

@@ -257,9 +257,9 @@ def test_the_app_answers_when_its_folder_is_read_only(mounts: Mounts, tmp_path: 
     """Its question log, lexical files and uploads cannot be written: it warns, and answers all the same."""
     from gradio_client import Client, handle_file
 
-    from tests.llm_servers import stop_process
+    from evals.app_process import start_server, stop_process
     from tests.test_chroma_server import CHROMA, ChromaServer
-    from tests.test_http_api import FACTS, start_server
+    from tests.test_http_api import FACTS
 
     if not CHROMA.exists():
         pytest.skip(f"{CHROMA} is missing")

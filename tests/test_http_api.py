@@ -20,11 +20,8 @@ import httpx
 import pytest
 
 from app import save_upload
-from evals.app_process import BIN, Server, environment, start_server
-from evals.app_process import free_port as _free_port
+from evals.app_process import BIN, Server, free_port, start_server
 from tests.conftest import ROOT
-
-__all__ = ["Server", "_free_port", "environment", "start_server"]  # other test modules start servers with these
 
 USER, PASSWORD = "alice", "s3cret-pass"
 UPLOAD_LIMIT_MB = 1
@@ -40,7 +37,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Server:
 @pytest.fixture(scope="session")
 def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Server:
     """Behind NEWSRAG_AUTH, and configured for an LLM endpoint that is down (so answers fall back, with a notice)."""
-    down = f"http://127.0.0.1:{_free_port()}/v1"
+    down = f"http://127.0.0.1:{free_port()}/v1"
     return start_server(
         "auth",
         tmp_path_factory.mktemp("auth-server"),

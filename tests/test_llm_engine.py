@@ -9,7 +9,7 @@ import pytest
 
 from rag import Answer, NewsRAG
 from tests.conftest import SAMPLE
-from tests.llm_servers import FakeOpenAI, LlamaServer
+from tests.llm_servers import FakeOpenAI, LlamaServer, llama_settings
 
 QUESTION = "What are Putin's peace conditions?"
 GOOD = (
@@ -124,13 +124,7 @@ def test_follow_up_is_condensed_by_the_llm(index_dir: Path, fake_openai: FakeOpe
 
 
 def test_real_llama_cpp_server_end_to_end(index_dir: Path, llama_server: LlamaServer) -> None:
-    rag = NewsRAG(
-        index_dir=index_dir,
-        llm_base_url=llama_server.base_url,
-        llm_model=llama_server.model,
-        llm_timeout=120.0,
-        llm_max_retries=0,
-    )
+    rag = NewsRAG(index_dir=index_dir, **llama_settings(llama_server))
     items = list(rag.stream(QUESTION, top_k=2))  # a short prompt: the 135M model reads ~70 tokens/s here
     answer = items[-1]
     assert isinstance(answer, Answer)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from evals.app_process import Server, start_server
 from evals.load import markdown, run
 from evals.load_stories import FOLLOW_UP, Story, check_log, judge, stories
 from tests.conftest import ARTIFACTS
-from tests.test_http_api import Server, start_server
 
 CLIENTS, SECONDS, MAX_REQUESTS = 20, 10.0, 400
 
