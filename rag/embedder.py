@@ -9,6 +9,7 @@ sentence-transformers does for this model.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f41157
 MAX_TOKENS = 256
 # A batch ends where the next (length-sorted) text has this many times the tokens of the batch's first.
 PAD_SLACK = 1.3
+# Recent questions' vectors: retrieval and the extractive engine both need the question's, once.
+QUERY_CACHE_SIZE = 256
 
 
 class EmbedderError(RuntimeError):
@@ -64,6 +67,7 @@ class MiniLMEmbedding(BaseEmbedding):
     threads: int = 0
     _session: Any = PrivateAttr()
     _tokenizer: Any = PrivateAttr()
+    _queries: OrderedDict[str, list[float]] = PrivateAttr(default_factory=OrderedDict)
 
     def __init__(self, embed_batch_size: int = 16, threads: int = 0, **kwargs: Any) -> None:
         super().__init__(model_name=minilm_id(), embed_batch_size=embed_batch_size, threads=threads, **kwargs)
@@ -118,7 +122,12 @@ class MiniLMEmbedding(BaseEmbedding):
         return self.embed([text])[0].tolist()
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self._get_text_embedding(query)
+        vector = self._queries.get(query)
+        if vector is None:
+            vector = self._queries[query] = self._get_text_embedding(query)
+            while len(self._queries) > QUERY_CACHE_SIZE:
+                self._queries.popitem(last=False)
+        return vector
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
@@ -22,7 +23,7 @@ from llama_index.core.schema import MetadataMode
 from ingest.chunk import chunk_article
 from ingest.records import BadInput, from_record
 from rag.api import NewsRAG
-from rag.embedder import MAX_TOKENS, wordpiece_tokenizer
+from rag.embedder import MAX_TOKENS, QUERY_CACHE_SIZE, wordpiece_tokenizer
 from rag.store import StoreError
 
 NEWSRAG = Path(sys.executable).with_name("newsrag")
@@ -205,6 +206,22 @@ def test_chunks_fit_the_embedder(rag: NewsRAG, sample_path: Path) -> None:
     assert len(texts) > 1
     # With [CLS] and [SEP] counted, as the embedder counts them: nothing is truncated away.
     assert max(len(tokenizer.encode(t).ids) for t in texts) <= MAX_TOKENS
+
+
+def test_question_vectors_are_reused_and_bounded(rag: NewsRAG, monkeypatch: pytest.MonkeyPatch) -> None:
+    embedder = rag.embedder
+    calls: list[str] = []
+    real = type(embedder)._get_text_embedding
+    monkeypatch.setattr(type(embedder), "_get_text_embedding", lambda self, t: calls.append(t) or real(self, t))
+    first = embedder.get_query_embedding("What are Putin's peace conditions?")
+    again = embedder.get_query_embedding("What are Putin's peace conditions?")
+    assert again == first and len(calls) == 1
+    # The same vector a document of that text gets: retrieval and answering agree on it.
+    assert np.allclose(first, embedder.get_text_embedding("What are Putin's peace conditions?"), atol=1e-6)
+    for i in range(QUERY_CACHE_SIZE + 5):
+        embedder.get_query_embedding(f"question {i}")
+    assert len(embedder._queries) == QUERY_CACHE_SIZE
+    assert "What are Putin's peace conditions?" not in embedder._queries
 
 
 def test_real_articles_chunks_fit_the_embedder(shared_dir: Path) -> None:
