@@ -74,15 +74,28 @@ class LexicalIndex:
         now = time.monotonic()
         if not force and self.generation is not None and now - self._checked_at < STALENESS_CHECK_SECONDS:
             return
-        with self._lock:
-            state = self.store.state()
-            current = str(state.get("generation", ""))
-            self._checked_at = now
-            if not force and self._matches(current, state):
-                return
-            if not force and self._load(current) and self._matches(current, state):
-                return
-            self._build(current)
+        if force or self.generation is None:
+            with self._lock:
+                self._refresh(now, force)
+            return
+        # A reader that has a snapshot never queues behind a rebuild (about a minute at 100k chunks):
+        # it searches the snapshot it has, whose vanished chunks are dropped when read back from Chroma.
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._refresh(now, force=False)
+        finally:
+            self._lock.release()
+
+    def _refresh(self, now: float, force: bool) -> None:
+        state = self.store.state()
+        current = str(state.get("generation", ""))
+        self._checked_at = now
+        if not force and self._matches(current, state):
+            return
+        if not force and self._load(current) and self._matches(current, state):
+            return
+        self._build(current)
 
     def _matches(self, generation: str, state: dict[str, Any]) -> bool:
         """Same generation and, unless a writer is at work, as many chunks as Chroma holds.

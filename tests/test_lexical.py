@@ -1,7 +1,8 @@
-"""The BM25 side: a search that overlaps a rebuild reads one consistent build."""
+"""The BM25 side: a search that overlaps a rebuild reads one consistent build, and does not wait for it."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -37,3 +38,19 @@ def test_a_search_overlapping_a_rebuild_reads_one_build(tmp_path: Path, monkeypa
     hits = lexical.search("Putin Witkoff meeting Moscow", top_k=5)
     assert hits and all(chunk_id in before for chunk_id, _ in hits)
     assert len(lexical.chunk_ids) < len(before)
+
+
+def test_a_reader_does_not_wait_for_another_threads_rebuild(tmp_path: Path) -> None:
+    rag = NewsRAG(index_dir=tmp_path / "index")
+    assert rag.ingest(SAMPLE).ok
+    lexical = rag.lexical
+    lexical.ensure_fresh(force=True)
+    hits: list[list[tuple[str, float]]] = []
+    # Another thread is rebuilding (it holds the lock) and this reader's staleness check is due.
+    with lexical._lock:
+        lexical._checked_at = 0.0
+        reader = threading.Thread(target=lambda: hits.append(lexical.search("Putin Witkoff meeting Moscow", 5)))
+        reader.start()
+        reader.join(timeout=10)
+        assert not reader.is_alive(), "the search waited for the rebuild"
+    assert hits and hits[0]
