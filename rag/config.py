@@ -31,6 +31,9 @@ class Settings(BaseSettings):
         None, description="Chroma server host; unset means an embedded Chroma under index_dir."
     )
     chroma_port: int = Field(8000, description="Chroma server port (with chroma_host).")
+    chroma_timeout: float = Field(
+        60.0, gt=0, description="Seconds to wait for the Chroma server (with chroma_host) before a request fails."
+    )
 
     # Embeddings
     embedder: EmbedderName = Field(

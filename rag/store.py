@@ -67,6 +67,9 @@ def explain(settings: Settings, exc: BaseException) -> str:
     reason = f"{type(exc).__name__}: {exc}"
     if settings.chroma_host:
         where = f"{settings.chroma_host}:{settings.chroma_port}"
+        if isinstance(exc, httpx.TimeoutException):
+            waited = f"did not answer within {settings.chroma_timeout:g} s"
+            return f"the Chroma server at {where} {waited} (is it overloaded or paused?): {reason}"
         if isinstance(exc, httpx.TransportError | ConnectionError):
             return f"cannot reach the Chroma server at {where} (is it running?): {reason}"
         return f"the Chroma server at {where} failed: {reason}"
@@ -91,11 +94,22 @@ def chroma_client(settings: Settings) -> Any:
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
+        where = f"{settings.chroma_host}:{settings.chroma_port}"
         try:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+            # chromadb's own first requests below have no timeout: ask once with ours, so a paused server fails here.
+            httpx.get(f"http://{where}/api/v2/heartbeat", timeout=settings.chroma_timeout).raise_for_status()
+        except httpx.HTTPError as exc:
+            raise StoreError(explain(settings, exc)) from exc
+        try:
+            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
         except Exception as exc:  # chromadb wraps a refused connection in a ValueError here
-            where = f"{settings.chroma_host}:{settings.chroma_port}"
             raise StoreError(f"cannot reach the Chroma server at {where} (is it running?): {exc}") from exc
+        # chromadb's HTTP client waits forever (httpx timeout=None), so a paused or wedged server would hang every
+        # question and ingest; it offers no setting for this, hence the reach into its session.
+        session = getattr(getattr(client, "_server", None), "_session", None)
+        if isinstance(session, httpx.Client):
+            session.timeout = httpx.Timeout(settings.chroma_timeout)
+        return client
     try:
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)

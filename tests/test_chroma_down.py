@@ -1,4 +1,5 @@
-"""The Chroma server dies while newsrag runs: clear errors, the app stays up, and answers again when the server is back.
+"""The Chroma server dies or hangs while newsrag runs: clear errors, the app stays up, and it answers again when the
+server is back.
 
 Real processes only: `chroma run` on 127.0.0.1 (killed with SIGKILL, then started again on the same port and
 data folder) and, for the app, a `newsrag serve` subprocess pointed at it.
@@ -6,6 +7,8 @@ data folder) and, for the app, a `newsrag serve` subprocess pointed at it.
 
 from __future__ import annotations
 
+import os
+import signal
 import uuid
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import httpx
 import pytest
 
 from evals.app_process import start_server, stop_process
+from rag.api import NewsRAG
 from rag.store import StoreError
 from tests import test_chroma_server
 from tests.conftest import SAMPLE
@@ -123,3 +127,41 @@ def test_the_app_stays_up_says_why_and_answers_again(tmp_path: Path, monkeypatch
         if app is not None:
             stop_process(app.process)
         chroma.stop()
+
+
+def _hung(signum: int, frame: object) -> None:
+    raise AssertionError("a call to the paused Chroma server hung past its timeout")
+
+
+def test_a_paused_server_fails_within_the_timeout_and_recovers(tmp_path: Path, sample_path: Path) -> None:
+    """SIGSTOP keeps the port open but answers nothing: without a timeout every call would hang for ever."""
+    server = ChromaServer(tmp_path / "data")
+    try:
+
+        def rag(name: str) -> NewsRAG:
+            return NewsRAG(
+                index_dir=tmp_path / name, chroma_host="127.0.0.1", chroma_port=server.port, chroma_timeout=2
+            )
+
+        first = rag("first")
+        assert first.ingest(sample_path).ok
+        paused = rf"the Chroma server at 127\.0\.0\.1:{server.port} did not answer within 2 s"
+        os.kill(server.process.pid, signal.SIGSTOP)
+        # Without the timeout these calls would hang: an alarm turns that into a failure instead of a stuck run.
+        previous = signal.signal(signal.SIGALRM, _hung)
+        signal.alarm(60)
+        try:
+            with pytest.raises(StoreError, match=paused):
+                first.ask(PUTIN)
+            with pytest.raises(StoreError, match=paused):
+                first.articles()
+            with pytest.raises(StoreError, match=paused):
+                rag("second").articles()  # a fresh client's first requests wait no longer than asking
+        finally:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
+            os.kill(server.process.pid, signal.SIGCONT)
+        assert all(fact in first.ask(PUTIN).text for fact in FACTS)
+        assert [a.title for a in rag("second").articles()] == [a.title for a in first.articles()]
+    finally:
+        server.stop()
