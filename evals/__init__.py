@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rag.lazy import lazy_names
 
 if TYPE_CHECKING:
     from evals.runner import EvalResult, run_suite
     from evals.suite import Case, load_suite
 
-# Imported on first use (PEP 562), like `rag`'s names: the runner pulls in LlamaIndex, which every `newsrag`
-# command would otherwise pay for at start-up.
+# Imported on first use (rag.lazy), so that the CLI starts without LlamaIndex and chromadb.
 _HOMES = {"Case": "evals.suite", "EvalResult": "evals.runner", "load_suite": "evals.suite", "run_suite": "evals.runner"}
 __all__ = ["Case", "EvalResult", "load_suite", "run_suite"]  # the names of _HOMES, spelled out for linters
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'evals' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names("evals", _HOMES)

@@ -10,8 +10,9 @@ The public API::
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rag.lazy import lazy_names
 
 if TYPE_CHECKING:
     from ingest.article import IngestReport, Outcome
@@ -22,8 +23,7 @@ if TYPE_CHECKING:
     from rag.filters import Filters
     from rag.store import ArticleRecord, StoreError
 
-# Names are imported on first use (PEP 562): `rag.api` pulls in LlamaIndex and chromadb, which would cost every
-# `newsrag` command, even `--help`, seconds before it could print a line.
+# Imported on first use (rag.lazy), so that the CLI starts without LlamaIndex and chromadb.
 _HOMES = {
     "Answer": "rag.answer",
     "ArticleRecord": "rag.store",
@@ -56,14 +56,4 @@ __all__ = [
 ]  # the names of _HOMES, spelled out for linters
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'rag' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__ = lazy_names("rag", _HOMES)
