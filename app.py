@@ -7,9 +7,6 @@ answer as a dict (``Answer.to_dict()``); ``api_name="/ingest"`` indexes uploaded
 
 from __future__ import annotations
 
-import hashlib
-import html
-import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,16 +17,16 @@ offline_environment()  # before gradio is imported: no analytics, no hub calls
 
 import gradio as gr  # noqa: E402
 
-from rag.answer import Answer, Citation  # noqa: E402
+from ingest.uploads import UPLOAD_TYPES, save_upload  # noqa: E402
+from rag.answer import Answer  # noqa: E402
 from rag.answering import QuestionError  # noqa: E402
-from rag.disk import disk_problem  # noqa: E402
+from rag.chat_messages import count, error_message, escape, render_answer, turns_of  # noqa: E402
 from rag.history import new_conversation_id  # noqa: E402
 from rag.store import StoreError  # noqa: E402
 
 if TYPE_CHECKING:
     from rag.server import Services
 
-UPLOAD_TYPES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 SAMPLE_TITLE = "Trump says progress made in US envoy Witkoff"  # the bundled data/articles sample
 SAMPLE_QUESTIONS = [  # checked against the sample by tests/test_answers.py and tests/test_app_browser.py
     "What are Putin's peace conditions?",
@@ -37,7 +34,6 @@ SAMPLE_QUESTIONS = [  # checked against the sample by tests/test_answers.py and 
     "What additional tariff did Trump impose on India on Aug 6?",
 ]
 MAX_EXAMPLES = 6
-UNSUPPORTED = "⚠ this passage may not support the sentence citing it"
 RESULT_HEADERS = ["file", "status", "title", "chunks", "reason"]
 ARTICLE_HEADERS = ["title", "source", "date", "chunks", "id"]
 
@@ -58,116 +54,7 @@ CSS = """
 """
 
 
-# ----- rendering answers
-def _escape(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def highlight(passage: str, quote: str) -> str:
-    """The passage as HTML with the supporting sentence in <mark>."""
-    if quote:
-        pattern = r"\s+".join(re.escape(word) for word in quote.split())
-        match = re.search(pattern, passage)
-        if match:
-            before, found, after = passage[: match.start()], match.group(0), passage[match.end() :]
-            return f"{_escape(before)}<mark>{_escape(found)}</mark>{_escape(after)}"
-    return _escape(passage)
-
-
-def _source_html(c: Citation) -> str:
-    meta = [_escape(x) for x in (c.source, c.published_at[:10]) if x]
-    if c.url.startswith(("http://", "https://")):
-        meta.append(f'<a href="{html.escape(c.url)}" target="_blank" rel="noopener noreferrer">link</a>')
-    warning = "" if c.supported else f'<div class="nr-warning">{UNSUPPORTED}</div>'
-    return (
-        f'<div class="nr-source"><div class="nr-source-head">[{c.number}] {_escape(c.title or "(untitled)")}</div>'
-        f'<div class="nr-source-meta">{" · ".join(meta) or "no source or date known"}</div>{warning}'
-        f'<div class="nr-passage">{highlight(c.text, c.quote)}</div></div>'
-    )
-
-
-def _timings(answer: Answer) -> str:
-    t = answer.timings
-    parts = [f"engine: {answer.engine}"] + [
-        f"{name} {t[key]:.0f} ms" for name, key in (("retrieval", "retrieval_ms"), ("total", "total_ms")) if key in t
-    ]
-    return f'<div class="nr-timings">{" · ".join(parts)}</div>'
-
-
-def render_answer(answer: Answer) -> list[gr.ChatMessage]:
-    """The answer, its notes (notices, flags) and a collapsible Sources block, as chat messages."""
-    if answer.refused:
-        text = (
-            f"**{_escape(answer.text)}**\n\nNothing in the indexed articles is close enough to this question to"
-            " answer it. Rephrase it, widen the filters in Settings, or add articles in the Articles tab."
-        )
-    else:
-        text = _escape(answer.text)
-    messages = [gr.ChatMessage(role="assistant", content=text)]
-    notes = answer.notices + answer.flags
-    if notes:
-        body = "\n".join(f"- {_escape(n)}" for n in notes)
-        messages.append(gr.ChatMessage(role="assistant", content=body, metadata={"title": "⚠️ Notes"}))
-    if answer.citations:
-        body = "".join(_source_html(c) for c in answer.citations) + _timings(answer)
-        meta = {"title": "Sources", "status": "done", "log": _count(len(answer.citations), "passage")}
-        messages.append(gr.ChatMessage(role="assistant", content=body, metadata=meta))  # type: ignore[arg-type]
-    return messages
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def _text(content: Any) -> str:
-    """A chat message's text, whether Gradio passes a string or a list of content parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
-    return ""
-
-
-def turns_of(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(role, text) turns for the next question: Sources, Notes and errors (titled messages) left out."""
-    turns = []
-    for m in messages or []:
-        text = _text(m.get("content"))
-        if not (m.get("metadata") or {}).get("title") and m.get("role") in ("user", "assistant") and text:
-            turns.append((m["role"], html.unescape(re.sub(r"<[^>]+>", "", text).replace("**", ""))))
-    return turns
-
-
-def _error(exc: Exception) -> gr.ChatMessage:
-    message = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
-    return gr.ChatMessage(role="assistant", content=_escape(message), metadata={"title": "⚠️ Could not answer"})
-
-
-# ----- uploads and the article list
-def save_upload(path: Path, uploads: Path, max_bytes: int) -> tuple[Path | None, str]:
-    """Copy an upload under a generated name (its content hash + its extension); the user's name is never a path."""
-    suffix = path.suffix.lower()
-    if suffix not in UPLOAD_TYPES:
-        return None, f"unsupported file type {suffix or '(none)'}; use {', '.join(UPLOAD_TYPES)}"
-    size = path.stat().st_size
-    if size > max_bytes:
-        return None, f"too large: {size / 1e6:.1f} MB (the upload limit is {max_bytes / 1e6:g} MB)"
-    data = path.read_bytes()
-    target = uploads / f"{hashlib.sha256(data).hexdigest()[:24]}{suffix}"
-    if not target.exists():
-        partial = target.with_suffix(".partial")
-        try:
-            uploads.mkdir(parents=True, exist_ok=True)
-            partial.write_bytes(data)
-            partial.replace(target)
-        except OSError as exc:  # a read-only or full disk
-            if partial.exists():  # half-written on a full disk
-                partial.unlink()
-            problem = disk_problem(uploads, exc) or "cannot be written"
-            return None, f"could not save the upload: {uploads} {problem} ({exc})"
-    return target, ""
-
-
+# ----- the article list
 def example_questions(titles: list[str]) -> list[str]:
     """Known-good questions for the bundled sample when it is indexed, then one per other article (newest first)."""
     questions = list(SAMPLE_QUESTIONS) if any(t.startswith(SAMPLE_TITLE) for t in titles) else []
@@ -206,7 +93,7 @@ def build_ui(services: Services) -> gr.Blocks:
         model = f" ({settings.llm_model})" if engine == "llm" else ""
         logging = "on" if log.enabled else "off"
         return (
-            f"**{_count(s['articles'], 'article')} · {_count(s['chunks'], 'chunk')}** · embedder `{s['embedder']}`"
+            f"**{count(s['articles'], 'article')} · {count(s['chunks'], 'chunk')}** · embedder `{s['embedder']}`"
             f" · engine **{engine}**{model} · history log {logging}"
         )
 
@@ -214,7 +101,7 @@ def build_ui(services: Services) -> gr.Blocks:
         try:
             records = rag.articles()
         except StoreError as exc:  # the page still loads, and says why the index is unavailable
-            return (f"⚠️ {_escape(str(exc))}", *[gr.skip()] * (len(refreshed) - 1))
+            return (f"⚠️ {escape(str(exc))}", *[gr.skip()] * (len(refreshed) - 1))
         rows = [[r.title, r.source, r.published_at[:10], r.n_chunks, r.article_id] for r in records]
         questions = example_questions([r.title for r in records])
         buttons = [gr.Button(value=q, visible=True) for q in questions]
@@ -243,7 +130,7 @@ def build_ui(services: Services) -> gr.Blocks:
             return
         conversation = conversation or new_conversation_id()
         history = turns_of(chat)
-        chat = [*chat, gr.ChatMessage(role="user", content=_escape(question))]
+        chat = [*chat, gr.ChatMessage(role="user", content=escape(question))]
         yield chat, "", conversation
         started, streamed, answer = time.perf_counter(), "", None
         filters = {
@@ -257,9 +144,9 @@ def build_ui(services: Services) -> gr.Blocks:
                     answer = item
                 else:
                     streamed += item
-                    yield [*chat, gr.ChatMessage(role="assistant", content=_escape(streamed))], "", conversation
+                    yield [*chat, gr.ChatMessage(role="assistant", content=escape(streamed))], "", conversation
         except (QuestionError, ValueError, StoreError) as exc:
-            yield [*chat, _error(exc)], "", conversation
+            yield [*chat, error_message(exc)], "", conversation
             return
         assert answer is not None
         served = {"served_ms": round((time.perf_counter() - started) * 1000, 1)}
@@ -272,7 +159,7 @@ def build_ui(services: Services) -> gr.Blocks:
             return gr.skip(), gr.skip(), gr.skip()
         chat: list[gr.ChatMessage] = []
         for turn in log.turns(conversation):
-            chat.append(gr.ChatMessage(role="user", content=_escape(turn.question)))
+            chat.append(gr.ChatMessage(role="user", content=escape(turn.question)))
             chat.extend(render_answer(turn.to_answer()))
         return chat, conversation, gr.Tabs(selected="chat")
 
@@ -318,13 +205,13 @@ def build_ui(services: Services) -> gr.Blocks:
         try:
             removed = rag.forget(article_id)
         except StoreError as exc:
-            return f"Could not delete: {_escape(str(exc))}"
+            return f"Could not delete: {escape(str(exc))}"
         if removed is None:
             return "That article is no longer indexed."
         origin = Path(removed.origin) if removed.origin else None
         if origin is not None and origin.parent == uploads.resolve() and origin.exists():
             origin.unlink()  # an upload we keep only for the index
-        return f"Deleted “{_escape(removed.title)}”."
+        return f"Deleted “{escape(removed.title)}”."
 
     def ask(question: str, engine: str = "auto", top_k: int = 0, request: gr.Request = None) -> dict:  # type: ignore[assignment]
         """Answer one question from the indexed articles: the Answer as a dict (text, citations, ...).

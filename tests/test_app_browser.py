@@ -255,7 +255,7 @@ def _answer(**fields: Any) -> Any:
 
 
 def test_render_shows_notices_flags_and_marks_the_quote() -> None:
-    from app import render_answer
+    from rag.chat_messages import render_answer
 
     answer, notes, sources = render_answer(_answer(notices=["the LLM failed"], flags=["unsupported: x"]))
     assert notes.metadata["title"] == "⚠️ Notes" and "the LLM failed" in notes.content and "unsupported" in notes.content
@@ -265,7 +265,7 @@ def test_render_shows_notices_flags_and_marks_the_quote() -> None:
 
 
 def test_render_a_refusal_without_sources() -> None:
-    from app import render_answer
+    from rag.chat_messages import render_answer
 
     (only,) = render_answer(_answer().model_copy(update={"text": "The indexed articles don't say.", "refused": True,
                                                         "citations": []}))  # fmt: skip
@@ -273,7 +273,7 @@ def test_render_a_refusal_without_sources() -> None:
 
 
 def test_turns_leave_out_sources_notes_and_errors() -> None:
-    from app import turns_of
+    from rag.chat_messages import turns_of
 
     messages = [
         {"role": "user", "content": [{"type": "text", "text": "AT&amp;T?"}]},

@@ -230,7 +230,7 @@ def test_full_disk_during_ingest_leaves_a_consistent_index(mounts: Mounts, tmp_p
 def test_history_and_uploads_survive_read_only_and_full_disks(
     mounts: Mounts, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from app import save_upload
+    from ingest.uploads import save_upload
     from tests.test_history import _answer
 
     upload = tmp_path / "story.txt"

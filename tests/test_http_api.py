@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app import save_upload
 from evals.app_process import BIN, Server, free_port, start_server
+from ingest.uploads import save_upload
 from tests.conftest import ROOT
 
 USER, PASSWORD = "alice", "s3cret-pass"

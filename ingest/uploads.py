@@ -1,0 +1,34 @@
+"""Saving a file a user uploads: allowed types and size only, under a name derived from its content."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from rag.disk import disk_problem
+
+UPLOAD_TYPES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
+
+
+def save_upload(path: Path, uploads: Path, max_bytes: int) -> tuple[Path | None, str]:
+    """Copy an upload under a generated name (its content hash + its extension); the user's name is never a path."""
+    suffix = path.suffix.lower()
+    if suffix not in UPLOAD_TYPES:
+        return None, f"unsupported file type {suffix or '(none)'}; use {', '.join(UPLOAD_TYPES)}"
+    size = path.stat().st_size
+    if size > max_bytes:
+        return None, f"too large: {size / 1e6:.1f} MB (the upload limit is {max_bytes / 1e6:g} MB)"
+    data = path.read_bytes()
+    target = uploads / f"{hashlib.sha256(data).hexdigest()[:24]}{suffix}"
+    if not target.exists():
+        partial = target.with_suffix(".partial")
+        try:
+            uploads.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(data)
+            partial.replace(target)
+        except OSError as exc:  # a read-only or full disk
+            if partial.exists():  # half-written on a full disk
+                partial.unlink()
+            problem = disk_problem(uploads, exc) or "cannot be written"
+            return None, f"could not save the upload: {uploads} {problem} ({exc})"
+    return target, ""
