@@ -75,7 +75,7 @@ def render_answer(answer: Answer) -> list[gr.ChatMessage]:
 
 
 def count(n: int, noun: str) -> str:
-    """ "1 passage", "3 passages"."""
+    """A count with its noun, plural unless one: 1 passage, 3 passages."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
