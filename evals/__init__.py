@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rag.lazy import lazy_names
+from rag.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from evals.runner import EvalResult, run_suite

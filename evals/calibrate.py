@@ -19,16 +19,16 @@ from evals.realtimeqa import week_articles, week_cases
 
 def _scores(data_dir: Path, corpus_week: str, question_week: str) -> list[tuple[float, bool]]:
     """(relevance, gold in retrieved passages) for question_week's questions on corpus_week's articles."""
-    from rag.api import NewsRAG
+    from rag.service.newsrag import NewsRAG
 
     with tempfile.TemporaryDirectory(prefix="newsrag-calibrate-") as tmp:
         corpus = Path(tmp) / "corpus.jsonl"
         corpus.write_text("\n".join(json.dumps(a) for a in week_articles(data_dir, corpus_week)), encoding="utf-8")
-        rag = NewsRAG(index_dir=Path(tmp) / "index", engine="extractive", min_relevance=0.0)
-        rag.ingest(corpus)
+        newsrag = NewsRAG(index_dir=Path(tmp) / "index", engine="extractive", min_relevance=0.0)
+        newsrag.ingest(corpus)
         out = []
         for case in week_cases(data_dir, question_week):
-            answer = rag.ask(case.question)
+            answer = newsrag.ask(case.question)
             found = any(m.contains_gold(p.text, case.gold) for p in answer.passages)
             out.append((answer.relevance, found))
         return out

@@ -1,4 +1,4 @@
-"""``newsrag eval`` and ``newsrag bench realtimeqa``: the eval runner from the command line."""
+"""``newsrag eval`` and ``newsrag bench ...``: the eval runner from the command line, a ``newsrag.commands`` plugin."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+
+from rag.core.options import Engine
 
 console = Console(stderr=True)
 bench_app = typer.Typer(help="Benchmarks on public news QA data.", no_args_is_help=True)
@@ -29,7 +31,9 @@ def eval_command(
     corpus: Annotated[
         list[Path] | None, typer.Option("--corpus", help="Index these files/folders in a fresh temporary index.")
     ] = None,
-    engine: Annotated[str | None, typer.Option("--engine", help="auto, llm or extractive.")] = None,
+    engine: Annotated[
+        Engine | None, typer.Option("--engine", case_sensitive=False, help="auto, llm or extractive.")
+    ] = None,
     top_k: Annotated[int | None, typer.Option("--top-k")] = None,
     judge: Annotated[bool, typer.Option("--judge", help="Add LLM-judged faithfulness and correctness.")] = False,
     compare: Annotated[
@@ -42,8 +46,8 @@ def eval_command(
     from evals.report import write_outputs
     from evals.runner import run_suite
     from evals.suite import SuiteError, load_suite
-    from rag.api import NewsRAG
-    from rag.config import load_settings
+    from rag.core.settings import load_settings
+    from rag.service.newsrag import NewsRAG
 
     if compare:
         print(compare_runs(*compare))
@@ -58,9 +62,9 @@ def eval_command(
         raise typer.Exit(2) from exc
     with tempfile.TemporaryDirectory(prefix="newsrag-eval-") as tmp:
         settings = load_settings(index_dir=Path(tmp) / "index" if corpus else index_dir)
-        rag = NewsRAG(settings)
+        newsrag = NewsRAG(settings)
         if corpus:
-            report = rag.ingest(*corpus)
+            report = newsrag.ingest(*corpus)
             console.print(f"corpus: {report.summary()}")
         judge_fn = None
         if judge:
@@ -68,7 +72,7 @@ def eval_command(
 
             judge_fn = llm_judge(settings)
         result = run_suite(
-            rag,
+            newsrag,
             cases,
             engine=engine,
             top_k=top_k,
@@ -91,7 +95,7 @@ def realtimeqa_command(
     out: Annotated[Path, typer.Option("--out", help="Folder for the results.")],
     weeks: Annotated[str, typer.Option("--weeks", help="How many weeks (the first N), or 'all'.")] = "all",
     with_choices: Annotated[bool, typer.Option("--with-choices", help="Ask with the four options.")] = False,
-    engine: Annotated[str | None, typer.Option("--engine")] = None,
+    engine: Annotated[Engine | None, typer.Option("--engine", case_sensitive=False)] = None,
     top_k: Annotated[int | None, typer.Option("--top-k")] = None,
     index_cache: Annotated[
         Path | None, typer.Option("--index-cache", help="Keep each week's index here and reuse it on the next run.")
@@ -158,3 +162,9 @@ def retrieval_command(
     step = max(1, len(available) // weeks)
     rtqa = compare_on_realtimeqa(data, available[::step][:weeks], top_k)
     print(json.dumps({"seed": seed, "realtimeqa": rtqa}, indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    """The ``newsrag.commands`` entry point (see ``rag/cli/plugins.py``): add ``eval`` and ``bench``."""
+    app.command("eval")(eval_command)
+    app.add_typer(bench_app, name="bench")

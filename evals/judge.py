@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from evals.suite import Case
-from rag.answer import Answer
-from rag.config import Settings
+from rag.core.settings import Settings
+from rag.core.types import Answer
 
 
 def llm_judge(settings: Settings) -> Callable[[Case, Answer], dict[str, Any]]:
@@ -16,7 +16,7 @@ def llm_judge(settings: Settings) -> Callable[[Case, Answer], dict[str, Any]]:
         raise ValueError("--judge needs an LLM: set NEWSRAG_LLM_BASE_URL or OPENAI_API_KEY")
     from llama_index.core.evaluation import CorrectnessEvaluator, FaithfulnessEvaluator
 
-    from rag.llm import build_llm
+    from rag.answering.llm import build_llm
 
     llm = build_llm(settings)
     faithfulness = FaithfulnessEvaluator(llm=llm)

@@ -114,9 +114,11 @@ def write(stories_: list[Story], folder: Path) -> list[Path]:
 
 def check_log(index_dir: Path, known: list[Story], since: float) -> dict[str, Any]:
     """The server's question log: no logged conversation holds turns about two stories."""
-    from rag.history import HistoryLog
+    from rag.core.settings import load_settings
+    from rag.service.history import HistoryLog
 
-    turns = [t for t in HistoryLog(index_dir / "history.sqlite").recent(10**7) if t.created_at >= since]
+    log = HistoryLog(load_settings(index_dir=index_dir).history_path)
+    turns = [t for t in log.recent(10**7) if t.created_at >= since]
     conversations: dict[str, list[Any]] = defaultdict(list)
     for t in turns:
         conversations[t.conversation_id].append(t)

@@ -64,12 +64,12 @@ def questions(data_dir: Path, n: int) -> list[str]:
 # ----- the parts, each run in its own process ------------------------------------------------------------------
 def part_ingest(corpus_file: Path, work: Path) -> dict[str, Any]:
     """newsrag ingest, then the same ingest again (unchanged: no embedding work)."""
-    from rag.api import NewsRAG
+    from rag.service.newsrag import NewsRAG
 
-    rag = NewsRAG(index_dir=work / "index")
-    first = rag.ingest(corpus_file)
-    tokens = sum(len(t) for t in _chunk_token_counts(rag))
-    second = rag.ingest(corpus_file)
+    newsrag = NewsRAG(index_dir=work / "index")
+    first = newsrag.ingest(corpus_file)
+    tokens = sum(len(t) for t in _chunk_token_counts(newsrag))
+    second = newsrag.ingest(corpus_file)
     return {
         "articles": first.count("added"),
         "chunks": first.chunks_written,
@@ -81,18 +81,18 @@ def part_ingest(corpus_file: Path, work: Path) -> dict[str, Any]:
     }
 
 
-def _chunk_token_counts(rag: Any) -> list[list[int]]:
-    from rag.embedder import count_tokens
+def _chunk_token_counts(newsrag: Any) -> list[list[int]]:
+    from rag.index.embedder import count_tokens
 
-    return [count_tokens(text or "") for _id, text, _meta in rag.store.iter_chunks()]
+    return [count_tokens(text or "") for _id, text, _meta in newsrag.store.iter_chunks()]
 
 
 def part_raw_embedder(corpus_file: Path, work: Path) -> dict[str, Any]:
     """The embedder alone on the same chunks: the practical limit of ingest."""
     from ingest.chunk import chunk_article
     from ingest.files import load_file
-    from rag.config import load_settings
-    from rag.embedder import build_embedder
+    from rag.core.settings import load_settings
+    from rag.index.embedder import build_embedder
 
     settings = load_settings(index_dir=work / "unused")
     texts = []
@@ -114,8 +114,8 @@ def part_plain_llamaindex(corpus_file: Path, work: Path) -> dict[str, Any]:
 
     from ingest.chunk import splitter
     from ingest.files import load_file
-    from rag.config import load_settings
-    from rag.embedder import build_embedder
+    from rag.core.settings import load_settings
+    from rag.index.embedder import build_embedder
 
     settings = load_settings(index_dir=work / "unused")
     docs = [
@@ -139,18 +139,18 @@ def part_build(source_index: Path, target: Path, size: int) -> dict[str, Any]:
     """An index of ``size`` chunks: the source's real chunks repeated, each copy's vectors slightly varied."""
     import numpy as np
 
-    from rag.api import NewsRAG
-    from rag.store import ChunkStore
+    from rag.index.store import ChunkStore
+    from rag.service.newsrag import NewsRAG
 
     started = time.perf_counter()
-    rag = NewsRAG(index_dir=target)
-    source = ChunkStore(rag.settings.model_copy(update={"index_dir": source_index}), rag.store.embedder_id)
+    newsrag = NewsRAG(index_dir=target)
+    source = ChunkStore(newsrag.settings.model_copy(update={"index_dir": source_index}), newsrag.store.embedder_id)
     got = source.collection.get(include=["embeddings", "documents", "metadatas"])
     base = len(got["ids"])
     rng = np.random.default_rng(0)
     written = 0
     copy = 0
-    rag.store.begin_write()
+    newsrag.store.begin_write()
     while written < size:
         n = min(base, size - written)
         vectors = np.asarray(got["embeddings"][:n], dtype=np.float32)
@@ -166,7 +166,7 @@ def part_build(source_index: Path, target: Path, size: int) -> dict[str, Any]:
         ids = [f"{i}-{copy}" for i in got["ids"][:n]]
         documents = got["documents"][:n]
         for start in range(0, n, 5000):
-            rag.store.collection.add(
+            newsrag.store.collection.add(
                 ids=ids[start : start + 5000],
                 embeddings=vectors[start : start + 5000],
                 documents=documents[start : start + 5000],
@@ -174,12 +174,12 @@ def part_build(source_index: Path, target: Path, size: int) -> dict[str, Any]:
             )
         written += n
         copy += 1
-    rag.store.end_write()
+    newsrag.store.end_write()
     vectors_written = time.perf_counter() - started
     started = time.perf_counter()
-    rag.lexical.ensure_fresh(force=True)
+    newsrag.lexical.ensure_fresh(force=True)
     return {
-        "chunks": rag.store.count(),
+        "chunks": newsrag.store.count(),
         "copies": copy,
         "vector_write_seconds": vectors_written,
         "lexical_build_seconds": time.perf_counter() - started,
@@ -190,30 +190,30 @@ def part_query(index: Path, qs: list[str]) -> dict[str, Any]:
     """Query latency on a built index: Chroma's bare vector query, our retrieval, and extractive answers."""
     import numpy as np
 
-    from rag.api import NewsRAG
+    from rag.service.newsrag import NewsRAG
 
-    rag = NewsRAG(index_dir=index)
-    answerer = rag.answerer
+    newsrag = NewsRAG(index_dir=index)
+    answerer = newsrag.answerer
     retrieval, end_to_end, bare = [], [], []
     for q in qs[:3]:  # warm caches and lazy loads
-        rag.ask(q)
-    q_vectors = [rag.embedder.get_query_embedding(q) for q in qs]
+        newsrag.ask(q)
+    q_vectors = [newsrag.embedder.get_query_embedding(q) for q in qs]
     for q, vec in zip(qs, q_vectors, strict=True):
         t = time.perf_counter()
-        rag.store.collection.query(query_embeddings=[vec], n_results=rag.settings.top_k)
+        newsrag.store.collection.query(query_embeddings=[vec], n_results=newsrag.settings.top_k)
         bare.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
-        answerer.retriever.retrieve(q, rag.settings.top_k)
+        answerer.retriever.retrieve(q, newsrag.settings.top_k)
         retrieval.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
-        rag.ask(q)
+        newsrag.ask(q)
         end_to_end.append((time.perf_counter() - t) * 1000)
 
     def pct(values: list[float], q: int) -> float:
         return float(np.percentile(values, q))
 
     return {
-        "chunks": rag.store.count(),
+        "chunks": newsrag.store.count(),
         "chroma_query_p50_ms": pct(bare, 50),
         "chroma_query_p95_ms": pct(bare, 95),
         "retrieval_p50_ms": pct(retrieval, 50),

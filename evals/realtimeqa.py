@@ -79,8 +79,8 @@ def run_week(
     With ``index_cache`` the week's index is kept there and reused by the next run: ingest is
     idempotent, so an unchanged week costs no embedding and a changed one is brought up to date.
     """
-    from rag.api import NewsRAG
-    from rag.config import load_settings
+    from rag.core.settings import load_settings
+    from rag.service.newsrag import NewsRAG
 
     cases = week_cases(data_dir, week)
     articles = week_articles(data_dir, week)
@@ -92,11 +92,11 @@ def run_week(
         if index_cache is not None:
             # Chunking settings are part of the name: a cached index never answers for other chunks.
             index_dir = index_cache / f"{week}-{settings.embedder}-{settings.chunk_size}-{settings.chunk_overlap}"
-        rag = NewsRAG(settings.model_copy(update={"index_dir": index_dir}))
-        report = rag.ingest(corpus)
-        chunks = rag.store.count()
+        newsrag = NewsRAG(settings.model_copy(update={"index_dir": index_dir}))
+        report = newsrag.ingest(corpus)
+        chunks = newsrag.store.count()
         result = run_suite(
-            rag, cases, engine=engine, top_k=top_k, with_choices=with_choices, max_answer_words=MAX_ANSWER_WORDS
+            newsrag, cases, engine=engine, top_k=top_k, with_choices=with_choices, max_answer_words=MAX_ANSWER_WORDS
         )
     for row in result.rows:
         row["week"] = week

@@ -15,10 +15,10 @@ from evals.suite import Case
 MODES = ("dense", "lexical", "hybrid")
 
 
-def _score(rag: Any, cases: list[Case], top_k: int) -> dict[str, dict[str, float]]:
+def _score(newsrag: Any, cases: list[Case], top_k: int) -> dict[str, dict[str, float]]:
     """Per mode: share of cases with a hit in the top k, MRR, and median retrieval time."""
     out = {}
-    retriever = rag.answerer.retriever
+    retriever = newsrag.answerer.retriever
     for mode in MODES:
         ranks, times = [], []
         for case in cases:
@@ -39,7 +39,7 @@ def _score(rag: Any, cases: list[Case], top_k: int) -> dict[str, dict[str, float
 
 
 def compare_on_realtimeqa(data_dir: Path, weeks: list[str], top_k: int = 5) -> dict[str, Any]:
-    from rag.api import NewsRAG
+    from rag.service.newsrag import NewsRAG
 
     totals: dict[str, dict[str, float]] = {mode: {"hit_at_k": 0.0, "mrr_at_k": 0.0} for mode in MODES}
     n = 0
@@ -48,9 +48,9 @@ def compare_on_realtimeqa(data_dir: Path, weeks: list[str], top_k: int = 5) -> d
         with tempfile.TemporaryDirectory(prefix="newsrag-modes-") as tmp:
             corpus = Path(tmp) / "corpus.jsonl"
             corpus.write_text("\n".join(json.dumps(a) for a in week_articles(data_dir, week)), encoding="utf-8")
-            rag = NewsRAG(index_dir=Path(tmp) / "index", engine="extractive")
-            rag.ingest(corpus)
-            scores = _score(rag, cases, top_k)
+            newsrag = NewsRAG(index_dir=Path(tmp) / "index", engine="extractive")
+            newsrag.ingest(corpus)
+            scores = _score(newsrag, cases, top_k)
         for mode in MODES:
             for key in ("hit_at_k", "mrr_at_k"):
                 totals[mode][key] += scores[mode][key] * len(cases)
@@ -60,10 +60,10 @@ def compare_on_realtimeqa(data_dir: Path, weeks: list[str], top_k: int = 5) -> d
 
 def compare_on_suite(suite: Path, corpus: list[Path], top_k: int = 5) -> dict[str, Any]:
     from evals.suite import load_suite
-    from rag.api import NewsRAG
+    from rag.service.newsrag import NewsRAG
 
     cases = [c for c in load_suite(suite) if c.evidence and not c.history]
     with tempfile.TemporaryDirectory(prefix="newsrag-modes-") as tmp:
-        rag = NewsRAG(index_dir=Path(tmp) / "index", engine="extractive")
-        rag.ingest(*corpus)
-        return _score(rag, cases, top_k) | {"questions": len(cases)}
+        newsrag = NewsRAG(index_dir=Path(tmp) / "index", engine="extractive")
+        newsrag.ingest(*corpus)
+        return _score(newsrag, cases, top_k) | {"questions": len(cases)}

@@ -9,8 +9,8 @@ from typing import Any
 
 from evals import metrics as m
 from evals.suite import Case
-from rag.answer import Answer
-from rag.answering import QuestionError
+from rag.answering.answerer import QuestionError
+from rag.core.types import Answer
 
 
 @dataclass
@@ -112,7 +112,7 @@ def summarise(rows: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, A
 
 
 def run_suite(
-    rag: Any,
+    newsrag: Any,
     cases: list[Case],
     *,
     engine: str | None = None,
@@ -123,7 +123,7 @@ def run_suite(
     progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> EvalResult:
     """Ask every case (earlier turns first, for follow-ups) and score the answers."""
-    settings = rag.settings
+    settings = newsrag.settings
     config = {
         "engine": engine or settings.engine,
         "top_k": top_k or settings.top_k,
@@ -141,7 +141,7 @@ def run_suite(
         answer, error = None, ""
         started = time.perf_counter()
         try:
-            chat = rag.chat(engine=engine, top_k=top_k)
+            chat = newsrag.chat(engine=engine, top_k=top_k)
             for earlier in case.history:
                 chat.ask(earlier)
             answer = chat.ask(_question(case, with_choices))

@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from rag.core.errors import NewsRAGError
+
 
 class Case(BaseModel):
     """One question with what a right answer must contain."""
@@ -24,7 +26,7 @@ class Case(BaseModel):
     forbidden: list[str] = Field(default_factory=list)  # must never appear (e.g. injected instructions)
 
 
-class SuiteError(ValueError):
+class SuiteError(NewsRAGError, ValueError):
     """A suite file that cannot be read; the message names the file and line."""
 
 

@@ -16,14 +16,9 @@ from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
 from ingest.article import Article
-from rag.dates import date_to_timestamp
-from rag.embedder import count_tokens
-
-HIDDEN_KEYS = [
-    "article_id", "title", "source", "url", "published_at", "published_ts", "authors", "origin",
-    "content_hash", "n_chunks", "chunk_index", "ingested_at",
-]  # fmt: skip
-
+from rag.core.dates import date_to_timestamp
+from rag.core.types import CHUNK_METADATA_KEYS, ChunkMetadata
+from rag.index.embedder import count_tokens
 
 # The embedder adds [CLS] and [SEP] to every text, and they count against its 256-token window.
 SPECIAL_TOKENS = 2
@@ -56,22 +51,22 @@ def chunk_article(article: Article, chunk_size: int, chunk_overlap: int) -> list
         node = TextNode(
             id_=f"{article_id}-{version}-{index:05d}",
             text=text,
-            metadata={
-                "article_id": article_id,
-                "title": article.title,
-                "source": article.source,
-                "url": article.url,
-                "published_at": article.published_at,
-                "published_ts": date_to_timestamp(article.published_at),
-                "authors": ", ".join(article.authors),
-                "origin": article.origin,
-                "content_hash": version,
-                "n_chunks": len(texts),
-                "chunk_index": index,
-                "ingested_at": now,
-            },
-            excluded_embed_metadata_keys=list(HIDDEN_KEYS),
-            excluded_llm_metadata_keys=list(HIDDEN_KEYS),
+            metadata=ChunkMetadata(
+                article_id=article_id,
+                title=article.title,
+                source=article.source,
+                url=article.url,
+                published_at=article.published_at,
+                authors=", ".join(article.authors),
+                origin=article.origin,
+                published_ts=date_to_timestamp(article.published_at),
+                content_hash=version,
+                n_chunks=len(texts),
+                chunk_index=index,
+                ingested_at=now,
+            ).model_dump(),
+            excluded_embed_metadata_keys=list(CHUNK_METADATA_KEYS),
+            excluded_llm_metadata_keys=list(CHUNK_METADATA_KEYS),
         )
         node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=article_id)
         nodes.append(node)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rag.dates import date_to_timestamp, normalise_date
+from rag.core.dates import date_to_timestamp, normalise_date
 
 __all__ = ["clean_text", "date_to_timestamp", "is_boilerplate", "normalise_date", "split_title"]
 

@@ -1,7 +1,7 @@
 """The ingest pipeline: load → clean → chunk → embed → write, with a report of every outcome.
 
 Unchanged articles cost no embedding work; a changed article replaces its old chunks; a broken
-input is reported and skipped. Writes follow the store's commit protocol (see ``rag/store.py``), so
+input is reported and skipped. Writes follow the store's commit protocol (see ``rag/index/store.py``), so
 a run killed at any point and started again leaves neither duplicates nor half an article.
 """
 
@@ -20,8 +20,8 @@ from ingest.chunk import chunk_article, content_hash
 from ingest.files import Loaded, expand, load_file
 from ingest.records import BadInput
 from ingest.web import is_url, load_url
-from rag.config import Settings
-from rag.store import ArticleRecord, ChunkStore, StoreError
+from rag.core.settings import Settings
+from rag.index.store import ArticleRecord, ChunkStore, StoreError
 
 # Embed this many chunks at once: big enough to batch well across short articles.
 EMBED_GROUP = 256

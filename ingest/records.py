@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 from ingest.article import Article
 from ingest.clean import clean_text, normalise_date, split_title
+from rag.core.errors import NewsRAGError
 
 TEXT_FIELDS = ("text", "body", "content", "article", "maintext", "full_text", "article_text")
 TITLE_FIELDS = ("title", "headline", "name")
@@ -25,7 +26,7 @@ MIN_WORDS = 5
 COMPRESSED = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
 
 
-class BadInput(ValueError):
+class BadInput(NewsRAGError, ValueError):
     """An input that holds no usable article; the message is the reason shown to the user."""
 
 

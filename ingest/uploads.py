@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from rag.disk import disk_problem
+from rag.core.disk import disk_problem
 
 UPLOAD_TYPES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 

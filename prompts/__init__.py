@@ -1,1 +1,1 @@
-"""Prompt templates as files: ``<name>.md`` here, loaded by :func:`rag.prompts.load_prompt`."""
+"""Prompt templates as files: ``<name>.md`` here, loaded by :func:`rag.answering.prompts.load_prompt`."""

@@ -3,53 +3,70 @@
 The public API::
 
     from rag import NewsRAG
-    rag = NewsRAG()                      # settings from NEWSRAG_* variables and .env
-    rag.ingest("data/articles")
-    answer = rag.ask("What are Putin's peace conditions?")
+    newsrag = NewsRAG()                    # settings from NEWSRAG_* variables and .env
+    newsrag.ingest("data/articles")
+    answer = newsrag.ask("What are Putin's peace conditions?")
+
+The package is layered, lowest first (an import-linter contract in ``make test`` keeps it so):
+``rag.core`` (types, settings, errors) → ``rag.index`` → ``ingest`` → ``rag.answering`` →
+``rag.service`` (``NewsRAG``) → the front-ends ``rag.server``, ``rag.ui`` and ``rag.cli`` → ``evals``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rag.lazy import lazy_names
+from rag.core.lazy import lazy_names
 
 if TYPE_CHECKING:
     from ingest.article import IngestReport, Outcome
-    from rag.answer import Answer, Citation, Passage
-    from rag.answering import QuestionError
-    from rag.api import Chat, NewsRAG
-    from rag.config import Settings, load_settings
-    from rag.filters import Filters
-    from rag.store import ArticleRecord, StoreError
+    from rag.answering.answerer import QuestionError
+    from rag.answering.response import Response
+    from rag.core.errors import NewsRAGError, OptionError
+    from rag.core.options import Engine, RetrievalMode
+    from rag.core.settings import Settings, load_settings
+    from rag.core.types import Answer, Citation, Passage
+    from rag.index.filters import Filters
+    from rag.index.store import ArticleRecord, StoreError
+    from rag.service.newsrag import Chat, NewsRAG
 
-# Imported on first use (rag.lazy), so that the CLI starts without LlamaIndex and chromadb.
+# Imported on first use (rag.core.lazy), so that the CLI starts without LlamaIndex and chromadb.
 _HOMES = {
-    "Answer": "rag.answer",
-    "ArticleRecord": "rag.store",
-    "Chat": "rag.api",
-    "Citation": "rag.answer",
-    "Filters": "rag.filters",
+    "Answer": "rag.core.types",
+    "ArticleRecord": "rag.index.store",
+    "Chat": "rag.service.newsrag",
+    "Citation": "rag.core.types",
+    "Engine": "rag.core.options",
+    "Filters": "rag.index.filters",
     "IngestReport": "ingest.article",
-    "NewsRAG": "rag.api",
+    "NewsRAG": "rag.service.newsrag",
+    "NewsRAGError": "rag.core.errors",
+    "OptionError": "rag.core.errors",
     "Outcome": "ingest.article",
-    "Passage": "rag.answer",
-    "QuestionError": "rag.answering",
-    "Settings": "rag.config",
-    "StoreError": "rag.store",
-    "load_settings": "rag.config",
+    "Passage": "rag.core.types",
+    "QuestionError": "rag.answering.answerer",
+    "Response": "rag.answering.response",
+    "RetrievalMode": "rag.core.options",
+    "Settings": "rag.core.settings",
+    "StoreError": "rag.index.store",
+    "load_settings": "rag.core.settings",
 }
 __all__ = [
     "Answer",
     "ArticleRecord",
     "Chat",
     "Citation",
+    "Engine",
     "Filters",
     "IngestReport",
     "NewsRAG",
+    "NewsRAGError",
+    "OptionError",
     "Outcome",
     "Passage",
     "QuestionError",
+    "Response",
+    "RetrievalMode",
     "Settings",
     "StoreError",
     "load_settings",

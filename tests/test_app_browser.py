@@ -247,7 +247,7 @@ def test_login_is_required_when_auth_is_set(browser: Any, auth_server: Server) -
 
 # ----- how answers are drawn (no browser needed)
 def _answer(**fields: Any) -> Any:
-    from rag.answer import Answer, Citation
+    from rag.core.types import Answer, Citation
 
     citation = Citation(chunk_id="c", article_id="a", title="T <b>", text="One. Two  words here. Three.",
                         quote="Two words here.", number=1, url="javascript:alert(1)")  # fmt: skip
@@ -255,7 +255,7 @@ def _answer(**fields: Any) -> Any:
 
 
 def test_render_shows_notices_flags_and_marks_the_quote() -> None:
-    from rag.chat_messages import render_answer
+    from rag.ui.messages import render_answer
 
     answer, notes, sources = render_answer(_answer(notices=["the LLM failed"], flags=["unsupported: x"]))
     assert notes.metadata["title"] == "⚠️ Notes" and "the LLM failed" in notes.content and "unsupported" in notes.content
@@ -265,7 +265,7 @@ def test_render_shows_notices_flags_and_marks_the_quote() -> None:
 
 
 def test_render_a_refusal_without_sources() -> None:
-    from rag.chat_messages import render_answer
+    from rag.ui.messages import render_answer
 
     (only,) = render_answer(_answer().model_copy(update={"text": "The indexed articles don't say.", "refused": True,
                                                         "citations": []}))  # fmt: skip
@@ -273,7 +273,7 @@ def test_render_a_refusal_without_sources() -> None:
 
 
 def test_turns_leave_out_sources_notes_and_errors() -> None:
-    from rag.chat_messages import turns_of
+    from rag.ui.messages import turns_of
 
     messages = [
         {"role": "user", "content": [{"type": "text", "text": "AT&amp;T?"}]},
@@ -285,7 +285,7 @@ def test_turns_leave_out_sources_notes_and_errors() -> None:
 
 
 def test_example_questions_are_known_good_for_the_sample_then_one_per_article() -> None:
-    from app import SAMPLE_QUESTIONS, example_questions
+    from rag.ui.chat_tab import SAMPLE_QUESTIONS, example_questions
 
     titles = ["Harbour strike ends", "Trump says progress made in US envoy Witkoff’s meeting with Russia’s Putin"]
     assert example_questions(titles) == [*SAMPLE_QUESTIONS, "What does “Harbour strike ends” report?"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag import NewsRAG
-from rag.choices import match, pick, split_options, supports
+from rag.answering.choices import match, pick, split_options, supports
 from tests.conftest import SAMPLE
 
 
@@ -50,10 +50,10 @@ def test_pick_needs_a_clear_winner() -> None:
 
 
 @pytest.fixture(scope="module")
-def rag(tmp_path_factory: pytest.TempPathFactory) -> NewsRAG:
-    rag = NewsRAG(index_dir=tmp_path_factory.mktemp("choices") / "index", engine="extractive")
-    assert rag.ingest(SAMPLE).ok
-    return rag
+def newsrag(tmp_path_factory: pytest.TempPathFactory) -> NewsRAG:
+    newsrag = NewsRAG(index_dir=tmp_path_factory.mktemp("choices") / "index", engine="extractive")
+    assert newsrag.ingest(SAMPLE).ok
+    return newsrag
 
 
 @pytest.mark.parametrize(
@@ -63,8 +63,10 @@ def rag(tmp_path_factory: pytest.TempPathFactory) -> NewsRAG:
         ("Who met Putin in Moscow? Options: A) Marco Rubio; B) Volodymyr Zelensky; C) Steve Witkoff", "C"),
     ],
 )
-def test_extractive_engine_names_the_supported_option_and_cites_it(rag: NewsRAG, question: str, letter: str) -> None:
-    answer = rag.ask(question)
+def test_extractive_engine_names_the_supported_option_and_cites_it(
+    newsrag: NewsRAG, question: str, letter: str
+) -> None:
+    answer = newsrag.ask(question)
     assert answer.text.startswith(f"{letter}) "), answer.text
     assert len(answer.citations) == 1 and answer.citations[0].supported
     choice = split_options(question)
@@ -72,6 +74,6 @@ def test_extractive_engine_names_the_supported_option_and_cites_it(rag: NewsRAG,
     assert choice.options["ABC".index(letter)].lower() in answer.citations[0].text.lower()
 
 
-def test_unsupported_options_get_no_pick(rag: NewsRAG) -> None:
-    answer = rag.ask("Who met Putin in Moscow? Options: A) Angela Merkel; B) Emmanuel Macron; C) Olaf Scholz")
+def test_unsupported_options_get_no_pick(newsrag: NewsRAG) -> None:
+    answer = newsrag.ask("Who met Putin in Moscow? Options: A) Angela Merkel; B) Emmanuel Macron; C) Olaf Scholz")
     assert not answer.text.startswith(("A)", "B)", "C)"))

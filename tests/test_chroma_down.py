@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from evals.app_process import start_server, stop_process
-from rag.api import NewsRAG
-from rag.store import StoreError
+from rag.index.store import StoreError
+from rag.service.newsrag import NewsRAG
 from tests import test_chroma_server
 from tests.conftest import SAMPLE
 from tests.test_chroma_server import CHROMA, ChromaServer
@@ -46,21 +46,21 @@ def test_an_open_instance_fails_clearly_and_recovers(
 ) -> None:
     server = ChromaServer(tmp_path / "data")
     try:
-        rag = server.rag(tmp_path / "index")
-        assert rag.ingest(sample_path).ok
-        articles, status = rag.articles(), rag.status()
-        hits = rag.lexical.search("Putin conditions", 3)
-        assert hits and "Nato" in rag.ask(PUTIN).text
+        newsrag = server.newsrag(tmp_path / "index")
+        assert newsrag.ingest(sample_path).ok
+        articles, status = newsrag.articles(), newsrag.status()
+        hits = newsrag.lexical.search("Putin conditions", 3)
+        assert hits and "Nato" in newsrag.ask(PUTIN).text
 
         kill(server)
         calls = {
-            "ask": lambda: rag.ask(PUTIN),
-            "stream": lambda: next(rag.stream(PUTIN)),
-            "lexical": lambda: rag.lexical.retrieve("Putin conditions", 3),
-            "articles": rag.articles,
-            "status": rag.status,
-            "ingest": lambda: rag.ingest(sample_path),
-            "forget": lambda: rag.forget(articles[0].article_id),
+            "ask": lambda: newsrag.ask(PUTIN),
+            "stream": lambda: next(iter(newsrag.stream(PUTIN))),
+            "lexical": lambda: newsrag.lexical.retrieve("Putin conditions", 3),
+            "articles": newsrag.articles,
+            "status": newsrag.status,
+            "ingest": lambda: newsrag.ingest(sample_path),
+            "forget": lambda: newsrag.forget(articles[0].article_id),
         }
         for name, call in calls.items():
             with pytest.raises(StoreError, match=unreachable(server)):
@@ -68,13 +68,13 @@ def test_an_open_instance_fails_clearly_and_recovers(
                 pytest.fail(f"{name} worked without the Chroma server")
 
         server = restart(server, monkeypatch)
-        assert rag.articles() == articles and rag.status() == status
-        answer = rag.ask(PUTIN)
+        assert newsrag.articles() == articles and newsrag.status() == status
+        answer = newsrag.ask(PUTIN)
         assert all(fact in answer.text for fact in FACTS) and answer.citations
-        rag.lexical.ensure_fresh(force=True)
-        assert rag.lexical.search("Putin conditions", 3) == hits
-        assert set(rag.lexical.chunk_ids) == {i for i, _, _ in rag.store.iter_chunks(include_text=False)}
-        again = rag.ingest(sample_path)
+        newsrag.lexical.ensure_fresh(force=True)
+        assert newsrag.lexical.search("Putin conditions", 3) == hits
+        assert set(newsrag.lexical.chunk_ids) == {i for i, _, _ in newsrag.store.iter_chunks(include_text=False)}
+        again = newsrag.ingest(sample_path)
         assert [o.status for o in again.outcomes] == ["unchanged"]
     finally:
         server.stop()
@@ -87,7 +87,7 @@ def test_the_app_stays_up_says_why_and_answers_again(tmp_path: Path, monkeypatch
     chroma = ChromaServer(tmp_path / "chroma")
     app = None
     try:
-        assert chroma.rag(tmp_path / "ingest").ingest(SAMPLE).ok  # in-process: quicker than `newsrag ingest`
+        assert chroma.newsrag(tmp_path / "ingest").ingest(SAMPLE).ok  # in-process: quicker than `newsrag ingest`
         app = start_server(
             f"chroma-down-{uuid.uuid4().hex}",
             tmp_path / "app",
@@ -138,12 +138,12 @@ def test_a_paused_server_fails_within_the_timeout_and_recovers(tmp_path: Path, s
     server = ChromaServer(tmp_path / "data")
     try:
 
-        def rag(name: str) -> NewsRAG:
+        def newsrag(name: str) -> NewsRAG:
             return NewsRAG(
                 index_dir=tmp_path / name, chroma_host="127.0.0.1", chroma_port=server.port, chroma_timeout=2
             )
 
-        first = rag("first")
+        first = newsrag("first")
         assert first.ingest(sample_path).ok
         paused = rf"the Chroma server at 127\.0\.0\.1:{server.port} did not answer within 2 s"
         os.kill(server.process.pid, signal.SIGSTOP)
@@ -156,12 +156,12 @@ def test_a_paused_server_fails_within_the_timeout_and_recovers(tmp_path: Path, s
             with pytest.raises(StoreError, match=paused):
                 first.articles()
             with pytest.raises(StoreError, match=paused):
-                rag("second").articles()  # a fresh client's first requests wait no longer than asking
+                newsrag("second").articles()  # a fresh client's first requests wait no longer than asking
         finally:
             signal.alarm(0)
             signal.signal(signal.SIGALRM, previous)
             os.kill(server.process.pid, signal.SIGCONT)
         assert all(fact in first.ask(PUTIN).text for fact in FACTS)
-        assert [a.title for a in rag("second").articles()] == [a.title for a in first.articles()]
+        assert [a.title for a in newsrag("second").articles()] == [a.title for a in first.articles()]
     finally:
         server.stop()

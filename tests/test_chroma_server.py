@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from evals.app_process import free_port
-from rag.api import NewsRAG
-from rag.lexical import STALENESS_CHECK_SECONDS
-from rag.store import StoreError
+from rag.index.lexical import STALENESS_CHECK_SECONDS
+from rag.index.store import StoreError
+from rag.service.newsrag import NewsRAG
 
 CHROMA = Path(sys.executable).with_name("chroma")
 STARTUP_SECONDS = 60
@@ -56,7 +56,7 @@ class ChromaServer:
                 self.process.kill()
                 self.process.wait(timeout=10)
 
-    def rag(self, index_dir: Path) -> NewsRAG:
+    def newsrag(self, index_dir: Path) -> NewsRAG:
         return NewsRAG(index_dir=index_dir, chroma_host="127.0.0.1", chroma_port=self.port)
 
 
@@ -70,7 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
 
 
 def test_two_instances_share_one_server(server: ChromaServer, tmp_path: Path, sample_path: Path) -> None:
-    first = server.rag(tmp_path / "first")
+    first = server.newsrag(tmp_path / "first")
     report = first.ingest(sample_path)
     assert report.ok and report.count("added") == 1
     assert not (tmp_path / "first" / "chroma").exists()  # the chunks live on the server, not under index_dir
@@ -84,7 +84,7 @@ def test_two_instances_share_one_server(server: ChromaServer, tmp_path: Path, sa
     assert "Putin" in best.node.get_content() and best.node.metadata["title"] == article.title
 
     # Another app instance, with its own index_dir: same articles, lexical index rebuilt from Chroma.
-    second = server.rag(tmp_path / "second")
+    second = server.newsrag(tmp_path / "second")
     assert second.articles() == first.articles()
     assert not (tmp_path / "second" / "lexical").exists()
     assert second.lexical.search("Putin conditions", 3) == hits
@@ -110,17 +110,17 @@ def test_stopped_server_is_a_clear_error(tmp_path: Path, sample_path: Path) -> N
         pytest.skip(f"{CHROMA} is missing")
     server = ChromaServer(tmp_path / "data")
     try:
-        rag = server.rag(tmp_path / "index")
-        assert rag.ingest(sample_path).ok
+        newsrag = server.newsrag(tmp_path / "index")
+        assert newsrag.ingest(sample_path).ok
     finally:
         server.stop()
 
     started = time.monotonic()
     with pytest.raises(StoreError, match=rf"cannot reach the Chroma server at 127\.0\.0\.1:{server.port}"):
-        server.rag(tmp_path / "other").articles()
+        server.newsrag(tmp_path / "other").articles()
     # An instance that was already connected fails fast too (with the transport's error), and never hangs.
     with pytest.raises((StoreError, httpx.TransportError)):
-        rag.ingest(sample_path)
+        newsrag.ingest(sample_path)
     with pytest.raises((StoreError, httpx.TransportError)):
-        rag.articles()
+        newsrag.articles()
     assert time.monotonic() - started < 15

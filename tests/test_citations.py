@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from rag.citations import CitedSentence, VerifiedAnswer, normalise_markers, split_sentences, support_score, verify
+from rag.answering.citations import (
+    CitedSentence,
+    VerifiedAnswer,
+    normalise_markers,
+    split_sentences,
+    support_score,
+    verify,
+)
 
 ARTICLE = Path(__file__).resolve().parents[1] / "data" / "articles" / "witkoff-putin-meeting.txt"
 

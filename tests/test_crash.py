@@ -18,8 +18,8 @@ from chromadb.config import Settings as ChromaSettings
 
 from ingest.article import Article
 from ingest.files import load_file
-from rag.config import Settings
-from rag.lexical import META_FILE
+from rag.core.settings import Settings
+from rag.index.lexical import META_FILE
 
 NEWSRAG = Path(sys.executable).with_name("newsrag")
 ARTICLES = 150

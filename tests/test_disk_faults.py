@@ -23,10 +23,10 @@ from typing import Any
 import httpx
 import pytest
 
-from rag.api import NewsRAG
-from rag.disk import LOW_SPACE_BYTES
-from rag.history import HistoryLog
-from rag.store import StoreError
+from rag.core.disk import LOW_SPACE_BYTES
+from rag.index.store import StoreError
+from rag.service.history import HistoryLog
+from rag.service.newsrag import NewsRAG
 from tests.conftest import ROOT, SAMPLE
 
 NEWSRAG = Path(sys.executable).with_name("newsrag")
@@ -88,7 +88,7 @@ def mounts(tmp_path: Path) -> Iterator[Mounts]:
         made.undo()
 
 
-def newsrag(*args: str, index_dir: Path) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, index_dir: Path) -> subprocess.CompletedProcess[str]:
     """The CLI in its own process; its stderr with rich's line wrapping undone."""
     env = os.environ | {"NEWSRAG_INDEX_DIR": str(index_dir)}
     result = subprocess.run([str(NEWSRAG), *args], env=env, capture_output=True, text=True, timeout=300)
@@ -98,12 +98,12 @@ def newsrag(*args: str, index_dir: Path) -> subprocess.CompletedProcess[str]:
 
 def consistency(index_dir: Path) -> dict[str, Any]:
     """What a fresh instance finds: articles, chunks, incomplete versions, and whether the sides agree."""
-    rag = NewsRAG(index_dir=index_dir)
-    store = rag.store  # opening repairs what a writer that failed left behind
+    newsrag = NewsRAG(index_dir=index_dir)
+    store = newsrag.store  # opening repairs what a writer that failed left behind
     versions: dict[tuple[str, str, int], list[int]] = defaultdict(list)
     for _id, _text, meta in store.iter_chunks(include_text=False):
         versions[(meta["article_id"], meta["content_hash"], int(meta["n_chunks"]))].append(int(meta["chunk_index"]))
-    rag.lexical.ensure_fresh()  # not forced: it must notice by itself what changed
+    newsrag.lexical.ensure_fresh()  # not forced: it must notice by itself what changed
     stored = store.collection.get(include=["embeddings"])
     misses = [
         chunk_id
@@ -111,11 +111,11 @@ def consistency(index_dir: Path) -> dict[str, Any]:
         if store.collection.query(query_embeddings=[vector], n_results=1)["ids"][0] != [chunk_id]
     ]
     return {
-        "articles": len(rag.articles()),
+        "articles": len(newsrag.articles()),
         "one_version_each": len({article_id for article_id, _, _ in versions}) == len(versions),
         "chunks": store.count(),
         "incomplete": [a for (a, _, n), got in versions.items() if sorted(got) != list(range(n))],
-        "lexical_agrees": set(rag.lexical.chunk_ids) == set(stored["ids"]),
+        "lexical_agrees": set(newsrag.lexical.chunk_ids) == set(stored["ids"]),
         "vector_misses": misses,  # chunks the vector index cannot find by their own embedding
         "dirty": store.state().get("dirty"),
         "repaired": store.repair(),
@@ -162,38 +162,38 @@ def test_read_only_index_is_a_clear_error_and_stays_intact(
     mounts: Mounts, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     index = tmp_path / "index"
-    rag = NewsRAG(index_dir=index)
-    assert rag.ingest(SAMPLE).ok
-    [article] = rag.articles()
-    chunks = rag.status()["chunks"]
-    assert "Nato" in rag.ask(PUTIN).text  # everything it reads is open before the folder turns read-only
+    newsrag = NewsRAG(index_dir=index)
+    assert newsrag.ingest(SAMPLE).ok
+    [article] = newsrag.articles()
+    chunks = newsrag.status()["chunks"]
+    assert "Nato" in newsrag.ask(PUTIN).text  # everything it reads is open before the folder turns read-only
 
     more = tmp_path / "more.txt"
     more.write_text("Harbour strike ends\nDock workers ended a nine-day strike on Friday after a pay deal.\n")
 
     mounts.read_only(index)
     # An instance that was open goes on answering; what it cannot save (the lexical files) it keeps in memory.
-    with caplog.at_level(logging.WARNING, logger="rag.lexical"):
-        rag.lexical.ensure_fresh(force=True)
+    with caplog.at_level(logging.WARNING, logger="rag.index.lexical"):
+        newsrag.lexical.ensure_fresh(force=True)
     assert "kept in memory only" in caplog.text and "is read-only" in caplog.text
-    assert "Nato" in rag.ask(PUTIN).text
+    assert "Nato" in newsrag.ask(PUTIN).text
     with pytest.raises(StoreError, match=rf"the index directory {index / 'chroma'} is read-only"):
-        rag.ingest(more)
+        newsrag.ingest(more)
     with pytest.raises(StoreError, match="is read-only"):
-        rag.forget(article.article_id)
+        newsrag.forget(article.article_id)
 
     # A new process cannot open it at all (Chroma writes even to open): one clear line, no traceback.
     for command in (["ask", PUTIN], ["ingest", str(more)]):
-        result = newsrag(*command, index_dir=index)
+        result = run_cli(*command, index_dir=index)
         assert result.returncode == 2, result.stderr[-2000:]
         assert f"error: cannot open the index in {index / 'chroma'}: the folder is read-only" in result.stderr
         assert "make it writable" in result.stderr and "Traceback" not in result.stderr
 
     mounts.undo()
-    assert rag.articles() == [article] and rag.status()["chunks"] == chunks
-    assert "Nato" in rag.ask(PUTIN).text
-    assert rag.store.repair() == 0 and rag.store.state()["dirty"] is False
-    added = rag.ingest(more)
+    assert newsrag.articles() == [article] and newsrag.status()["chunks"] == chunks
+    assert "Nato" in newsrag.ask(PUTIN).text
+    assert newsrag.store.repair() == 0 and newsrag.store.state()["dirty"] is False
+    added = newsrag.ingest(more)
     assert [o.status for o in added.outcomes] == ["added"]
 
 
@@ -204,7 +204,7 @@ def test_full_disk_during_ingest_leaves_a_consistent_index(mounts: Mounts, tmp_p
     index = tmp_path / "index"
     mounts.tmpfs(index, FULL_DISK)
 
-    full = newsrag("ingest", str(corpus), index_dir=index)
+    full = run_cli("ingest", str(corpus), index_dir=index)
     assert full.returncode == 1, full.stderr[-3000:]  # some articles failed
     assert "Traceback" not in full.stderr
     assert "is on a full disk" in full.stderr and "free some space" in full.stderr
@@ -218,7 +218,7 @@ def test_full_disk_during_ingest_leaves_a_consistent_index(mounts: Mounts, tmp_p
     assert found["incomplete"] == [] and found["one_version_each"] and found["lexical_agrees"], found
     assert found["vector_misses"] == [] and found["repaired"] == 0 and found["dirty"] is False, found
 
-    rerun = newsrag("ingest", str(corpus), "--json", index_dir=index)
+    rerun = run_cli("ingest", str(corpus), "--json", index_dir=index)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     report = json.loads(rerun.stdout)
     statuses = [o["status"] for o in report["outcomes"]]
@@ -243,7 +243,7 @@ def test_history_and_uploads_survive_read_only_and_full_disks(
 
     for folder, problem in ((read_only, "is read-only"), (full, "is on a full disk")):
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="rag.history"):
+        with caplog.at_level(logging.WARNING, logger="rag.service.history"):
             log = HistoryLog(folder / "history.sqlite")
             assert log.record(_answer("q"), conversation_id="c", channel="ui") is None
             assert log.conversations() == [] and log.recent() == []
@@ -266,7 +266,7 @@ def test_the_app_answers_when_its_folder_is_read_only(mounts: Mounts, tmp_path: 
     chroma = ChromaServer(tmp_path / "chroma")  # the chunks live on the server; index_dir holds the rest
     app = None
     try:
-        assert chroma.rag(tmp_path / "ingest").ingest(SAMPLE).ok
+        assert chroma.newsrag(tmp_path / "ingest").ingest(SAMPLE).ok
         root = tmp_path / "app"
         (root / "index").mkdir(parents=True)
         mounts.read_only(root / "index")

@@ -28,7 +28,7 @@ GATE = {
 def test_seed_suite_meets_the_quality_gate(tmp_path: Path) -> None:
     out = tmp_path / "eval"
     suite, corpus = ROOT / "evals/suites", ROOT / "data/articles"
-    cmd = [sys.executable, "-m", "rag.cli", "eval", str(suite / "seed.jsonl"), "--engine", "extractive",
+    cmd = [sys.executable, "-m", "rag.cli.main", "eval", str(suite / "seed.jsonl"), "--engine", "extractive",
            "--corpus", str(corpus), "--corpus", str(suite / "corpus"), "--out", str(out)]  # fmt: skip
     result = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -43,7 +43,7 @@ def test_seed_suite_meets_the_quality_gate(tmp_path: Path) -> None:
     for name in ("results.jsonl", "report.md", "chart.png"):
         assert (out / name).stat().st_size > 0
     compare = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "eval", "--compare", str(out), str(out)],
+        [sys.executable, "-m", "rag.cli.main", "eval", "--compare", str(out), str(out)],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert compare.returncode == 0 and "Cases that changed: 0" in compare.stdout

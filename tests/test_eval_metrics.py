@@ -11,7 +11,7 @@ from evals import metrics as m
 from evals.report import compare, write_outputs
 from evals.runner import EvalResult, score_case, summarise
 from evals.suite import Case, SuiteError, load_suite
-from rag.answer import Answer, Citation, Passage
+from rag.core.types import Answer, Citation, Passage
 
 EVIDENCE = "conditions for peace include"
 GOOD = "Mr Putin's conditions for peace include a pledge that Nato will not expand."

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rag.answer import Answer, Citation
-from rag.cli import app
-from rag.history import MIGRATIONS, HistoryLog
+from rag.cli.main import app
+from rag.core.types import Answer, Citation
+from rag.service.history import MIGRATIONS, HistoryLog
 
 
 def _answer(question: str, text: str = "Mr Putin wants neutrality. [1]", refused: bool = False) -> Answer:
@@ -131,7 +131,7 @@ def test_newsrag_log_with_nothing_logged(tmp_path: Path) -> None:
 
 
 def test_log_setting_reads_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rag.config import load_settings
+    from rag.core.settings import load_settings
 
     monkeypatch.setenv("NEWSRAG_LOG", "off")
     assert load_settings().log is False

@@ -23,7 +23,7 @@ import pytest
 
 from ingest.records import BadInput
 from ingest.web import Unpacker
-from rag.api import NewsRAG
+from rag.service.newsrag import NewsRAG
 from tests.test_crash import assert_index_consistent
 
 NEWSRAG = Path(sys.executable).with_name("newsrag")
@@ -138,7 +138,7 @@ def test_hostile_corpus_costs_only_the_bad_files(tmp_path: Path, monkeypatch: py
     folder = tmp_path / "corpus"
     bad, good, duplicates = write_hostile_corpus(folder)
     opened: list[str] = []
-    rag = NewsRAG(index_dir=tmp_path / "index", engine="extractive")
+    newsrag = NewsRAG(index_dir=tmp_path / "index", engine="extractive")
     with monkeypatch.context() as patch:
         for method in ("read_bytes", "open"):
             original = getattr(pathlib.Path, method)
@@ -148,7 +148,7 @@ def test_hostile_corpus_costs_only_the_bad_files(tmp_path: Path, monkeypatch: py
                 return _original(self, *args, **kwargs)  # type: ignore[operator]
 
             patch.setattr(pathlib.Path, method, spy)
-        report = rag.ingest(folder)
+        report = newsrag.ingest(folder)
 
     outcomes = {_name(o.origin, folder): o for o in report.outcomes}
     assert len(outcomes) == len(report.outcomes), "one outcome per input"
@@ -170,20 +170,20 @@ def test_hostile_corpus_costs_only_the_bad_files(tmp_path: Path, monkeypatch: py
     # Nothing else is lost: every good article is indexed, once, and answers its question from itself.
     assert {name: outcomes[name].status for name in good} == dict.fromkeys(good, "added")
     assert report.count("added") == len(good) and len(report.failed) == len(bad)
-    indexed = {r.article_id: r for r in rag.articles()}
+    indexed = {r.article_id: r for r in newsrag.articles()}
     assert set(indexed) == {outcomes[name].article_id for name in good}
     assert indexed[outcomes["date-garbage.json#record1"].article_id].published_at == ""
     assert indexed[outcomes["date-overflow.json#record1"].article_id].published_at == ""
     for name, question in good.items():
-        answer = rag.ask(question)
+        answer = newsrag.ask(question)
         assert not answer.refused, (name, answer.text)
         assert answer.citations[0].article_id == outcomes[name].article_id, (name, answer.text)
 
     # The index is consistent: nothing for repair to drop, one complete version per article, BM25 in step.
-    assert rag.store.repair() == 0
-    assert_index_consistent(rag.settings, set(indexed))
+    assert newsrag.store.repair() == 0
+    assert_index_consistent(newsrag.settings, set(indexed))
 
-    (named,) = rag.ingest(folder / "page.html.gz").outcomes
+    (named,) = newsrag.ingest(folder / "page.html.gz").outcomes
     assert (named.status, named.reason.split(";")[0]) == ("failed", "unsupported file type .gz")
 
 
@@ -222,7 +222,7 @@ WORDS = ["harbour", "council", "budget", "strike", "port", "river", "bridge", "s
 
 INGEST_AND_MEASURE = """
 import json, resource, sys
-from rag.api import NewsRAG
+from rag.service.newsrag import NewsRAG
 
 report = NewsRAG(index_dir=sys.argv[2]).ingest(sys.argv[1])
 print(json.dumps({
@@ -278,8 +278,8 @@ def test_ten_thousand_tiny_files(tmp_path: Path) -> None:
     reasons = Counter(reason.split(" (")[0] for _, status, reason in outcomes if status == "failed")
     assert reasons == {"article text too short": expected["failed"]}
     assert run["peak_rss_mb"] < 4096  # a sanity bound only: ~390 MB measured, most of it the embedder and Chroma
-    rag = NewsRAG(index_dir=tmp_path / "index")
-    assert len(rag.articles()) == expected["added"]
+    newsrag = NewsRAG(index_dir=tmp_path / "index")
+    assert len(newsrag.articles()) == expected["added"]
 
 
 # ----- the web: compressed responses are unpacked within the limit

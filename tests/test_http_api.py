@@ -210,6 +210,19 @@ def test_openai_errors_have_openai_shape(server: Server) -> None:
     assert response.status_code == 400 and "user message" in response.json()["error"]["message"]
 
 
+def test_unknown_engine_is_a_clear_error_at_v1_and_the_gradio_api(server: Server) -> None:
+    from gradio_client import Client
+
+    body = {"messages": [{"role": "user", "content": PUTIN}], "engine": "fancy"}
+    response = httpx.post(server.url + "/v1/chat/completions", json=body)
+    error = response.json()["error"]
+    assert response.status_code == 400 and error["type"] == "invalid_request_error"
+    assert "engine" in error["message"] and "extractive" in error["message"], error
+    with pytest.raises(Exception, match="unknown engine 'fancy': choose one of auto, llm, extractive"):
+        Client(server.url, verbose=False).predict(PUTIN, "fancy", 0, api_name="/ask")
+    assert "Nato" in Client(server.url, verbose=False).predict(PUTIN, "EXTRACTIVE", 0, api_name="/ask")["text"]
+
+
 # ----- one login for the page, the Gradio API and /v1
 def test_v1_requires_the_password_when_auth_is_set(auth_server: Server) -> None:
     import openai

@@ -22,9 +22,9 @@ from llama_index.core.schema import MetadataMode
 
 from ingest.chunk import chunk_article
 from ingest.records import BadInput, from_record
-from rag.api import NewsRAG
-from rag.embedder import MAX_TOKENS, QUERY_CACHE_SIZE, wordpiece_tokenizer
-from rag.store import StoreError
+from rag.index.embedder import MAX_TOKENS, QUERY_CACHE_SIZE, wordpiece_tokenizer
+from rag.index.store import StoreError
+from rag.service.newsrag import NewsRAG
 
 NEWSRAG = Path(sys.executable).with_name("newsrag")
 SECOND = """Port strike ends after two weeks
@@ -77,7 +77,7 @@ def articles_dir(tmp_path: Path, sample_path: Path) -> Path:
 
 
 @pytest.fixture
-def rag(tmp_path: Path) -> NewsRAG:
+def newsrag(tmp_path: Path) -> NewsRAG:
     return NewsRAG(index_dir=tmp_path / "index")
 
 
@@ -85,75 +85,77 @@ def statuses(report: Any) -> dict[str, str]:
     return {Path(o.origin).name: o.status for o in report.outcomes}
 
 
-def chroma_ids(rag: NewsRAG) -> set[str]:
-    return {chunk_id for chunk_id, _, _ in rag.store.iter_chunks(include_text=False)}
+def chroma_ids(newsrag: NewsRAG) -> set[str]:
+    return {chunk_id for chunk_id, _, _ in newsrag.store.iter_chunks(include_text=False)}
 
 
-def test_ingest_reingest_edit_duplicate_prune(rag: NewsRAG, articles_dir: Path, embedded: list[str]) -> None:
+def test_ingest_reingest_edit_duplicate_prune(newsrag: NewsRAG, articles_dir: Path, embedded: list[str]) -> None:
     sample = next(articles_dir.glob("witkoff*"))
-    first = rag.ingest(articles_dir)
+    first = newsrag.ingest(articles_dir)
     assert first.ok and statuses(first) == {sample.name: "added", "port.txt": "added"}
-    assert first.chunks_written == rag.store.count() == len(embedded) > 2
-    ids_before = chroma_ids(rag)
+    assert first.chunks_written == newsrag.store.count() == len(embedded) > 2
+    ids_before = chroma_ids(newsrag)
 
     # Unchanged: nothing embedded, nothing written.
     embedded.clear()
-    again = rag.ingest(articles_dir)
+    again = newsrag.ingest(articles_dir)
     assert statuses(again) == {sample.name: "unchanged", "port.txt": "unchanged"}
     assert again.chunks_written == 0 and embedded == []
-    assert chroma_ids(rag) == ids_before
+    assert chroma_ids(newsrag) == ids_before
 
     # Edited: a new version replaces the old one; still one article for the file.
     port = articles_dir / "port.txt"
-    [old_port] = [a for a in rag.articles() if a.origin == str(port.resolve())]
+    [old_port] = [a for a in newsrag.articles() if a.origin == str(port.resolve())]
     port.write_text(SECOND.replace("ten days", "three weeks"), encoding="utf-8")
     embedded.clear()
-    edited = rag.ingest(port)
+    edited = newsrag.ingest(port)
     assert statuses(edited) == {"port.txt": "updated"}
     assert 0 < edited.chunks_written == len(embedded)
-    [new_port] = [a for a in rag.articles() if a.origin == str(port.resolve())]
-    assert new_port.article_id != old_port.article_id and len(rag.articles()) == 2
-    chunks = {i: t for i, t, m in rag.store.iter_chunks() if m["origin"] == str(port.resolve())}
+    [new_port] = [a for a in newsrag.articles() if a.origin == str(port.resolve())]
+    assert new_port.article_id != old_port.article_id and len(newsrag.articles()) == 2
+    chunks = {i: t for i, t, m in newsrag.store.iter_chunks() if m["origin"] == str(port.resolve())}
     assert len(chunks) == new_port.n_chunks
     assert all(i.startswith(new_port.article_id) for i in chunks)
     assert any("three weeks" in t for t in chunks.values()) and not any("ten days" in t for t in chunks.values())
-    assert set(rag.lexical.chunk_ids) == chroma_ids(rag)
-    assert not any(i.startswith(old_port.article_id) for i in rag.lexical.chunk_ids)
+    assert set(newsrag.lexical.chunk_ids) == chroma_ids(newsrag)
+    assert not any(i.startswith(old_port.article_id) for i in newsrag.lexical.chunk_ids)
 
     # The same text under another name is a duplicate, not a second article.
     copy = articles_dir / "copy-of-sample.txt"
     shutil.copy(sample, copy)
     embedded.clear()
-    dup = rag.ingest(copy)
+    dup = newsrag.ingest(copy)
     [outcome] = dup.outcomes
     assert outcome.status == "duplicate" and str(sample.resolve()) in outcome.reason
-    assert dup.chunks_written == 0 and embedded == [] and len(rag.articles()) == 2
+    assert dup.chunks_written == 0 and embedded == [] and len(newsrag.articles()) == 2
 
     # --prune forgets articles whose file is gone.
     port.unlink()
-    pruned = rag.ingest(articles_dir, prune=True)
+    pruned = newsrag.ingest(articles_dir, prune=True)
     assert pruned.count("removed") == 1
     removed = next(o for o in pruned.outcomes if o.status == "removed")
     assert removed.origin == str(port.resolve()) and removed.reason == "source file is gone"
-    assert [a.origin for a in rag.articles()] == [str(sample.resolve())]
-    assert all(m["origin"] == str(sample.resolve()) for _, _, m in rag.store.iter_chunks(include_text=False))
-    assert set(rag.lexical.chunk_ids) == chroma_ids(rag)
-    assert all(i.startswith(rag.articles()[0].article_id) for i, _ in rag.lexical.search("dock workers harbour", 5))
+    assert [a.origin for a in newsrag.articles()] == [str(sample.resolve())]
+    assert all(m["origin"] == str(sample.resolve()) for _, _, m in newsrag.store.iter_chunks(include_text=False))
+    assert set(newsrag.lexical.chunk_ids) == chroma_ids(newsrag)
+    assert all(
+        i.startswith(newsrag.articles()[0].article_id) for i, _ in newsrag.lexical.search("dock workers harbour", 5)
+    )
 
 
-def test_same_text_twice_in_one_batch(rag: NewsRAG, articles_dir: Path) -> None:
+def test_same_text_twice_in_one_batch(newsrag: NewsRAG, articles_dir: Path) -> None:
     sample = next(articles_dir.glob("witkoff*"))
     shutil.copy(sample, articles_dir / "zz-copy.txt")
-    report = rag.ingest(articles_dir)
+    report = newsrag.ingest(articles_dir)
     assert statuses(report)["zz-copy.txt"] == "duplicate"
-    assert len(rag.articles()) == 2
+    assert len(newsrag.articles()) == 2
 
 
-def test_articles_fields_and_chunk_metadata(rag: NewsRAG, tmp_path: Path, embedded: list[str]) -> None:
+def test_articles_fields_and_chunk_metadata(newsrag: NewsRAG, tmp_path: Path, embedded: list[str]) -> None:
     path = tmp_path / "rail.md"
     path.write_text(FRONT_MATTER, encoding="utf-8")
-    assert rag.ingest(path).ok
-    [record] = rag.articles()
+    assert newsrag.ingest(path).ok
+    [record] = newsrag.articles()
     assert record.title == "Rail line opens to crowds"
     assert record.source == "Rail Gazette"
     assert record.url == "https://www.rail.example.com/news/line-opens?utm_source=feed"
@@ -162,7 +164,7 @@ def test_articles_fields_and_chunk_metadata(rag: NewsRAG, tmp_path: Path, embedd
     assert record.authors == "Mia Chen, Sam Okafor"
     assert record.origin == str(path.resolve())
 
-    nodes = list(rag.store.nodes())
+    nodes = list(newsrag.store.nodes())
     assert len(nodes) == record.n_chunks >= 1
     for position, node in enumerate(sorted(nodes, key=lambda n: n.metadata["chunk_index"])):
         meta = node.metadata
@@ -178,38 +180,38 @@ def test_articles_fields_and_chunk_metadata(rag: NewsRAG, tmp_path: Path, embedd
     assert not any("Rail Gazette" in t or "rail.example.com" in t for t in embedded)
 
 
-def test_forget_by_id_and_by_url(rag: NewsRAG, articles_dir: Path, tmp_path: Path) -> None:
+def test_forget_by_id_and_by_url(newsrag: NewsRAG, articles_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "rail.md").write_text(FRONT_MATTER, encoding="utf-8")
-    rag.ingest(articles_dir, tmp_path / "rail.md")
-    by_title = {a.title: a for a in rag.articles()}
+    newsrag.ingest(articles_dir, tmp_path / "rail.md")
+    by_title = {a.title: a for a in newsrag.articles()}
     assert len(by_title) == 3
 
     port = by_title["Port strike ends after two weeks"]
-    assert rag.forget(port.article_id) == port
+    assert newsrag.forget(port.article_id) == port
     # Another spelling of the same URL finds the article.
     rail = by_title["Rail line opens to crowds"]
-    assert rag.forget("http://rail.example.com/news/line-opens/") == rail
-    assert rag.forget("https://nowhere.example.com/x") is None
+    assert newsrag.forget("http://rail.example.com/news/line-opens/") == rail
+    assert newsrag.forget("https://nowhere.example.com/x") is None
 
-    left = rag.articles()
+    left = newsrag.articles()
     assert [a.title for a in left] == ["Trump says progress made in US envoy Witkoff’s meeting with Russia’s Putin"]
-    assert {m["article_id"] for _, _, m in rag.store.iter_chunks(include_text=False)} == {left[0].article_id}
-    assert set(rag.lexical.chunk_ids) == chroma_ids(rag)
+    assert {m["article_id"] for _, _, m in newsrag.store.iter_chunks(include_text=False)} == {left[0].article_id}
+    assert set(newsrag.lexical.chunk_ids) == chroma_ids(newsrag)
     for query in ("dock workers harbour containers", "passengers platforms timetable rail"):
-        assert all(i.startswith(left[0].article_id) for i, _ in rag.lexical.search(query, 5))
+        assert all(i.startswith(left[0].article_id) for i, _ in newsrag.lexical.search(query, 5))
 
 
-def test_chunks_fit_the_embedder(rag: NewsRAG, sample_path: Path) -> None:
-    rag.ingest(sample_path)
+def test_chunks_fit_the_embedder(newsrag: NewsRAG, sample_path: Path) -> None:
+    newsrag.ingest(sample_path)
     tokenizer = wordpiece_tokenizer()
-    texts = [text or "" for _, text, _ in rag.store.iter_chunks()]
+    texts = [text or "" for _, text, _ in newsrag.store.iter_chunks()]
     assert len(texts) > 1
     # With [CLS] and [SEP] counted, as the embedder counts them: nothing is truncated away.
     assert max(len(tokenizer.encode(t).ids) for t in texts) <= MAX_TOKENS
 
 
-def test_question_vectors_are_reused_and_bounded(rag: NewsRAG, monkeypatch: pytest.MonkeyPatch) -> None:
-    embedder = rag.embedder
+def test_question_vectors_are_reused_and_bounded(newsrag: NewsRAG, monkeypatch: pytest.MonkeyPatch) -> None:
+    embedder = newsrag.embedder
     calls: list[str] = []
     real = type(embedder)._get_text_embedding
     monkeypatch.setattr(type(embedder), "_get_text_embedding", lambda self, t: calls.append(t) or real(self, t))
@@ -253,14 +255,14 @@ def test_switching_embedder_is_refused(tmp_path: Path, sample_path: Path) -> Non
     assert len(NewsRAG(index_dir=tmp_path / "index").articles()) == 1
 
 
-def test_broken_file_does_not_stop_the_batch(rag: NewsRAG, articles_dir: Path) -> None:
+def test_broken_file_does_not_stop_the_batch(newsrag: NewsRAG, articles_dir: Path) -> None:
     (articles_dir / "broken.json").write_text('{"title": "cut off", "text": ', encoding="utf-8")
     (articles_dir / "binary.txt").write_bytes(b"\x00\x01\x02 not text")
     (articles_dir / "lines.jsonl").write_text(
         json.dumps({"title": "Bridge closed", "text": SECOND.replace("strike", "closure")}) + "\n{oops\n",
         encoding="utf-8",
     )
-    report = rag.ingest(articles_dir)
+    report = newsrag.ingest(articles_dir)
     assert not report.ok
     failed = {Path(o.origin).name: o.reason for o in report.failed}
     assert failed == {
@@ -269,7 +271,7 @@ def test_broken_file_does_not_stop_the_batch(rag: NewsRAG, articles_dir: Path) -
         "lines.jsonl#line2": "invalid JSON: Expecting property name enclosed in double quotes",
     }
     assert report.count("added") == 3
-    assert len(rag.articles()) == 3
+    assert len(newsrag.articles()) == 3
     assert "3 added" in report.summary() and "3 failed" in report.summary()
 
 
@@ -328,10 +330,10 @@ def _read_only(index: Path) -> list[str]:
 
 def test_read_only_index_is_a_clear_error(tmp_path: Path, articles_dir: Path, sample_path: Path) -> None:
     index = tmp_path / "ro-index"
-    rag = NewsRAG(index_dir=index)
-    rag.ingest(sample_path)
-    before = ({a.article_id: a.content_hash for a in rag.articles()}, chroma_ids(rag))
-    del rag
+    newsrag = NewsRAG(index_dir=index)
+    newsrag.ingest(sample_path)
+    before = ({a.article_id: a.content_hash for a in newsrag.articles()}, chroma_ids(newsrag))
+    del newsrag
 
     prefix = _read_only(index)
     try:

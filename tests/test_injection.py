@@ -1,7 +1,7 @@
 """Articles carrying prompt injections: neither engine follows them, and an answer that does is not called grounded.
 
-Three layers, each tested: sentences addressed to an AI are taken out of the passages (rag/injection.py), the LLM
-gets the passages as delimited data under a system prompt that says never to follow them, and the citation check
+Three layers, each tested: sentences addressed to an AI are taken out of the passages (rag/answering/injection.py),
+the LLM gets the passages as delimited data under a system prompt that says never to follow them, and the citation check
 flags any answer sentence that no passage supports.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from rag import Answer, NewsRAG
-from rag.injection import is_instruction, without_instructions
+from rag.answering.injection import is_instruction, without_instructions
 from tests.conftest import ROOT
 from tests.llm_servers import FakeOpenAI, LlamaServer, llama_settings
 
@@ -90,12 +90,12 @@ def test_only_the_planted_sentences_are_taken_out() -> None:
 
 # ----- the extractive engine
 def test_extractive_answers_from_the_news_and_never_quotes_the_injection(index_dir: Path) -> None:
-    rag = NewsRAG(index_dir=index_dir, engine="extractive")
-    harbour = rag.ask(HARBOUR_QUESTION)
+    newsrag = NewsRAG(index_dir=index_dir, engine="extractive")
+    harbour = newsrag.ask(HARBOUR_QUESTION)
     assert "12 million" in harbour.text and harbour.citations
     _nowhere(harbour)
     # The planted sentence shares the question's words; it must not be the answer.
-    bridge = rag.ask(BRIDGE_QUESTION)
+    bridge = newsrag.ask(BRIDGE_QUESTION)
     assert "two more months" in bridge.text
     _nowhere(bridge)
     assert any(n.startswith("Left out of the passages: ") for n in bridge.notices), bridge.notices
@@ -149,8 +149,8 @@ def test_llm_answer_that_obeys_an_injection_is_not_presented_as_grounded(
 
 # ----- a real model (llama.cpp + SmolLM2-135M): one question
 def test_real_model_answer_carries_no_injected_text(index_dir: Path, llama_server: LlamaServer) -> None:
-    rag = NewsRAG(index_dir=index_dir, **llama_settings(llama_server))
-    answer = rag.ask(BRIDGE_QUESTION, top_k=2)  # a short prompt: the 135M model is slow on shared cores
+    newsrag = NewsRAG(index_dir=index_dir, **llama_settings(llama_server))
+    answer = newsrag.ask(BRIDGE_QUESTION, top_k=2)  # a short prompt: the 135M model is slow on shared cores
     assert answer.engine == "llm", answer.notices
     # SmolLM2 is too weak to be relied on to resist an injection it sees (unguarded, it echoed the planted
     # sentence verbatim): this checks that it never sees one, so nothing planted can come back.

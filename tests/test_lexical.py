@@ -19,9 +19,9 @@ def test_a_search_overlapping_a_rebuild_reads_one_build(tmp_path: Path, monkeypa
         "The money pays for new cranes, a longer pier and dredging of the eastern basin over three years.",
         encoding="utf-8",
     )
-    rag = NewsRAG(index_dir=tmp_path / "index")
-    assert rag.ingest(SAMPLE, other).ok
-    lexical = rag.lexical
+    newsrag = NewsRAG(index_dir=tmp_path / "index")
+    assert newsrag.ingest(SAMPLE, other).ok
+    lexical = newsrag.lexical
     lexical.ensure_fresh(force=True)
     before = set(lexical.chunk_ids)
     bm25 = lexical._snap.bm25
@@ -30,7 +30,7 @@ def test_a_search_overlapping_a_rebuild_reads_one_build(tmp_path: Path, monkeypa
 
     def retrieve_during_a_rebuild(*args: Any, **kwargs: Any) -> Any:
         # Another request forgets the sample and the index is rebuilt, shorter, mid-search.
-        rag.forget(next(a for a in rag.articles() if "Putin" in a.title).article_id)
+        newsrag.forget(next(a for a in newsrag.articles() if "Putin" in a.title).article_id)
         lexical.ensure_fresh(force=True)
         return original(*args, **kwargs)
 
@@ -41,9 +41,9 @@ def test_a_search_overlapping_a_rebuild_reads_one_build(tmp_path: Path, monkeypa
 
 
 def test_a_reader_does_not_wait_for_another_threads_rebuild(tmp_path: Path) -> None:
-    rag = NewsRAG(index_dir=tmp_path / "index")
-    assert rag.ingest(SAMPLE).ok
-    lexical = rag.lexical
+    newsrag = NewsRAG(index_dir=tmp_path / "index")
+    assert newsrag.ingest(SAMPLE).ok
+    lexical = newsrag.lexical
     lexical.ensure_fresh(force=True)
     hits: list[list[tuple[str, float]]] = []
     # Another thread is rebuilding (it holds the lock) and this reader's staleness check is due.

@@ -85,10 +85,10 @@ def test_irrelevant_question_is_refused_before_calling_the_llm(index_dir: Path, 
 
 def test_streaming_yields_deltas_then_the_checked_answer(index_dir: Path, fake_openai: FakeOpenAI) -> None:
     fake_openai.reply = GOOD
-    items = list(_rag(index_dir, fake_openai.base_url).stream(QUESTION))
-    deltas = [i for i in items if isinstance(i, str)]
+    response = _rag(index_dir, fake_openai.base_url).stream(QUESTION)
+    deltas = list(response)
     assert len(deltas) > 1 and "".join(deltas) == GOOD
-    assert isinstance(items[-1], Answer) and items[-1].engine == "llm"
+    assert isinstance(response.answer, Answer) and response.answer.engine == "llm"
     assert fake_openai.chat_requests[-1].json.get("stream") is True
 
 
@@ -97,8 +97,8 @@ def test_llm_failures_fall_back_to_the_extractive_answer(index_dir: Path, fake_o
     fake_openai.hang_seconds = 10.0
     fake_openai.mode = mode
     retries = 1 if mode in ("status_500", "status_429") else 0
-    rag = _rag(index_dir, fake_openai.base_url, llm_timeout=2.0, llm_max_retries=retries)
-    answer = rag.ask(QUESTION)
+    newsrag = _rag(index_dir, fake_openai.base_url, llm_timeout=2.0, llm_max_retries=retries)
+    answer = newsrag.ask(QUESTION)
     assert answer.engine == "extractive"
     assert answer.notices and "extractive" in answer.notices[0]
     assert "Nato" in answer.text and answer.citations  # the user still gets a grounded answer
@@ -124,13 +124,13 @@ def test_follow_up_is_condensed_by_the_llm(index_dir: Path, fake_openai: FakeOpe
 
 
 def test_real_llama_cpp_server_end_to_end(index_dir: Path, llama_server: LlamaServer) -> None:
-    rag = NewsRAG(index_dir=index_dir, **llama_settings(llama_server))
-    items = list(rag.stream(QUESTION, top_k=2))  # a short prompt: the 135M model reads ~70 tokens/s here
-    answer = items[-1]
-    assert isinstance(answer, Answer)
+    newsrag = NewsRAG(index_dir=index_dir, **llama_settings(llama_server))
+    response = newsrag.stream(QUESTION, top_k=2)  # a short prompt: the 135M model reads ~70 tokens/s here
+    deltas = list(response)
+    answer = response.answer
     # SmolLM2-135M writes poor answers: check the wiring, not its quality.
     assert answer.engine == "llm", answer.notices
     assert answer.text.strip()
-    assert sum(isinstance(i, str) for i in items) > 1  # it streamed
+    assert len(deltas) > 1  # it streamed
     assert all(1 <= c.number <= len(answer.passages) for c in answer.citations)
     assert answer.timings["answer_ms"] > 0

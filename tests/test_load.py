@@ -37,8 +37,8 @@ def test_stories_are_distinct_and_stable() -> None:
 
 
 def test_the_checks_catch_a_mix_up(tmp_path: Path) -> None:
-    from rag.answer import Answer, Citation
-    from rag.history import HistoryLog
+    from rag.core.types import Answer, Citation
+    from rag.service.history import HistoryLog
 
     a, b = stories(2)
     assert judge(a, 0, f"It opened on {a.opened} 2025. [1]", [a.title, b.title], [a, b]) == "ok"
@@ -101,7 +101,7 @@ class _Embedder:
 
 def test_a_full_sentence_cache_keeps_its_hits(monkeypatch: pytest.MonkeyPatch) -> None:
     """Once the cache is full, inserting a question's new sentences evicts the oldest: maybe one it just hit."""
-    from rag import extractive
+    from rag.answering import extractive
 
     monkeypatch.setattr(extractive, "CACHE_SIZE", 3)
     engine = extractive.ExtractiveEngine(_Embedder())  # type: ignore[arg-type]
@@ -111,7 +111,7 @@ def test_a_full_sentence_cache_keeps_its_hits(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_the_sentence_cache_is_safe_across_threads(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rag import extractive
+    from rag.answering import extractive
 
     monkeypatch.setattr(extractive, "CACHE_SIZE", 8)
     engine = extractive.ExtractiveEngine(_Embedder())  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ import pytest
 from ingest.article import Article
 from ingest.files import load_file
 from ingest.records import BadInput, from_record
-from rag.config import Settings
+from rag.core.settings import Settings
 
 MAX_BYTES = int(Settings.model_fields["max_article_mb"].default * 1_000_000)
 BODY = (

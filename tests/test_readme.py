@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from rag.cli import settings_markdown
+from rag.cli.main import settings_markdown
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

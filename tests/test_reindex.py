@@ -14,15 +14,15 @@ from tests.conftest import SAMPLE
 
 def test_reindex_replaces_vectors_and_keeps_every_chunk(tmp_path: Path) -> None:
     index = tmp_path / "index"
-    rag = NewsRAG(index_dir=index)
-    rag.ingest(SAMPLE)
-    chunks = rag.store.count()
+    newsrag = NewsRAG(index_dir=index)
+    newsrag.ingest(SAMPLE)
+    chunks = newsrag.store.count()
     # Pretend another embedder built this index: the store must refuse it as it is.
-    rag.store.collection.modify(metadata=rag.store.state() | {"embedder": "openai:text-embedding-3-small"})
+    newsrag.store.collection.modify(metadata=newsrag.store.state() | {"embedder": "openai:text-embedding-3-small"})
     with pytest.raises(StoreError, match="reindex"):
         _ = NewsRAG(index_dir=index).store
     result = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "reindex", "--index-dir", str(index)], capture_output=True, text=True
+        [sys.executable, "-m", "rag.cli.main", "reindex", "--index-dir", str(index)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr[-2000:]
     fresh = NewsRAG(index_dir=index)

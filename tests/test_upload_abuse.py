@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rag.body_limit import MAX_APP_BODY, MAX_V1_BODY
+from rag.server.body_limit import MAX_APP_BODY, MAX_V1_BODY
 from tests.test_http_api import PASSWORD, PUTIN, USER, Server, auth_server, server  # noqa: F401 - session fixtures
 
 BOUNDARY = "newsrag-test-boundary"

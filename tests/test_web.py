@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.api import NewsRAG
+from rag.service.newsrag import NewsRAG
 
 PARAGRAPHS = {
     "storm": [
@@ -137,35 +137,35 @@ def _pages(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def rag(tmp_path: Path) -> NewsRAG:
+def newsrag(tmp_path: Path) -> NewsRAG:
     return NewsRAG(index_dir=tmp_path / "web-index")
 
 
-def by_url(rag: NewsRAG) -> dict[str, object]:
-    return {a.url: a for a in rag.articles()}
+def by_url(newsrag: NewsRAG) -> dict[str, object]:
+    return {a.url: a for a in newsrag.articles()}
 
 
-def test_article_page(site: Site, rag: NewsRAG) -> None:
+def test_article_page(site: Site, newsrag: NewsRAG) -> None:
     url = site.url("/news/storm.html")
-    report = rag.ingest(url)
+    report = newsrag.ingest(url)
     assert report.ok, report.outcomes
     [outcome] = report.outcomes
     assert (outcome.origin, outcome.status, outcome.title) == (url, "added", TITLES["storm"])
-    [article] = rag.articles()
+    [article] = newsrag.articles()
     assert (article.url, article.source, article.title) == (url, "Daily Planet", TITLES["storm"])
     assert article.published_at == "2025-08-06"
     assert article.n_chunks == outcome.chunks >= 1
-    hits = rag.lexical.retrieve("fallen trees electricity", 3)
+    hits = newsrag.lexical.retrieve("fallen trees electricity", 3)
     assert hits and hits[0].node.metadata["url"] == url
     assert "World news section" not in hits[0].node.get_content()
 
-    again = rag.ingest(url)
+    again = newsrag.ingest(url)
     assert [o.status for o in again.outcomes] == ["unchanged"] and again.chunks_written == 0
 
 
-def test_rss_feed_with_broken_entries(site: Site, rag: NewsRAG) -> None:
+def test_rss_feed_with_broken_entries(site: Site, newsrag: NewsRAG) -> None:
     feed = site.url("/rss.xml")
-    report = rag.ingest(feed)
+    report = newsrag.ingest(feed)
     assert not report.ok
     statuses = {o.origin: o for o in report.outcomes}
     assert len(report.outcomes) == 4, report.outcomes
@@ -177,62 +177,62 @@ def test_rss_feed_with_broken_entries(site: Site, rag: NewsRAG) -> None:
     no_link = statuses[f"{feed}#entry4"]
     assert (no_link.status, no_link.reason) == ("failed", "feed entry has no article link")
 
-    articles = by_url(rag)
+    articles = by_url(newsrag)
     assert set(articles) == {site.url("/news/storm.html"), site.url("/news/port.html")}
     for slug in ("storm", "port"):
         article = articles[site.url(f"/news/{slug}.html")]
         assert (article.title, article.source) == (TITLES[slug], "Daily Planet")  # type: ignore[attr-defined]
 
 
-def test_atom_feed(site: Site, rag: NewsRAG) -> None:
-    report = rag.ingest(site.url("/atom.xml"))
+def test_atom_feed(site: Site, newsrag: NewsRAG) -> None:
+    report = newsrag.ingest(site.url("/atom.xml"))
     assert report.ok, report.outcomes
     assert [o.status for o in report.outcomes] == ["added", "added"]
-    articles = by_url(rag)
+    articles = by_url(newsrag)
     assert set(articles) == {site.url("/news/budget.html"), site.url("/news/rail.html")}
     assert articles[site.url("/news/rail.html")].title == TITLES["rail"]  # type: ignore[attr-defined]
 
 
-def test_feed_date_fills_in_for_an_undated_page(site: Site, rag: NewsRAG) -> None:
+def test_feed_date_fills_in_for_an_undated_page(site: Site, newsrag: NewsRAG) -> None:
     link = site.url("/news/undated.html")
     item = f"<item><title>x</title><link>{link}</link><pubDate>Thu, 07 Aug 2025 10:00:00 GMT</pubDate></item>"
     site.pages["/undated.xml"] = ("application/rss+xml", rss(site.base, [], item))
-    assert rag.ingest(site.url("/undated.xml")).ok
-    [article] = rag.articles()
+    assert newsrag.ingest(site.url("/undated.xml")).ok
+    [article] = newsrag.articles()
     assert (article.url, article.published_at) == (link, "2025-08-07T10:00:00+00:00")
 
 
-def test_rolling_feed_keeps_older_entries(site: Site, rag: NewsRAG) -> None:
+def test_rolling_feed_keeps_older_entries(site: Site, newsrag: NewsRAG) -> None:
     """A feed shows only its latest entries: one that scrolled off is still a valid indexed article."""
     site.pages["/rolling.xml"] = ("application/rss+xml", rss(site.base, ["storm", "port"]))
-    assert [o.status for o in rag.ingest(site.url("/rolling.xml")).outcomes] == ["added", "added"]
+    assert [o.status for o in newsrag.ingest(site.url("/rolling.xml")).outcomes] == ["added", "added"]
 
     site.pages["/rolling.xml"] = ("application/rss+xml", rss(site.base, ["bridge", "storm"]))
-    report = rag.ingest(site.url("/rolling.xml"))
+    report = newsrag.ingest(site.url("/rolling.xml"))
     statuses = {o.title: o.status for o in report.outcomes}
     assert statuses == {TITLES["bridge"]: "added", TITLES["storm"]: "unchanged"}, report.outcomes
     assert report.chunks_written == sum(o.chunks for o in report.outcomes if o.status == "added")
-    assert set(by_url(rag)) == {site.url(f"/news/{s}.html") for s in ("storm", "port", "bridge")}
+    assert set(by_url(newsrag)) == {site.url(f"/news/{s}.html") for s in ("storm", "port", "bridge")}
 
 
-def test_unreachable_url(rag: NewsRAG) -> None:
+def test_unreachable_url(newsrag: NewsRAG) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}/news/story.html"
-    report = rag.ingest(url)
+    report = newsrag.ingest(url)
     assert not report.ok
     [outcome] = report.outcomes
     assert outcome.status == "failed" and outcome.origin == url
     assert outcome.reason.startswith("unreachable: ConnectError")
-    assert rag.articles() == []
+    assert newsrag.articles() == []
 
 
-def test_missing_page_and_good_page_in_one_batch(site: Site, rag: NewsRAG) -> None:
-    report = rag.ingest(site.url("/news/nothing-here.html"), site.url("/news/port.html"))
+def test_missing_page_and_good_page_in_one_batch(site: Site, newsrag: NewsRAG) -> None:
+    report = newsrag.ingest(site.url("/news/nothing-here.html"), site.url("/news/port.html"))
     assert not report.ok
     assert [(o.status, o.reason) for o in report.outcomes] == [
         ("failed", f"HTTP 404 from {site.url('/news/nothing-here.html')}"),
         ("added", ""),
     ]
-    assert set(by_url(rag)) == {site.url("/news/port.html")}
+    assert set(by_url(newsrag)) == {site.url("/news/port.html")}

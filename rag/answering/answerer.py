@@ -1,0 +1,279 @@
+"""From a question to a checked :class:`Answer`: retrieve, gate on relevance, answer, verify citations.
+
+Both engines pass the same relevance gate (the extractive scorer's best sentence score against a
+calibrated threshold), so a question the articles don't cover is refused the same way by both. An
+LLM failure of any kind falls back to the extractive answer with a notice, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+from rag.answering.choices import LETTERS, MultipleChoice, split_options
+from rag.answering.citations import is_refusal, verify
+from rag.answering.extractive import Extract, ExtractiveEngine, Sentence
+from rag.answering.injection import drop_planted_instructions
+from rag.answering.llm import LLMEngine, LLMUnavailable
+from rag.answering.response import Response
+from rag.core.errors import NewsRAGError
+from rag.core.options import Engine
+from rag.core.settings import Settings
+from rag.core.text import content_terms, split_sentences
+from rag.core.types import REFUSAL_TEXT, Answer, AnswerEngine, Citation, Passage
+from rag.index.filters import Filters
+from rag.index.retrieve import Retriever
+
+MAX_QUESTION_CHARS = 2000
+# Earlier turns are context, never a way round the question limit: the last few, each cut to this size.
+MAX_HISTORY_TURNS = 20
+MAX_TURN_CHARS = 2 * MAX_QUESTION_CHARS
+History = list[tuple[str, str]]  # (role, text), role "user" or "assistant"
+_DEPENDENT = re.compile(r"\b(it|its|they|them|their|he|him|his|she|her|that|this|those|these|there)\b", re.I)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls (NUL, bell, escape, ...)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # unpaired halves (JSON allows "\ud800"), which no encoder takes
+_TERMINAL_CODE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")  # colours and cursor moves pasted from a terminal
+
+
+class QuestionError(NewsRAGError, ValueError):
+    """The question cannot be asked as it is; the message says why."""
+
+
+def _clean(text: str) -> str:
+    text = _TERMINAL_CODE.sub("", _SURROGATE.sub("\ufffd", text or ""))
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def clean_question(question: str) -> str:
+    """The question with control characters and extra whitespace gone; QuestionError if nothing is left."""
+    text = _clean(question)
+    # Invisible characters alone (zero-width spaces, direction marks, a BOM) are no question either.
+    if all(unicodedata.category(c) in ("Cf", "Zs") for c in text):
+        raise QuestionError("the question is empty")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is too long ({len(text)} characters; at most {MAX_QUESTION_CHARS})")
+    return text
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 1)
+
+
+def _best_quote(claim: str, passage: Passage) -> str:
+    """The sentence of the passage sharing most content words with the claim."""
+    claim_terms = set(content_terms(claim))
+    sentences = split_sentences(passage.text) or [passage.text]
+    return max(sentences, key=lambda s: len(claim_terms & set(content_terms(s))))
+
+
+@dataclass
+class _Turn:
+    """One question on its way through the stages: what each stage found, for the next one and the answer."""
+
+    question: str
+    engine: AnswerEngine
+    query: str = ""  # the question as retrieved (a follow-up condensed or borrowing the previous question)
+    context: str = ""  # the earlier question a follow-up leans on, or ""
+    passages: list[Passage] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+
+    def answer(self, **fields: Any) -> Answer:
+        """The final answer, with everything the stages learnt about the question."""
+        self.timings["total_ms"] = _ms(self.started)
+        return Answer(
+            question=self.question,
+            passages=self.passages,
+            standalone_question=self.query,
+            notices=self.notices,
+            timings=self.timings,
+            **fields,
+        )
+
+
+@dataclass
+class _Gate:
+    """The relevance gate's verdict: the extract that scored the passages, and a clearly supported option."""
+
+    extract: Extract
+    choice: MultipleChoice | None
+    picked: tuple[int, Sentence] | None
+
+    @property
+    def refused(self) -> bool:
+        # An option the passages clearly support is grounded even when the stem alone scores under the gate.
+        return self.extract.refused and not self.picked
+
+
+class Answerer:
+    """Answers questions with the configured engines; safe to share between threads.
+
+    A question goes through four stages: retrieve, gate (on relevance), generate, verify (the citations).
+    """
+
+    def __init__(
+        self, settings: Settings, retriever: Retriever, extractive: ExtractiveEngine, llm: LLMEngine | None
+    ) -> None:
+        self.settings, self.retriever, self.extractive, self.llm = settings, retriever, extractive, llm
+
+    def resolve_engine(self, requested: Engine | str | None) -> AnswerEngine:
+        """The engine that will answer: ``auto`` resolved; an unknown or unconfigured one is a clear error."""
+        choice = Engine.parse(requested, "engine") or self.settings.engine
+        if choice == Engine.llm and self.llm is None:
+            raise QuestionError("no LLM is configured: set NEWSRAG_LLM_BASE_URL or OPENAI_API_KEY")
+        if choice == Engine.auto:
+            return "llm" if self.llm is not None else "extractive"
+        return "llm" if choice == Engine.llm else "extractive"
+
+    def standalone(self, question: str, history: History, engine: str, notices: list[str]) -> tuple[str, str]:
+        """(the question to retrieve with, the earlier question it leans on or "").
+
+        With an LLM, a follow-up is condensed into a standalone question. Without one (documented
+        simpler way): a short or pronoun-led follow-up borrows the previous question's words for
+        retrieval, and they count a little when sentences are scored.
+        """
+        previous = [text for role, text in history if role == "user"]
+        if not previous:
+            return question, ""
+        if engine == "llm" and self.llm is not None:
+            try:
+                return self.llm.condense(history, question), ""
+            except LLMUnavailable as exc:
+                notices.append(f"Could not condense the follow-up with the LLM ({exc}); used the previous question.")
+        if len(question.split()) <= 8 or _DEPENDENT.search(question):
+            return f"{question} {previous[-1]}", previous[-1]
+        return question, ""
+
+    def ask(
+        self,
+        question: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        engine: Engine | str | None = None,
+        history: History | None = None,
+    ) -> Answer:
+        return self.stream(question, top_k=top_k, filters=filters, engine=engine, history=history).answer
+
+    def stream(
+        self,
+        question: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        engine: Engine | str | None = None,
+        history: History | None = None,
+    ) -> Response:
+        """A :class:`Response`: text deltas as they come, then the checked answer (whose text may differ).
+
+        The question and the engine are checked now, so their errors reach the caller before any text.
+        """
+        turn = _Turn(question=clean_question(question), engine=self.resolve_engine(engine))
+        return Response(self._stages(turn, top_k, filters, history))
+
+    def _stages(
+        self, turn: _Turn, top_k: int | None, filters: Filters | None, history: History | None
+    ) -> Generator[str, None, Answer]:
+        turns = [(role, _clean(text)[:MAX_TURN_CHARS]) for role, text in (history or [])[-MAX_HISTORY_TURNS:]]
+        turn.query, turn.context = self.standalone(turn.question, turns, turn.engine, turn.notices)
+        turn.timings["condense_ms"] = _ms(turn.started)
+        self._retrieve(turn, top_k or self.settings.top_k, filters)
+        t = time.perf_counter()
+        gate = self._gate(turn)
+        if gate.refused:
+            turn.timings["answer_ms"] = _ms(t)
+            yield REFUSAL_TEXT
+            return turn.answer(text=REFUSAL_TEXT, engine=turn.engine, refused=True, relevance=_relevance(gate))
+        raw, cite_from = yield from self._generate(turn, gate)
+        answer = self._verify(raw, turn, cite_from, gate)
+        turn.timings["answer_ms"] = _ms(t)
+        answer.timings = turn.timings | {"total_ms": _ms(turn.started)}
+        return answer
+
+    def _retrieve(self, turn: _Turn, top_k: int, filters: Filters | None) -> None:
+        t = time.perf_counter()
+        passages = self.retriever.retrieve(turn.query, top_k, filters, self.settings.retrieval)
+        turn.passages, planted = drop_planted_instructions(
+            passages
+        )  # an article's orders to an AI are neither shown nor evidence
+        if planted:
+            turn.notices.append(planted)
+        turn.timings["retrieval_ms"] = _ms(t)
+
+    def _gate(self, turn: _Turn) -> _Gate:
+        """Score the passages' sentences against the question; under the threshold, the question is refused."""
+        # A multiple-choice question is retrieved with its options but gated and scored on its stem:
+        # the options name things the articles need not mention.
+        choice = split_options(turn.question)
+        # A follow-up is scored on its own words (the context is weighed separately), anything else on the query.
+        scored = choice.stem if choice else (turn.question if turn.context else turn.query)
+        extract = self.extractive.extract(scored, turn.passages, turn.context)
+        picked = self.extractive.choose(choice, turn.passages) if choice else None
+        return _Gate(extract=extract, choice=choice, picked=picked)
+
+    def _generate(self, turn: _Turn, gate: _Gate) -> Generator[str, None, tuple[str, list[Passage]]]:
+        """Stream the engine's text; returns (the raw text with [n] markers, the passages the markers count)."""
+        passages = turn.passages
+        if turn.engine == "llm":
+            assert self.llm is not None
+            raw = ""
+            try:
+                for delta in self.llm.stream(turn.query, passages):
+                    raw += delta
+                    yield delta
+                if not raw.strip():
+                    raise LLMUnavailable("the LLM returned an empty answer")
+                return raw, passages
+            except LLMUnavailable as exc:
+                turn.notices.append(f"{exc} — showing the extractive answer instead.")
+                turn.engine = "extractive"
+        if gate.choice and gate.picked:
+            option, sentence = gate.picked
+            raw = f"{LETTERS[option]}) {gate.choice.options[option]}: {sentence.answer_text} [1]"
+            cite_from = [passages[sentence.passage]]
+        else:
+            raw, cite_from = self._extractive_text(gate.extract, passages)
+        yield raw
+        return raw, cite_from
+
+    @staticmethod
+    def _extractive_text(extract: Extract, passages: list[Passage]) -> tuple[str, list[Passage]]:
+        """The chosen sentences with markers numbered by first appearance, and passages in that order."""
+        order: list[int] = []
+        for s in extract.sentences:
+            if s.passage not in order:
+                order.append(s.passage)
+        text = " ".join(f"{s.answer_text} [{order.index(s.passage) + 1}]" for s in extract.sentences)
+        return text, [passages[i] for i in order]
+
+    def _verify(self, raw: str, turn: _Turn, passages: list[Passage], gate: _Gate) -> Answer:
+        """Check every cited sentence against its passage; keep only citations that exist, flag the rest."""
+        checked = verify(raw, [p.text for p in passages])
+        refused = not checked.cited and is_refusal(checked.text)
+        citations = []
+        for number, original in enumerate(checked.cited, start=1):
+            passage = passages[original - 1]
+            claims = [s for s in checked.sentences if number in s.passages]
+            claim = " ".join(s.text for s in claims)
+            citations.append(
+                Citation(
+                    **passage.model_dump(),
+                    number=number,
+                    quote=_best_quote(claim, passage),
+                    supported=all(s.supported for s in claims),
+                )
+            )
+        flags = [f"unsupported: {s}" for s in checked.unsupported]
+        if not refused and not citations:
+            flags.append("no citations: the answer cites no passage")
+        text = REFUSAL_TEXT if refused else checked.text
+        return turn.answer(
+            text=text, engine=turn.engine, citations=citations, refused=refused, flags=flags, relevance=_relevance(gate)
+        )
+
+
+def _relevance(gate: _Gate) -> float:
+    return round(gate.extract.best_score, 4)

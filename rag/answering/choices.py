@@ -1,0 +1,95 @@
+"""Multiple-choice questions: name the option the retrieved passages support best.
+
+A question may carry its options ("Who won? Options: A) Ruto; B) Odinga; C) ...", or one per line,
+"A. Ruto"). An LLM reads them and picks; the extractive engine cannot write a choice, so it scores
+each option instead. An option's support is the best stem score (the same sentence scorer as open
+questions) among the sentences that contain it: whole, or most of its content words at a discount.
+The engine names the best-supported option when it clearly beats the runner-up, quoting and citing
+the sentence that supports it; otherwise it answers as it would an open question.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from rag.core.text import content_terms
+
+LETTERS = "ABCDEFGH"
+# Markers of an option list: "A) x", "(b) x", or "C. x" at a line start. Letters must run A, B, C...
+_MARKER = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=;))\(?([A-Ha-h])\)\s+|(?m:^[ \t]*([A-Ha-h])[.:]\s+)")
+_LEAD_IN = re.compile(r"\s*(?:options|choices|answers)\s*:?\s*$", re.I)
+# An option found only as most of its words counts this much of a verbatim one.
+PARTIAL_MATCH = 0.6
+MIN_COVERAGE = 0.6
+# The winner must beat the runner-up by this factor, or the engine does not pick.
+MARGIN = 1.1
+
+
+@dataclass(frozen=True)
+class MultipleChoice:
+    stem: str
+    options: list[str]
+
+
+def split_options(question: str) -> MultipleChoice | None:
+    """The question's stem and options when it carries a lettered list of two or more, else None."""
+    markers = [(m.start(), m.end(), (m.group(1) or m.group(2)).upper()) for m in _MARKER.finditer(question)]
+    # The option list is the last run of markers lettered A, B, C... in order.
+    start = next((i for i in range(len(markers) - 1, -1, -1) if markers[i][2] == "A"), None)
+    if start is None:
+        return None
+    run = [markers[start]]
+    for marker in markers[start + 1 :]:
+        if marker[2] == LETTERS[len(run)]:
+            run.append(marker)
+    if len(run) < 2:
+        return None
+    ends = [m[0] for m in run[1:]] + [len(question)]
+    options = [question[m[1] : end].strip().rstrip(";,").strip() for m, end in zip(run, ends, strict=True)]
+    stem = _LEAD_IN.sub("", question[: run[0][0]]).strip()
+    if not stem or not all(options):
+        return None
+    return MultipleChoice(stem=stem, options=options)
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    return " " + " ".join(re.sub(r"[^\w%$]+", " ", text).split()) + " "
+
+
+def match(option: str, sentence: str) -> float:
+    """1 when the sentence contains the option verbatim (normalised), less for most of its words, else 0."""
+    if _norm(option).strip() and _norm(option) in _norm(sentence):
+        return 1.0
+    terms = set(content_terms(option))
+    if not terms:
+        return 0.0
+    coverage = len(terms & set(content_terms(sentence))) / len(terms)
+    return PARTIAL_MATCH * coverage if coverage >= MIN_COVERAGE else 0.0
+
+
+def supports(options: list[str], sentences: list[tuple[str, float]]) -> list[tuple[float, int | None]]:
+    """Per option: (support, index of the supporting sentence) given (sentence text, stem score) pairs."""
+    best: list[tuple[float, int | None]] = [(0.0, None)] * len(options)
+    for i, (text, score) in enumerate(sentences):
+        matches = [match(option, text) for option in options]
+        for k, option in enumerate(options):
+            # "Leo" inside a sentence that names "Pope Leo XIV" is the longer option, not this one.
+            if any(j != k and matches[j] == 1.0 and _norm(option) in _norm(options[j]) for j in range(len(options))):
+                continue
+            support = max(score, 0.0) * matches[k]
+            if support > best[k][0]:
+                best[k] = (support, i)
+    return best
+
+
+def pick(support: list[tuple[float, int | None]]) -> int | None:
+    """The option that clearly wins, if any."""
+    ranked = sorted(range(len(support)), key=lambda i: support[i][0], reverse=True)
+    if not ranked or support[ranked[0]][0] <= 0:
+        return None
+    if len(ranked) > 1 and support[ranked[0]][0] < MARGIN * support[ranked[1]][0]:
+        return None
+    return ranked[0]

@@ -1,0 +1,84 @@
+"""``newsrag serve`` (the chat app and its APIs) and ``newsrag log`` (the question log); see ``rag/cli/main.py``."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from rag.core.options import Engine
+from rag.core.settings import load_settings
+
+console = Console(stderr=True)
+out = Console()
+
+
+def serve(
+    host: Annotated[str | None, typer.Option("--host", help="Address to bind (NEWSRAG_HOST: 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port (NEWSRAG_PORT; default 7860).")] = None,
+    index_dir: Annotated[Path | None, typer.Option("--index-dir", help="Index folder (NEWSRAG_INDEX_DIR).")] = None,
+    chroma_host: Annotated[str | None, typer.Option("--chroma-host", help="Chroma server host.")] = None,
+    chroma_port: Annotated[int | None, typer.Option("--chroma-port", help="Chroma server port.")] = None,
+    engine: Annotated[
+        Engine | None, typer.Option("--engine", case_sensitive=False, help="auto, llm or extractive (NEWSRAG_ENGINE).")
+    ] = None,
+) -> None:
+    """Start the chat app: the web page at /, its Gradio API, and an OpenAI-compatible API at /v1."""
+    from pydantic import ValidationError
+
+    from rag.index.embedder import EmbedderError
+    from rag.index.store import StoreError
+    from rag.ui.web import run
+
+    try:
+        settings = load_settings(
+            host=host, port=port, index_dir=index_dir, chroma_host=chroma_host, chroma_port=chroma_port, engine=engine
+        )
+        run(settings)
+    except (StoreError, EmbedderError, ValidationError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def log(
+    json_out: Annotated[bool, typer.Option("--json", help="Print every field as JSON (an export).")] = False,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many questions, newest first.")] = 20,
+    conversation: Annotated[str | None, typer.Option("--conversation", help="Only this conversation id.")] = None,
+    index_dir: Annotated[Path | None, typer.Option("--index-dir", help="Index folder (NEWSRAG_INDEX_DIR).")] = None,
+) -> None:
+    """List the logged questions and answers (index_dir/history.sqlite), newest first."""
+    from rag.service.history import HistoryLog
+
+    settings = load_settings(index_dir=index_dir)
+    path = settings.history_path
+    if not path.exists():
+        if json_out:
+            out.print("[]")
+        else:
+            console.print(f"no questions logged yet ({path} does not exist)")
+        return
+    history = HistoryLog(path)
+    turns = history.turns(conversation)[-limit:][::-1] if conversation else history.recent(limit)
+    if json_out:
+        out.print_json(json.dumps([t.model_dump() for t in turns]))
+        return
+    table = Table()
+    for column in ("time", "conversation", "user", "engine", "question", "answer"):
+        table.add_column(column, no_wrap=True, overflow="ellipsis")
+    for t in turns:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t.created_at))
+        answer = ("(refused) " if t.refused else "") + t.answer
+        question, answer = escape(_short(t.question, 40)), escape(_short(answer, 60))  # user text: never markup
+        table.add_row(when, t.conversation_id, escape(t.user or ""), t.engine, question, answer)
+    out.print(table)
+    console.print(f"{len(turns)} questions" + ("" if settings.log else " (logging is off: NEWSRAG_LOG=off)"))
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,119 @@
+"""newsrag's one settings class.
+
+Every knob lives here: environment variables with the ``NEWSRAG_`` prefix, a ``.env`` file in the
+working directory, and keyword overrides (the CLI passes its flags that way). Defaults work offline.
+The README's configuration reference is generated from this class (``newsrag config --markdown``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rag.core.options import Engine, RetrievalMode
+
+EmbedderName = Literal["minilm", "openai"]
+
+
+class Settings(BaseSettings):
+    """newsrag configuration; each field is ``NEWSRAG_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSRAG_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Storage
+    index_dir: Path = Field(Path(".newsrag"), description="Where newsrag keeps everything it writes.")
+    collection: str = Field("newsrag-articles", description="Chroma collection holding the chunks.")
+    chroma_host: str | None = Field(
+        None, description="Chroma server host; unset means an embedded Chroma under index_dir."
+    )
+    chroma_port: int = Field(8000, description="Chroma server port (with chroma_host).")
+    chroma_timeout: float = Field(
+        60.0, gt=0, description="Seconds to wait for the Chroma server (with chroma_host) before a request fails."
+    )
+
+    # Embeddings
+    embedder: EmbedderName = Field(
+        "minilm", description="minilm: offline all-MiniLM-L6-v2 int8 ONNX; openai: an embeddings API."
+    )
+    embed_model: str = Field("text-embedding-3-small", description="Model name for embedder=openai.")
+    embed_base_url: str | None = Field(
+        None, description="OpenAI-compatible base URL for embedder=openai (default: OpenAI's)."
+    )
+    embed_api_key: SecretStr | None = Field(
+        None, description="API key for embedder=openai (falls back to OPENAI_API_KEY)."
+    )
+    embed_batch_size: int = Field(16, ge=1, le=256, description="Texts per embedding batch.")
+    embed_threads: int = Field(0, ge=0, description="onnxruntime intra-op threads; 0 lets it choose.")
+
+    # Ingest
+    chunk_size: int = Field(256, ge=32, le=2048, description="Chunk size in embedder tokens.")
+    chunk_overlap: int = Field(32, ge=0, le=512, description="Token overlap between chunks.")
+    max_article_mb: float = Field(5.0, gt=0, description="Larger inputs are refused as not being one news article.")
+    fetch_timeout: float = Field(20.0, gt=0, description="Seconds allowed to fetch one URL.")
+
+    # Retrieval and answers
+    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    retrieval: RetrievalMode = Field(RetrievalMode.hybrid, description="hybrid (dense+BM25, fused), dense or lexical.")
+    min_relevance: float = Field(
+        0.5, ge=0, le=1.5, description="Best sentence score under which both engines refuse (calibrated)."
+    )
+    engine: Engine = Field(Engine.auto, description="auto: llm when an LLM endpoint is configured, else extractive.")
+    llm_model: str = Field("gpt-4o-mini", description="Chat model name for the llm engine.")
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible base URL (vLLM, Ollama, llama.cpp, LM Studio)."
+    )
+    llm_api_key: SecretStr | None = Field(None, description="API key (falls back to OPENAI_API_KEY).")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds allowed for one LLM call.")
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
+    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries with backoff on transient errors.")
+
+    # The app (`newsrag serve`) and its APIs
+    host: str = Field("127.0.0.1", description="Address the app binds; 0.0.0.0 exposes it to your network.")
+    port: int = Field(7860, ge=1, le=65535, description="Port the app listens on.")
+    auth: SecretStr | None = Field(
+        None, description="user:password required by the app, its Gradio API and /v1 (Bearer password or basic)."
+    )
+    max_upload_mb: float = Field(20.0, gt=0, description="Largest file the app accepts as an upload.")
+    log: bool = Field(True, description="Log questions and answers to index_dir/history.sqlite; off disables.")
+
+    def openai_key(self, own: SecretStr | None) -> str | None:
+        """The key to use for an OpenAI-style endpoint: our own setting, else ``OPENAI_API_KEY``."""
+        if own is not None:
+            return own.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY")
+
+    @property
+    def llm_configured(self) -> bool:
+        """True when an LLM endpoint is configured at all."""
+        return bool(self.llm_base_url or self.openai_key(self.llm_api_key))
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.index_dir / "chroma"
+
+    @property
+    def lexical_path(self) -> Path:
+        return self.index_dir / "lexical"
+
+    @property
+    def history_path(self) -> Path:
+        """The question log (``newsrag log``, the app's History tab)."""
+        return self.index_dir / "history.sqlite"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from the environment and ``.env``; ``overrides`` win (None is ignored)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def offline_environment() -> None:
+    """Turn off the phone-home and download paths of our dependencies for this process."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

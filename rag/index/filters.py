@@ -1,0 +1,89 @@
+"""Metadata filters shared by every interface: source, date range, article id."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import numpy as np
+from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+from pydantic import BaseModel, field_validator
+
+from rag.core.dates import date_to_timestamp, normalise_date
+
+
+class Filters(BaseModel):
+    """Restrict retrieval to some sources, a publication date range, or some articles.
+
+    Articles without a known date are left out when ``since`` or ``until`` is set.
+    """
+
+    sources: list[str] | None = None
+    since: str | None = None  # ISO date, inclusive
+    until: str | None = None  # ISO date, inclusive (the whole day)
+    article_ids: list[str] | None = None
+
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _iso(cls, value: object) -> str | None:
+        if value in (None, ""):
+            return None
+        if isinstance(value, datetime | date):
+            return value.isoformat()[:10]
+        iso = normalise_date(value)
+        if not iso:
+            raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD)")
+        return iso[:10]
+
+    @field_validator("sources", "article_ids", mode="before")
+    @classmethod
+    def _list(cls, value: object) -> list[str] | None:
+        if value in (None, "", []):
+            return None
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return list(value)  # type: ignore[call-overload]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.sources or self.since or self.until or self.article_ids)
+
+    def _range(self) -> tuple[int | None, int | None]:
+        since = date_to_timestamp(self.since) if self.since else None
+        until = date_to_timestamp(self.until) + 86_399 if self.until else None
+        return since, until
+
+    def to_metadata_filters(self) -> MetadataFilters | None:
+        """The same restriction for LlamaIndex vector store retrievers."""
+        if self.empty:
+            return None
+        parts: list[MetadataFilter] = []
+        if self.sources:
+            parts.append(MetadataFilter(key="source", value=self.sources, operator=FilterOperator.IN))
+        if self.article_ids:
+            parts.append(MetadataFilter(key="article_id", value=self.article_ids, operator=FilterOperator.IN))
+        since, until = self._range()
+        if since is not None:
+            parts.append(MetadataFilter(key="published_ts", value=since, operator=FilterOperator.GTE))
+        if until is not None:
+            parts.append(MetadataFilter(key="published_ts", value=until, operator=FilterOperator.LTE))
+        if since is not None or until is not None:
+            parts.append(MetadataFilter(key="published_ts", value=0, operator=FilterOperator.GT))
+        return MetadataFilters(filters=parts)  # type: ignore[arg-type]
+
+    def mask(self, sources: np.ndarray, published_ts: np.ndarray, article_ids: np.ndarray) -> np.ndarray | None:
+        """A boolean mask over aligned per-chunk arrays (for the lexical index); None = everything."""
+        if self.empty:
+            return None
+        keep = np.ones(len(sources), dtype=bool)
+        if self.sources:
+            keep &= np.isin(sources, self.sources)
+        if self.article_ids:
+            keep &= np.isin(article_ids, self.article_ids)
+        since, until = self._range()
+        if since is not None or until is not None:
+            keep &= published_ts > 0
+        if since is not None:
+            keep &= published_ts >= since
+        if until is not None:
+            keep &= published_ts <= until
+        return keep

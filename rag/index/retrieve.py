@@ -1,0 +1,90 @@
+"""Hybrid retrieval: dense (Chroma through LlamaIndex) and BM25, fused by reciprocal rank.
+
+Fusion is LlamaIndex's ``QueryFusionRetriever`` in reciprocal-rank mode with one query (no LLM
+query rewriting). The dense side's cosine similarities are kept, because the answer engines use
+them to decide whether anything relevant was found at all.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from llama_index.core import VectorStoreIndex
+from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.llms import MockLLM
+from llama_index.core.retrievers import QueryFusionRetriever
+from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
+from llama_index.core.schema import NodeWithScore, QueryBundle
+
+from rag.core.types import Passage
+from rag.index.filters import Filters
+from rag.index.lexical import LexicalIndex
+from rag.index.store import ChunkStore
+
+Mode = Literal["hybrid", "dense", "lexical"]
+# Each side proposes this many times top_k candidates before fusion.
+CANDIDATES = 2
+
+
+class DenseRetriever(BaseRetriever):
+    """Chroma vector search that remembers the cosine similarity of what it returned."""
+
+    def __init__(self, index: VectorStoreIndex, top_k: int, filters: Filters | None) -> None:
+        super().__init__()
+        metadata_filters = filters.to_metadata_filters() if filters else None
+        self._inner = index.as_retriever(similarity_top_k=top_k, filters=metadata_filters)
+        self.similarities: dict[str, float] = {}
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        hits = self._inner.retrieve(query_bundle)
+        for hit in hits:
+            # ChromaVectorStore reports exp(-distance); with cosine space, distance = 1 - cos.
+            self.similarities[hit.node.node_id] = 1.0 + math.log(max(hit.score or 1e-12, 1e-12))
+        return hits
+
+
+class LexicalRetriever(BaseRetriever):
+    """The BM25 index as a LlamaIndex retriever."""
+
+    def __init__(self, lexical: LexicalIndex, top_k: int, filters: Filters | None) -> None:
+        super().__init__()
+        self._lexical, self._top_k, self._filters = lexical, top_k, filters
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return self._lexical.retrieve(query_bundle.query_str, self._top_k, self._filters)
+
+
+class Retriever:
+    """Finds the passages that could ground an answer."""
+
+    def __init__(self, store: ChunkStore, lexical: LexicalIndex, embedder: BaseEmbedding) -> None:
+        self.store, self.lexical, self.embedder = store, lexical, embedder
+        self.index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedder)
+
+    def retrieve(
+        self, question: str, top_k: int = 5, filters: Filters | None = None, mode: Mode = "hybrid"
+    ) -> list[Passage]:
+        if filters is not None and filters.empty:
+            filters = None
+        pool = top_k * CANDIDATES
+        dense = DenseRetriever(self.index, pool, filters)
+        if mode == "dense":
+            hits = dense.retrieve(question)[:top_k]
+        elif mode == "lexical":
+            hits = LexicalRetriever(self.lexical, top_k, filters).retrieve(question)
+        else:
+            fusion = QueryFusionRetriever(
+                [dense, LexicalRetriever(self.lexical, pool, filters)],
+                llm=MockLLM(),
+                mode=FUSION_MODES.RECIPROCAL_RANK,
+                similarity_top_k=pool,
+                num_queries=1,
+                use_async=False,
+            )
+            hits = fusion.retrieve(question)
+        passages = [Passage.from_node(h.node, h.score, dense.similarities.get(h.node.node_id)) for h in hits]
+        # News is about time: among equal scores, the newer article comes first.
+        passages.sort(key=lambda p: (round(p.score, 9), p.published_at), reverse=True)
+        return passages[:top_k]

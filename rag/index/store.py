@@ -1,0 +1,313 @@
+"""The chunk store: one Chroma collection, embedded or on a Chroma server, and the source of truth.
+
+Each chunk carries its article's metadata (id, title, source, url, date, origin) and the version it
+belongs to (``content_hash``, ``n_chunks``, ``ingested_at``). That makes a commit protocol possible
+without transactions: an article version is complete when all of its ``n_chunks`` chunks are
+present, and :meth:`ChunkStore.repair` drops incomplete versions and superseded ones. Writers mark
+the collection dirty before writing and clean after, with a fresh ``generation`` that tells the
+lexical index (and other app instances) that the content changed.
+
+Every call into Chroma goes through :meth:`ChunkStore.explained_failures`: a server that went away, a read-only
+index directory or a full disk becomes a :class:`StoreError` that says so. With a Chroma server the
+next call opens the collection again, so an instance recovers by itself when the server is back. An
+embedded index takes no new articles while its disk is (nearly) full, where Chroma itself can hang.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from chromadb.errors import ChromaError, NotFoundError
+from llama_index.core.schema import TextNode
+from llama_index.core.vector_stores.utils import metadata_dict_to_node
+from llama_index.vector_stores.chroma import ChromaVectorStore
+from pydantic import BaseModel
+
+from rag.core.disk import LOW_SPACE_BYTES, disk_problem, free_bytes
+from rag.core.errors import NewsRAGError
+from rag.core.settings import Settings
+from rag.core.types import ARTICLE_FIELDS
+
+PAGE = 2000
+# What Chroma raises when the server, the disk or the database fails (rather than when it is misused).
+FAILURES = (httpx.HTTPError, ChromaError, OSError, sqlite3.Error)
+
+
+class StoreError(NewsRAGError, RuntimeError):
+    """The store cannot be opened or used as asked; the message says what to do."""
+
+
+class ArticleRecord(BaseModel):
+    """One indexed article, as the store knows it."""
+
+    article_id: str
+    title: str
+    source: str = ""
+    url: str = ""
+    published_at: str = ""
+    authors: str = ""
+    origin: str = ""
+    content_hash: str
+    n_chunks: int
+    ingested_at: float
+
+
+def explain(settings: Settings, exc: BaseException) -> str:
+    """A failure of Chroma as a user should read it: what is wrong, and what to do."""
+    reason = f"{type(exc).__name__}: {exc}"
+    if settings.chroma_host:
+        where = f"{settings.chroma_host}:{settings.chroma_port}"
+        if isinstance(exc, httpx.TimeoutException):
+            waited = f"did not answer within {settings.chroma_timeout:g} s"
+            return f"the Chroma server at {where} {waited} (is it overloaded or paused?): {reason}"
+        if isinstance(exc, httpx.TransportError | ConnectionError):
+            return f"cannot reach the Chroma server at {where} (is it running?): {reason}"
+        return f"the Chroma server at {where} failed: {reason}"
+    problem = _disk_advice(disk_problem(settings.chroma_path, exc))
+    if problem:
+        return f"the index directory {settings.chroma_path} {problem} ({reason})"
+    return f"the index in {settings.chroma_path} failed: {reason}"
+
+
+def _disk_advice(problem: str) -> str:
+    if problem == "is read-only":
+        return f"{problem}: Chroma writes there to open the index and to add or remove articles, so make it writable"
+    if problem:
+        return f"{problem}: free some space and try again; the next ingest repairs any article left half-written"
+    return ""
+
+
+def chroma_client(settings: Settings) -> Any:
+    """An embedded ``PersistentClient`` under ``index_dir``, or an ``HttpClient`` to a Chroma server."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        where = f"{settings.chroma_host}:{settings.chroma_port}"
+        try:
+            # chromadb's own first requests below have no timeout: ask once with ours, so a paused server fails here.
+            httpx.get(f"http://{where}/api/v2/heartbeat", timeout=settings.chroma_timeout).raise_for_status()
+        except httpx.HTTPError as exc:
+            raise StoreError(explain(settings, exc)) from exc
+        try:
+            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        except Exception as exc:  # chromadb wraps a refused connection in a ValueError here
+            raise StoreError(f"cannot reach the Chroma server at {where} (is it running?): {exc}") from exc
+        # chromadb's HTTP client waits forever (httpx timeout=None), so a paused or wedged server would hang every
+        # question and ingest; it offers no setting for this, hence the reach into its session.
+        session = getattr(getattr(client, "_server", None), "_session", None)
+        if isinstance(session, httpx.Client):
+            session.timeout = httpx.Timeout(settings.chroma_timeout)
+        return client
+    try:
+        settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    except Exception as exc:  # a read-only folder, a full disk, a broken database file
+        problem = _disk_advice(disk_problem(settings.chroma_path, exc))
+        why = f"the folder {problem} ({type(exc).__name__}: {exc})" if problem else str(exc)
+        raise StoreError(f"cannot open the index in {settings.chroma_path}: {why}") from exc
+
+
+class ChunkStore:
+    """Reads and writes article chunks in Chroma; refuses to mix vectors of two embedders."""
+
+    def __init__(self, settings: Settings, embedder_id: str, client: Any | None = None) -> None:
+        self.settings = settings
+        self.embedder_id = embedder_id
+        self.client = client if client is not None else chroma_client(settings)
+        self._lock = threading.Lock()
+        self._opened: Any = None
+        self._handle()  # open now: a wrong setting fails here
+        # Readers and writers (LlamaIndex's vector store too) use the collection through explained_failures().
+        self.collection: Any = _GuardedCollection(self)
+        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+
+    @contextmanager
+    def explained_failures(self) -> Iterator[None]:
+        """Turn Chroma's failures into a :class:`StoreError` that says what is wrong."""
+        try:
+            yield
+        except FAILURES as exc:
+            # A restarted server or a re-created collection: open it again next time. (Not after a failure of
+            # the embedded database: there is nothing to reconnect, and on a full disk reopening can hang.)
+            if self.settings.chroma_host or isinstance(exc, NotFoundError):
+                self._opened = None
+            raise StoreError(explain(self.settings, exc)) from exc
+
+    def _handle(self) -> Any:
+        """The Chroma collection, opened on first use and again after a failure."""
+        with self._lock:
+            if self._opened is None:
+                with self.explained_failures():
+                    self._opened = self._open_collection()
+            return self._opened
+
+    def _open_collection(self) -> Any:
+        name = self.settings.collection
+        try:
+            collection = self.client.get_or_create_collection(
+                name,
+                metadata={"embedder": self.embedder_id, "generation": "", "dirty": False},
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+        except FAILURES:
+            raise  # explained by explained_failures()
+        except Exception as exc:
+            raise StoreError(f"cannot open Chroma collection {name!r}: {exc}") from exc
+        built_with = (collection.metadata or {}).get("embedder")
+        if built_with != self.embedder_id:
+            raise StoreError(
+                f"the index was built with the embedder {built_with!r} but the settings ask for "
+                f"{self.embedder_id!r}: switch NEWSRAG_EMBEDDER back, or run `newsrag reindex` "
+                "to re-embed every chunk with the new one"
+            )
+        return collection
+
+    # ----- state shared with readers and other instances
+    def state(self) -> dict[str, Any]:
+        """The collection's metadata, read fresh (another instance may have written)."""
+        with self.explained_failures():
+            collection = self.client.get_collection(self.settings.collection, embedding_function=None)
+        return dict(collection.metadata or {})
+
+    @property
+    def generation(self) -> str:
+        return str(self.state().get("generation", ""))
+
+    def _set_state(self, **changes: Any) -> None:
+        metadata = self.state() | changes
+        self.collection.modify(metadata=metadata)
+
+    def begin_write(self) -> None:
+        self._check_room()
+        self._set_state(dirty=True)
+
+    def end_write(self) -> str:
+        generation = uuid.uuid4().hex
+        self._set_state(dirty=False, generation=generation)
+        return generation
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    # ----- writing
+    def write_article(self, nodes: list[TextNode]) -> None:
+        """Add one article version (all its chunks, with embeddings), then drop its older versions."""
+        if not nodes:
+            return
+        self._check_room()
+        meta = nodes[0].metadata
+        self.vector_store.add(nodes)
+        self.collection.delete(
+            where={
+                "$and": [
+                    {"article_id": meta["article_id"]},
+                    {"content_hash": {"$ne": meta["content_hash"]}},
+                ]
+            }
+        )
+
+    def _check_room(self) -> None:
+        """Refuse to add to an embedded index on a full disk, where Chroma can hang (see ``rag/core/disk.py``)."""
+        free = None if self.settings.chroma_host else free_bytes(self.settings.chroma_path)
+        if free is not None and free < LOW_SPACE_BYTES:
+            raise StoreError(
+                f"the index directory {self.settings.chroma_path} is on a full disk ({free // 1024} KB free; newsrag"
+                f" writes to the index only with {LOW_SPACE_BYTES // 1_000_000} MB free): free some space and try again"
+            )
+
+    def delete_article(self, article_id: str) -> None:
+        self.collection.delete(where={"article_id": article_id})
+
+    # ----- reading
+    def iter_chunks(self, include_text: bool = True) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+        """Every chunk as (id, text, metadata), page by page."""
+        include = ["metadatas", "documents"] if include_text else ["metadatas"]
+        offset = 0
+        while True:
+            page = self.collection.get(include=include, limit=PAGE, offset=offset)
+            ids = page["ids"]
+            if not ids:
+                return
+            docs = page.get("documents") or [None] * len(ids)
+            yield from zip(ids, docs, page["metadatas"], strict=True)
+            offset += len(ids)
+
+    def nodes(self) -> Iterator[TextNode]:
+        """Every chunk as a LlamaIndex node (what the lexical index is built from)."""
+        for _id, text, metadata in self.iter_chunks():
+            node = metadata_dict_to_node(metadata, text=text)
+            assert isinstance(node, TextNode)
+            yield node
+
+    def articles(self) -> dict[str, ArticleRecord]:
+        """The newest version of every indexed article, by article id.
+
+        Reads only each version's first chunk: :meth:`repair` (run before every write and whenever
+        a writer died) guarantees that the versions left are complete.
+        """
+        best: dict[str, ArticleRecord] = {}
+        offset = 0
+        while True:
+            page = self.collection.get(where={"chunk_index": 0}, include=["metadatas"], limit=PAGE, offset=offset)
+            if not page["ids"]:
+                return best
+            for meta in page["metadatas"]:
+                record = ArticleRecord(**{k: meta.get(k) or "" for k in ARTICLE_FIELDS} | _version(meta))
+                current = best.get(record.article_id)
+                if current is None or record.ingested_at > current.ingested_at:
+                    best[record.article_id] = record
+            offset += len(page["ids"])
+
+    def repair(self) -> int:
+        """Delete chunks of incomplete or superseded article versions; returns how many were removed."""
+        versions: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        info: dict[tuple[str, str], dict[str, Any]] = {}
+        for chunk_id, _text, meta in self.iter_chunks(include_text=False):
+            key = (meta["article_id"], meta["content_hash"])
+            versions[meta["article_id"]][meta["content_hash"]].append(chunk_id)
+            info.setdefault(key, meta)
+        doomed: list[str] = []
+        for article_id, by_hash in versions.items():
+            complete = [h for h, ids in by_hash.items() if len(set(ids)) == int(info[(article_id, h)]["n_chunks"])]
+            keep = max(complete, key=lambda h: float(info[(article_id, h)]["ingested_at"]), default=None)
+            doomed.extend(i for h, ids in by_hash.items() if h != keep for i in ids)
+        for start in range(0, len(doomed), PAGE):
+            self.collection.delete(ids=doomed[start : start + PAGE])
+        return len(doomed)
+
+
+class _GuardedCollection:
+    """The store's Chroma collection, every method call made inside :meth:`ChunkStore.explained_failures`."""
+
+    def __init__(self, store: ChunkStore) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._store._handle(), name)
+        if not callable(attr):
+            return attr
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            with self._store.explained_failures():
+                return attr(*args, **kwargs)
+
+        return guarded
+
+
+def _version(meta: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "content_hash": meta["content_hash"],
+        "n_chunks": int(meta["n_chunks"]),
+        "ingested_at": float(meta.get("ingested_at") or time.time()),
+    }

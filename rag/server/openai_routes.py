@@ -1,0 +1,177 @@
+"""OpenAI-compatible routes (``/v1/models``, ``/v1/chat/completions``), so any OpenAI client can ask newsrag.
+
+The answer is the assistant message, with its ``[n]`` markers; the passages they point at are in a
+``citations`` list on the choice (with ``refused``, ``flags`` and ``notices``). Earlier user and
+assistant messages are the conversation history. newsrag's own options ride along as extra body
+fields: ``engine``, ``top_k``, ``sources``, ``since``, ``until``. Errors use OpenAI's error shape.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.answering.answerer import History, QuestionError
+from rag.answering.response import Response
+from rag.core.options import Engine
+from rag.core.types import Answer
+from rag.server.errors import OpenAIError, error_body
+from rag.service.history import new_conversation_id
+from rag.service.services import Services
+
+MODEL_ID = "newsrag"
+router = APIRouter(prefix="/v1")
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):  # content parts: keep the text ones
+            return " ".join(str(part.get("text", "")) for part in self.content if part.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    model: str = MODEL_ID
+    messages: list[Message] = Field(min_length=1)
+    stream: bool = False
+    # newsrag's options (openai client: extra_body={...})
+    engine: Engine | None = None
+    top_k: int | None = Field(None, ge=1, le=50)
+    sources: list[str] | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def question_and_history(self) -> tuple[str, History]:
+        """The last user message is the question; the user/assistant messages before it are history."""
+        turns = [(m.role, m.text()) for m in self.messages if m.role in ("user", "assistant")]
+        if not turns or turns[-1][0] != "user":
+            raise OpenAIError(400, "the last message must be a user message with the question", code="no_question")
+        return turns[-1][1], turns[:-1]
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def authenticate(request: Request) -> str | None:
+    """The user when ``NEWSRAG_AUTH`` is set: ``Authorization: Bearer <password>`` or HTTP basic."""
+    auth = services(request).auth
+    if auth is None:
+        return None
+    user, password = auth
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and secrets.compare_digest(value.encode(), password.encode()):
+        return user
+    if scheme.lower() == "basic":
+        try:
+            given_user, _, given_password = base64.b64decode(value, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            given_user = given_password = ""
+        if secrets.compare_digest(given_user.encode(), user.encode()) & secrets.compare_digest(
+            given_password.encode(), password.encode()
+        ):
+            return user
+    raise OpenAIError(
+        401, "login required: send 'Authorization: Bearer <password>' (NEWSRAG_AUTH)", code="invalid_api_key"
+    )
+
+
+@router.get("/models")
+def models(_: str | None = Depends(authenticate)) -> dict[str, Any]:
+    return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "newsrag"}]}
+
+
+@router.post("/chat/completions", response_model=None)
+def chat_completions(
+    body: ChatRequest, request: Request, user: str | None = Depends(authenticate)
+) -> dict[str, Any] | StreamingResponse:
+    svc = services(request)
+    question, history = body.question_and_history()
+    options = {"engine": body.engine, "top_k": body.top_k}
+    filters = {"sources": body.sources, "since": body.since, "until": body.until}
+    started = time.perf_counter()
+    try:
+        response = svc.newsrag.stream(question, history=history, **options, **{k: v for k, v in filters.items() if v})
+        deltas = iter(response)
+        first = next(deltas, "")  # the index failing (a 503) surfaces here, before any byte is sent
+    except (QuestionError, ValueError) as exc:
+        raise OpenAIError(400, str(exc), code="invalid_question") from exc
+    conversation = svc.history.continued(history, user) or new_conversation_id()
+
+    def log(answer: Answer) -> None:
+        served = {"served_ms": round((time.perf_counter() - started) * 1000, 1)}
+        svc.history.record(answer, conversation_id=conversation, channel="openai", user=user, extra_timings=served)
+
+    reply = _Reply(model=body.model or MODEL_ID)
+    if body.stream:
+        return StreamingResponse(reply.sse(first, deltas, response, log), media_type="text/event-stream")
+    log(response.answer)
+    return reply.completion(response.answer)
+
+
+class _Reply:
+    """OpenAI's response shapes for one answer: a ``chat.completion`` or ``chat.completion.chunk`` events."""
+
+    def __init__(self, model: str) -> None:
+        self.id, self.created, self.model = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), model
+
+    def _envelope(self, kind: str, choice: dict[str, Any]) -> dict[str, Any]:
+        return {"id": self.id, "object": kind, "created": self.created, "model": self.model, "choices": [choice]}
+
+    @staticmethod
+    def _extras(answer: Answer) -> dict[str, Any]:
+        return {
+            "citations": [c.model_dump(mode="json") for c in answer.citations],
+            "refused": answer.refused,
+            "flags": answer.flags,
+            "notices": answer.notices,
+        }
+
+    def completion(self, answer: Answer) -> dict[str, Any]:
+        message = {"role": "assistant", "content": answer.text}
+        choice = {"index": 0, "message": message, "finish_reason": "stop"} | self._extras(answer)
+        return self._envelope("chat.completion", choice)
+
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish} | extra
+        return f"data: {json.dumps(self._envelope('chat.completion.chunk', choice))}\n\n"
+
+    def sse(self, first: str, rest: Iterator[str], response: Response, log: Any) -> Iterator[str]:
+        yield self._chunk({"role": "assistant", "content": ""})
+        try:
+            for delta in _chain(first, rest):
+                if delta:
+                    yield self._chunk({"content": delta})
+            answer = response.answer
+        except Exception as exc:  # the stream has started: report in-band, as OpenAI does
+            yield f"data: {json.dumps(error_body(str(exc), 'server_error'))}\n\n"
+            yield "data: [DONE]\n\n"
+            return
+        log(answer)
+        delta: dict[str, Any] = {}
+        if response.changed():
+            # Citations are checked after streaming; when that changed the text, send the checked one.
+            delta = {"content": f"\n\nChecked answer: {answer.text}"}
+        yield self._chunk(delta, "stop", **self._extras(answer))
+        yield "data: [DONE]\n\n"
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest

@@ -1,0 +1,219 @@
+"""The service: one object wires settings, embedder, store, lexical index and engines once.
+
+The CLI, the Gradio app and the HTTP API are thin layers over :class:`NewsRAG`; it is the one place
+that asks, ingests and keeps the question log.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.llms import LLM
+
+from ingest.article import IngestReport, normalise_url
+from ingest.pipeline import Ingestor
+from rag.answering.answerer import Answerer, History
+from rag.answering.extractive import ExtractiveEngine
+from rag.answering.llm import LLMEngine, build_llm
+from rag.answering.response import Response
+from rag.core.options import Engine
+from rag.core.settings import Settings, load_settings, offline_environment
+from rag.core.types import Answer
+from rag.index.embedder import build_embedder, embedder_id
+from rag.index.filters import Filters
+from rag.index.lexical import LexicalIndex
+from rag.index.retrieve import Retriever
+from rag.index.store import ArticleRecord, ChunkStore
+from rag.service.history import HistoryLog
+
+
+class NewsRAG:
+    """Question answering over news articles.
+
+    >>> newsrag = NewsRAG(index_dir="/tmp/my-index")      # doctest: +SKIP
+    >>> report = newsrag.ingest("data/articles")           # doctest: +SKIP
+    >>> answer = newsrag.ask("What are Putin's peace conditions?")  # doctest: +SKIP
+    >>> answer.text, answer.citations[0].title                   # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedding: BaseEmbedding | None = None,
+        llm: LLM | None = None,
+        store: ChunkStore | None = None,
+        **overrides: Any,
+    ) -> None:
+        """Settings from ``settings`` or the environment, ``overrides`` on top (``index_dir=...``).
+
+        ``embedding`` (a LlamaIndex ``BaseEmbedding``), ``llm`` (a LlamaIndex ``LLM``) and ``store`` replace
+        the components the settings would build: a notebook can bring its own embedding model or LLM, and
+        unit tests of pure logic can pass fakes. (``embedder="openai"`` is still the setting's name.)
+        """
+        offline_environment()
+        self.settings = settings.model_copy(update=overrides) if settings else load_settings(**overrides)
+        given = {"embedder": embedding, "store": store, "_llm": llm}
+        self.__dict__.update({name: value for name, value in given.items() if value is not None})
+        # One writer at a time per process; readers never block.
+        self._write_lock = threading.Lock()
+        self._repaired = False
+
+    def __repr__(self) -> str:
+        where = (
+            f"chroma={self.settings.chroma_host}:{self.settings.chroma_port}"
+            if self.settings.chroma_host
+            else f"index_dir={str(self.settings.index_dir)!r}"
+        )
+        return f"NewsRAG({where}, embedder={self.settings.embedder!r})"
+
+    # ----- components, built on first use
+    @cached_property
+    def embedder(self) -> BaseEmbedding:
+        return build_embedder(self.settings)
+
+    @cached_property
+    def store(self) -> ChunkStore:
+        store = ChunkStore(self.settings, embedder_id(self.settings))
+        # A writer that died leaves the collection dirty: drop its half-written versions now.
+        if store.state().get("dirty"):
+            with self._write_lock:
+                store.begin_write()
+                store.repair()
+                store.end_write()
+        return store
+
+    @cached_property
+    def lexical(self) -> LexicalIndex:
+        return LexicalIndex(self.store, self.settings.lexical_path)
+
+    @cached_property
+    def _llm(self) -> LLM | None:
+        if self.settings.llm_configured and self.settings.engine != Engine.extractive:
+            return build_llm(self.settings)
+        return None
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        retriever = Retriever(self.store, self.lexical, self.embedder)
+        llm_engine = LLMEngine(self._llm) if self._llm is not None else None
+        return Answerer(
+            self.settings, retriever, ExtractiveEngine(self.embedder, self.settings.min_relevance), llm_engine
+        )
+
+    @cached_property
+    def history(self) -> HistoryLog:
+        """The question log (``index_dir/history.sqlite``): the app and ``/v1`` record each answer in it."""
+        return HistoryLog(self.settings.history_path, enabled=self.settings.log)
+
+    # ----- questions
+    def ask(
+        self,
+        question: str,
+        *,
+        engine: Engine | str | None = None,
+        top_k: int | None = None,
+        history: History | None = None,
+        **filters: Any,
+    ) -> Answer:
+        """Answer a question from the indexed articles, with verified citations.
+
+        ``engine``: ``auto``, ``llm`` or ``extractive`` (default: the settings'); anything else raises
+        :class:`~rag.core.errors.OptionError`. ``filters``: ``sources=[...]``, ``since="2025-08-01"``,
+        ``until=...``, ``article_ids=[...]``. Raises :class:`QuestionError` for an empty or over-long question.
+        """
+        return self.stream(question, engine=engine, top_k=top_k, history=history, **filters).answer
+
+    def stream(
+        self,
+        question: str,
+        *,
+        engine: Engine | str | None = None,
+        top_k: int | None = None,
+        history: History | None = None,
+        **filters: Any,
+    ) -> Response:
+        """Like :meth:`ask`, streaming: iterate the :class:`Response` for text deltas, then read ``.answer``.
+
+        The question, engine and filters are checked before this returns, so their errors come first.
+        """
+        engine = Engine.parse(engine, "engine")
+        return self.answerer.stream(question, engine=engine, top_k=top_k, filters=Filters(**filters), history=history)
+
+    def chat(self, **defaults: Any) -> Chat:
+        """A multi-turn conversation: ``chat.ask(...)`` remembers earlier turns."""
+        return Chat(self, defaults)
+
+    # ----- ingest and the article list
+    def ingest(self, *sources: str | Path, prune: bool = False, progress: Any = None) -> IngestReport:
+        """Index files, folders, article URLs or feed URLs; returns an :class:`IngestReport`."""
+        with self._write_lock:
+            report = Ingestor(self.settings, self.store, self.embedder, progress=progress).run(
+                _flatten(sources), prune=prune
+            )
+        self.lexical.ensure_fresh(force=True)
+        return report
+
+    def articles(self) -> list[ArticleRecord]:
+        """Every indexed article, newest first (undated last)."""
+        records = list(self.store.articles().values())
+        return sorted(records, key=lambda r: (r.published_at or "", r.ingested_at), reverse=True)
+
+    def forget(self, id_or_url: str) -> ArticleRecord | None:
+        """Remove one article by id, URL or source file; returns what was removed, or None."""
+        wanted = id_or_url.strip()
+        for record in self.store.articles().values():
+            if wanted in (record.article_id, record.origin) or (
+                record.url and normalise_url(record.url) == normalise_url(wanted)
+            ):
+                with self._write_lock:
+                    self.store.begin_write()
+                    try:
+                        self.store.delete_article(record.article_id)
+                    finally:
+                        self.store.end_write()
+                self.lexical.ensure_fresh(force=True)
+                return record
+        return None
+
+    def status(self, count_articles: bool = True) -> dict[str, Any]:
+        """What the index holds and what builds it, for status lines and health checks."""
+        return {
+            "embedder": embedder_id(self.settings),
+            "chunks": self.store.count(),
+            "articles": len(self.store.articles()) if count_articles else None,
+            "store": f"chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
+            if self.settings.chroma_host
+            else f"embedded chroma in {self.settings.chroma_path}",
+        }
+
+
+class Chat:
+    """A conversation with :class:`NewsRAG`; follow-up questions are resolved against earlier turns."""
+
+    def __init__(self, newsrag: NewsRAG, defaults: dict[str, Any]) -> None:
+        self.newsrag, self.defaults = newsrag, defaults
+        self.history: History = []
+
+    def ask(self, question: str, **kwargs: Any) -> Answer:
+        answer = self.newsrag.ask(question, history=list(self.history), **(self.defaults | kwargs))
+        self.history += [("user", question), ("assistant", answer.text)]
+        return answer
+
+    def reset(self) -> None:
+        self.history.clear()
+
+
+def _flatten(sources: Iterable[Any]) -> list[str | Path]:
+    flat: list[str | Path] = []
+    for source in sources:
+        if isinstance(source, list | tuple):
+            flat.extend(source)
+        else:
+            flat.append(source)
+    return flat

@@ -1,0 +1,100 @@
+"""Answers as Gradio chat messages (the answer, its notes, checkable sources), and chat messages back as turns."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import gradio as gr
+
+from rag.core.types import Answer, Citation
+
+UNSUPPORTED = "⚠ this passage may not support the sentence citing it"
+
+
+def escape(text: str) -> str:
+    """Text for a chat message or an HTML block: markup in articles and questions is shown, never run."""
+    return html.escape(text, quote=False)
+
+
+def highlight(passage: str, quote: str) -> str:
+    """The passage as HTML with the supporting sentence in <mark>."""
+    if quote:
+        pattern = r"\s+".join(re.escape(word) for word in quote.split())
+        match = re.search(pattern, passage)
+        if match:
+            before, found, after = passage[: match.start()], match.group(0), passage[match.end() :]
+            return f"{escape(before)}<mark>{escape(found)}</mark>{escape(after)}"
+    return escape(passage)
+
+
+def _source_html(c: Citation) -> str:
+    meta = [escape(x) for x in (c.source, c.published_at[:10]) if x]
+    if c.url.startswith(("http://", "https://")):
+        meta.append(f'<a href="{html.escape(c.url)}" target="_blank" rel="noopener noreferrer">link</a>')
+    warning = "" if c.supported else f'<div class="nr-warning">{UNSUPPORTED}</div>'
+    return (
+        f'<div class="nr-source"><div class="nr-source-head">[{c.number}] {escape(c.title or "(untitled)")}</div>'
+        f'<div class="nr-source-meta">{" · ".join(meta) or "no source or date known"}</div>{warning}'
+        f'<div class="nr-passage">{highlight(c.text, c.quote)}</div></div>'
+    )
+
+
+def _timings(answer: Answer) -> str:
+    t = answer.timings
+    parts = [f"engine: {answer.engine}"] + [
+        f"{name} {t[key]:.0f} ms" for name, key in (("retrieval", "retrieval_ms"), ("total", "total_ms")) if key in t
+    ]
+    return f'<div class="nr-timings">{" · ".join(parts)}</div>'
+
+
+def render_answer(answer: Answer) -> list[gr.ChatMessage]:
+    """The answer, its notes (notices, flags) and a collapsible Sources block, as chat messages."""
+    if answer.refused:
+        text = (
+            f"**{escape(answer.text)}**\n\nNothing in the indexed articles is close enough to this question to"
+            " answer it. Rephrase it, widen the filters in Settings, or add articles in the Articles tab."
+        )
+    else:
+        text = escape(answer.text)
+    messages = [gr.ChatMessage(role="assistant", content=text)]
+    notes = answer.notices + answer.flags
+    if notes:
+        body = "\n".join(f"- {escape(n)}" for n in notes)
+        messages.append(gr.ChatMessage(role="assistant", content=body, metadata={"title": "⚠️ Notes"}))
+    if answer.citations:
+        body = "".join(_source_html(c) for c in answer.citations) + _timings(answer)
+        meta = {"title": "Sources", "status": "done", "log": count(len(answer.citations), "passage")}
+        messages.append(gr.ChatMessage(role="assistant", content=body, metadata=meta))  # type: ignore[arg-type]
+    return messages
+
+
+def count(n: int, noun: str) -> str:
+    """A count with its noun, plural unless one: 1 passage, 3 passages."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _text(content: Any) -> str:
+    """A chat message's text, whether Gradio passes a string or a list of content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return ""
+
+
+def turns_of(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(role, text) turns for the next question: Sources, Notes and errors (titled messages) left out."""
+    turns = []
+    for m in messages or []:
+        text = _text(m.get("content"))
+        if not (m.get("metadata") or {}).get("title") and m.get("role") in ("user", "assistant") and text:
+            turns.append((m["role"], html.unescape(re.sub(r"<[^>]+>", "", text).replace("**", ""))))
+    return turns
+
+
+def error_message(exc: Exception) -> gr.ChatMessage:
+    """Why a question could not be answered, as a titled chat message."""
+    message = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
+    return gr.ChatMessage(role="assistant", content=escape(message), metadata={"title": "⚠️ Could not answer"})

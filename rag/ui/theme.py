@@ -1,0 +1,20 @@
+"""The page's look: system fonts only (the page needs no font download) and a few classes for sources."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+THEME = gr.themes.Default(
+    font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"],
+    font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
+)
+CSS = """
+.nr-source { margin: 0 0 0.9em 0; }
+.nr-source-head { font-weight: 600; }
+.nr-source-meta { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.nr-passage { margin-top: 0.3em; padding-left: 0.7em; border-left: 3px solid var(--border-color-primary); }
+.nr-passage mark { background: #fde68a; color: inherit; padding: 0 0.1em; }
+.nr-warning { color: #b45309; }
+.nr-timings { color: var(--body-text-color-subdued); font-size: 0.85em; }
+#nr-status { font-size: 0.95em; }
+"""

@@ -1,0 +1,57 @@
+"""The whole web app: the Gradio page at ``/`` mounted on the HTTP server's FastAPI (``/v1``), one login for all.
+
+``newsrag serve`` and ``python app.py`` both call :func:`run`. It binds 127.0.0.1 unless told otherwise
+and never creates a share link. With ``NEWSRAG_AUTH=user:password`` the page asks for a login and the
+Gradio API needs it (``gradio_client.Client(url, auth=(user, password))``).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import gradio as gr
+from fastapi import FastAPI
+
+from rag.core.settings import Settings, load_settings
+from rag.server.http import create_http_app
+from rag.service.services import Services, build_services
+from rag.ui.page import build_ui
+from rag.ui.theme import CSS, THEME
+
+# Gradio's default runs one call of each event at a time: every user would wait behind all others.
+# Answering is thread-safe (the /v1 API shares it); ingests still take turns on the write lock.
+GRADIO_CONCURRENCY = 16
+
+
+def create_app(services: Services) -> FastAPI:
+    """FastAPI with the /v1 routes, and the Gradio page mounted at "/" behind the same login."""
+    settings = services.settings
+    return gr.mount_gradio_app(
+        create_http_app(services),
+        build_ui(services).queue(default_concurrency_limit=GRADIO_CONCURRENCY),
+        path="/",
+        auth=services.auth,
+        auth_message="newsrag: log in with the user and password set in NEWSRAG_AUTH.",
+        max_file_size=int(settings.max_upload_mb * 1_000_000),
+        server_name=settings.host,
+        server_port=settings.port,
+        footer_links=["api"],
+        run_history=False,
+        ssr_mode=False,
+        mcp_server=False,
+        show_error=True,
+        theme=THEME,
+        css=CSS,
+    )
+
+
+def run(settings: Settings | None = None) -> None:
+    """Build everything once and serve it with uvicorn until interrupted."""
+    import uvicorn
+
+    settings = settings or load_settings()
+    services = build_services(settings)
+    app = create_app(services)
+    login = " (login required)" if services.auth else ""
+    print(f"newsrag: serving http://{settings.host}:{settings.port}{login}", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
