@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 # Real OpenAI-compatible servers (llama.cpp and a scripted one), registered once for the session.
-pytest_plugins = ["tests.llm_servers"]
+pytest_plugins = ["tests.support.llm_servers"]
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -20,7 +20,7 @@ from rag.index.store import StoreError
 from rag.service.newsrag import NewsRAG
 from tests import test_chroma_server
 from tests.conftest import SAMPLE
-from tests.test_chroma_server import CHROMA, ChromaServer
+from tests.support.chroma_server import CHROMA, ChromaServer
 from tests.test_http_api import FACTS, PUTIN
 
 pytestmark = pytest.mark.skipif(not CHROMA.exists(), reason=f"{CHROMA} is missing")

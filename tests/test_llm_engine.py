@@ -9,7 +9,7 @@ import pytest
 
 from rag import Answer, NewsRAG
 from tests.conftest import SAMPLE
-from tests.llm_servers import FakeOpenAI, LlamaServer, llama_settings
+from tests.support.llm_servers import FakeOpenAI, LlamaServer, llama_settings
 
 QUESTION = "What are Putin's peace conditions?"
 GOOD = (

@@ -12,7 +12,7 @@ import pytest
 from llama_index.core.llms import ChatMessage
 from llama_index.llms.openai_like import OpenAILike
 
-from tests.llm_servers import FakeOpenAI, LlamaServer, free_port
+from tests.support.llm_servers import FakeOpenAI, LlamaServer, free_port
 
 MESSAGES = [{"role": "user", "content": "Name one colour."}]
 

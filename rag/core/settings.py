@@ -53,7 +53,12 @@ class Settings(BaseSettings):
     chunk_size: int = Field(256, ge=32, le=2048, description="Chunk size in embedder tokens.")
     chunk_overlap: int = Field(32, ge=0, le=512, description="Token overlap between chunks.")
     max_article_mb: float = Field(5.0, gt=0, description="Larger inputs are refused as not being one news article.")
-    fetch_timeout: float = Field(20.0, gt=0, description="Seconds allowed to fetch one URL.")
+    fetch_timeout: float = Field(20.0, gt=0, description="Seconds allowed to fetch one URL, in total (not per read).")
+    fetch_deadline: float = Field(
+        120.0, gt=0, description="Seconds allowed for all the fetches of one ingest request (a feed and its pages)."
+    )
+    max_feed_items: int = Field(50, ge=1, description="Most entries read from one feed; the rest are skipped.")
+    max_fetch_mb: float = Field(50.0, gt=0, description="Most bytes one ingest request may download, in total.")
 
     # Retrieval and answers
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
@@ -75,7 +80,20 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the app binds; 0.0.0.0 exposes it to your network.")
     port: int = Field(7860, ge=1, le=65535, description="Port the app listens on.")
     auth: SecretStr | None = Field(
-        None, description="user:password required by the app, its Gradio API and /v1 (Bearer password or basic)."
+        None,
+        description="user:password (several: comma-separated) required by the app, its Gradio API and /v1"
+        " (Bearer password or basic).",
+    )
+    allowed_hosts: str = Field(
+        "",
+        description="Host names the app answers to besides the bound host and localhost (comma-separated; * for"
+        " any); others are refused, against DNS rebinding.",
+    )
+    app_url_ingest: bool = Field(True, description="Let web visitors add articles by URL or feed; off disables it.")
+    fetch_allow: str = Field(
+        "",
+        description="Hosts or networks (comma-separated, e.g. news.intranet,10.1.0.0/16) the app may fetch for"
+        " web visitors besides public addresses. The CLI, run by the owner, may fetch any address.",
     )
     max_upload_mb: float = Field(20.0, gt=0, description="Largest file the app accepts as an upload.")
     log: bool = Field(True, description="Log questions and answers to index_dir/history.sqlite; off disables.")

@@ -5,10 +5,10 @@
 - ``fake_openai`` (function fixture): a stdlib ``http.server`` speaking OpenAI's chat completions API whose behaviour
   the test picks per request (see ``MODES``). Yields a ``FakeOpenAI`` controller.
 
-Register the fixtures once, in tests/conftest.py: ``pytest_plugins = ["tests.llm_servers"]`` (or
-``from tests.llm_servers import fake_openai_fixture, llama_server_fixture``). The functions carry ``name=`` so such an
-import does not trip ruff's F811. Importing them into several test modules gives each module its own copy of the
-session fixture, i.e. one llama.cpp server per module.
+Register the fixtures once, in tests/conftest.py: ``pytest_plugins = ["tests.support.llm_servers"]``
+(or ``from tests.support.llm_servers import fake_openai_fixture, llama_server_fixture``). The functions carry
+``name=`` so such an import does not trip ruff's F811. Importing them into several test modules gives each
+module its own copy of the session fixture, i.e. one llama.cpp server per module.
 """
 
 from __future__ import annotations
