@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from rag import NewsRAG
+
 # Real OpenAI-compatible servers (llama.cpp and a scripted one), registered once for the session.
 pytest_plugins = ["tests.support.llm_servers"]
 
@@ -13,6 +15,22 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 SAMPLE = ROOT / "data" / "articles" / "witkoff-putin-meeting.txt"
 ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+# A test that uses one of these fixtures gets the marker, so that `-m "not server"` can't miss one.
+FIXTURE_MARKERS = {
+    "server": "server",
+    "auth_server": "server",
+    "load_server": "server",
+    "llama_server": "llm",
+    "fake_openai": "llm",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in set(getattr(item, "fixturenames", ())) & FIXTURE_MARKERS.keys():
+            item.add_marker(FIXTURE_MARKERS[fixture])
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +48,20 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def sample_path() -> Path:
     return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def sample_newsrag(tmp_path_factory: pytest.TempPathFactory) -> NewsRAG:
+    """One extractive NewsRAG over the bundled sample, shared by the tests that only ask (never write to it)."""
+    newsrag = NewsRAG(index_dir=tmp_path_factory.mktemp("sample") / "index", engine="extractive")
+    assert newsrag.ingest(SAMPLE).ok
+    return newsrag
+
+
+@pytest.fixture
+def newsrag(tmp_path: Path) -> NewsRAG:
+    """A NewsRAG over a fresh, empty index of this test's own."""
+    return NewsRAG(index_dir=tmp_path / "index")
 
 
 @pytest.fixture(scope="session")

@@ -8,17 +8,9 @@ from pathlib import Path
 import pytest
 
 from rag import Answer, NewsRAG, QuestionError
-from tests.conftest import SAMPLE, SHARED
+from tests.conftest import SHARED
 
 SEED = SHARED / "evals" / "seed_dev.jsonl"
-
-
-@pytest.fixture(scope="module")
-def newsrag(tmp_path_factory: pytest.TempPathFactory) -> NewsRAG:
-    newsrag = NewsRAG(index_dir=tmp_path_factory.mktemp("answers") / "index", engine="extractive")
-    report = newsrag.ingest(SAMPLE)
-    assert report.ok
-    return newsrag
 
 
 def _covers(text: str, group: list[str]) -> bool:
@@ -37,8 +29,8 @@ def _seed_cases() -> list[dict]:
 
 
 @pytest.mark.parametrize("case", _seed_cases(), ids=lambda c: c["id"])
-def test_seed_suite_extractive(newsrag: NewsRAG, case: dict) -> None:
-    answer = newsrag.ask(case["question"])
+def test_seed_suite_extractive(sample_newsrag: NewsRAG, case: dict) -> None:
+    answer = sample_newsrag.ask(case["question"])
     assert answer.engine == "extractive"
     if not case["answerable"]:
         assert answer.refused, answer.text
@@ -51,8 +43,8 @@ def test_seed_suite_extractive(newsrag: NewsRAG, case: dict) -> None:
     assert len(answer.text.split()) <= 110
 
 
-def test_putin_conditions_have_all_four_and_a_citation(newsrag: NewsRAG) -> None:
-    answer = newsrag.ask("What are Putin's peace conditions?")
+def test_putin_conditions_have_all_four_and_a_citation(sample_newsrag: NewsRAG) -> None:
+    answer = sample_newsrag.ask("What are Putin's peace conditions?")
     for fact in ("Nato", "neutrality", "Russian speakers", "territorial gains"):
         assert fact in answer.text
     assert "[1]" in answer.text
@@ -64,16 +56,16 @@ def test_putin_conditions_have_all_four_and_a_citation(newsrag: NewsRAG) -> None
     assert answer.timings["retrieval_ms"] >= 0 and answer.timings["total_ms"] >= answer.timings["retrieval_ms"]
 
 
-def test_every_marker_points_at_a_citation(newsrag: NewsRAG) -> None:
+def test_every_marker_points_at_a_citation(sample_newsrag: NewsRAG) -> None:
     import re
 
-    answer = newsrag.ask("How did Zelensky describe Russia's attitude to a ceasefire?")
+    answer = sample_newsrag.ask("How did Zelensky describe Russia's attitude to a ceasefire?")
     markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer.text)}
     assert markers == {c.number for c in answer.citations}
 
 
-def test_answer_is_data(newsrag: NewsRAG) -> None:
-    answer = newsrag.ask("What additional tariff did Trump impose on India on Aug 6?")
+def test_answer_is_data(sample_newsrag: NewsRAG) -> None:
+    answer = sample_newsrag.ask("What additional tariff did Trump impose on India on Aug 6?")
     data = answer.to_dict()
     json.dumps(data)
     assert data["engine"] == "extractive"
@@ -82,8 +74,8 @@ def test_answer_is_data(newsrag: NewsRAG) -> None:
     assert "engine='extractive'" in repr(answer)
 
 
-def test_stream_yields_text_then_holds_the_answer(newsrag: NewsRAG) -> None:
-    response = newsrag.stream("How high can US tariffs on some Indian goods now go?")
+def test_stream_yields_text_then_holds_the_answer(sample_newsrag: NewsRAG) -> None:
+    response = sample_newsrag.stream("How high can US tariffs on some Indian goods now go?")
     deltas = list(response)
     assert deltas and all(isinstance(d, str) for d in deltas)
     assert isinstance(response.answer, Answer)
@@ -91,43 +83,43 @@ def test_stream_yields_text_then_holds_the_answer(newsrag: NewsRAG) -> None:
     assert not response.changed() and list(response) == []  # a second pass yields nothing more
 
 
-def test_the_answer_can_be_read_without_streaming(newsrag: NewsRAG) -> None:
-    response = newsrag.stream("How high can US tariffs on some Indian goods now go?")
+def test_the_answer_can_be_read_without_streaming(sample_newsrag: NewsRAG) -> None:
+    response = sample_newsrag.stream("How high can US tariffs on some Indian goods now go?")
     assert response.answer.citations and response.streamed == response.answer.text
 
 
-def test_unanswerable_is_refused_without_citations(newsrag: NewsRAG) -> None:
-    answer = newsrag.ask("What is the capital of France?")
+def test_unanswerable_is_refused_without_citations(sample_newsrag: NewsRAG) -> None:
+    answer = sample_newsrag.ask("What is the capital of France?")
     assert answer.refused and not answer.citations
     assert "don't say" in answer.text
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\x00\x01"])
-def test_empty_question_is_a_clear_error(newsrag: NewsRAG, question: str) -> None:
+def test_empty_question_is_a_clear_error(sample_newsrag: NewsRAG, question: str) -> None:
     with pytest.raises(QuestionError, match="empty"):
-        newsrag.ask(question)
+        sample_newsrag.ask(question)
 
 
-def test_overlong_question_is_a_clear_error(newsrag: NewsRAG) -> None:
+def test_overlong_question_is_a_clear_error(sample_newsrag: NewsRAG) -> None:
     with pytest.raises(QuestionError, match="too long"):
-        newsrag.ask("why " * 1000)
+        sample_newsrag.ask("why " * 1000)
 
 
-def test_filters_restrict_retrieval(newsrag: NewsRAG) -> None:
+def test_filters_restrict_retrieval(sample_newsrag: NewsRAG) -> None:
     # The sample has no source and no date: a source or date filter leaves nothing to answer from.
-    assert newsrag.ask("What are Putin's peace conditions?", sources=["Nowhere Times"]).refused
-    assert newsrag.ask("What are Putin's peace conditions?", since="2025-01-01").refused
-    article_id = newsrag.articles()[0].article_id
-    assert not newsrag.ask("What are Putin's peace conditions?", article_ids=[article_id]).refused
+    assert sample_newsrag.ask("What are Putin's peace conditions?", sources=["Nowhere Times"]).refused
+    assert sample_newsrag.ask("What are Putin's peace conditions?", since="2025-01-01").refused
+    article_id = sample_newsrag.articles()[0].article_id
+    assert not sample_newsrag.ask("What are Putin's peace conditions?", article_ids=[article_id]).refused
 
 
-def test_bad_filter_value_is_a_clear_error(newsrag: NewsRAG) -> None:
+def test_bad_filter_value_is_a_clear_error(sample_newsrag: NewsRAG) -> None:
     with pytest.raises(ValueError, match="not a date"):
-        newsrag.ask("What are Putin's peace conditions?", since="last Tuesdayish")
+        sample_newsrag.ask("What are Putin's peace conditions?", since="last Tuesdayish")
 
 
-def test_follow_up_uses_previous_question(newsrag: NewsRAG) -> None:
-    chat = newsrag.chat()
+def test_follow_up_uses_previous_question(sample_newsrag: NewsRAG) -> None:
+    chat = sample_newsrag.chat()
     first = chat.ask("What are Putin's peace conditions?")
     assert not first.refused
     follow = chat.ask("And what did Zelensky say about them?")
@@ -136,9 +128,9 @@ def test_follow_up_uses_previous_question(newsrag: NewsRAG) -> None:
     assert not follow.refused
 
 
-def test_llm_engine_without_llm_is_a_clear_error(newsrag: NewsRAG) -> None:
+def test_llm_engine_without_llm_is_a_clear_error(sample_newsrag: NewsRAG) -> None:
     with pytest.raises(QuestionError, match="no LLM is configured"):
-        newsrag.ask("What are Putin's peace conditions?", engine="llm")
+        sample_newsrag.ask("What are Putin's peace conditions?", engine="llm")
 
 
 def test_injected_instruction_in_an_article_is_not_followed(tmp_path: Path) -> None:

@@ -20,6 +20,8 @@ from playwright.sync_api import expect
 from tests.conftest import ARTIFACTS, ROOT
 from tests.test_http_api import FACTS, PASSWORD, PUTIN, USER, Server, auth_server, server  # noqa: F401 - fixtures
 
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]  # fmt: skip

@@ -6,7 +6,6 @@ import pytest
 
 from rag import NewsRAG
 from rag.answering.choices import match, pick, split_options, supports
-from tests.conftest import SAMPLE
 
 
 def test_split_options_formats() -> None:
@@ -49,13 +48,6 @@ def test_pick_needs_a_clear_winner() -> None:
     assert pick([(0.2, 0), (0.6, 3)]) == 1
 
 
-@pytest.fixture(scope="module")
-def newsrag(tmp_path_factory: pytest.TempPathFactory) -> NewsRAG:
-    newsrag = NewsRAG(index_dir=tmp_path_factory.mktemp("choices") / "index", engine="extractive")
-    assert newsrag.ingest(SAMPLE).ok
-    return newsrag
-
-
 @pytest.mark.parametrize(
     ("question", "letter"),
     [
@@ -64,9 +56,9 @@ def newsrag(tmp_path_factory: pytest.TempPathFactory) -> NewsRAG:
     ],
 )
 def test_extractive_engine_names_the_supported_option_and_cites_it(
-    newsrag: NewsRAG, question: str, letter: str
+    sample_newsrag: NewsRAG, question: str, letter: str
 ) -> None:
-    answer = newsrag.ask(question)
+    answer = sample_newsrag.ask(question)
     assert answer.text.startswith(f"{letter}) "), answer.text
     assert len(answer.citations) == 1 and answer.citations[0].supported
     choice = split_options(question)
@@ -74,6 +66,8 @@ def test_extractive_engine_names_the_supported_option_and_cites_it(
     assert choice.options["ABC".index(letter)].lower() in answer.citations[0].text.lower()
 
 
-def test_unsupported_options_get_no_pick(newsrag: NewsRAG) -> None:
-    answer = newsrag.ask("Who met Putin in Moscow? Options: A) Angela Merkel; B) Emmanuel Macron; C) Olaf Scholz")
+def test_unsupported_options_get_no_pick(sample_newsrag: NewsRAG) -> None:
+    answer = sample_newsrag.ask(
+        "Who met Putin in Moscow? Options: A) Angela Merkel; B) Emmanuel Macron; C) Olaf Scholz"
+    )
     assert not answer.text.startswith(("A)", "B)", "C)"))

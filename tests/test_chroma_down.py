@@ -23,7 +23,11 @@ from tests.conftest import SAMPLE
 from tests.support.chroma_server import CHROMA, ChromaServer
 from tests.test_http_api import FACTS, PUTIN
 
-pytestmark = pytest.mark.skipif(not CHROMA.exists(), reason=f"{CHROMA} is missing")
+pytestmark = [
+    pytest.mark.server,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMA.exists(), reason=f"{CHROMA} is missing"),
+]
 
 
 def kill(server: ChromaServer) -> None:

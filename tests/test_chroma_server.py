@@ -13,6 +13,8 @@ from rag.index.lexical import STALENESS_CHECK_SECONDS
 from rag.index.store import StoreError
 from tests.support.chroma_server import CHROMA, ChromaServer
 
+pytestmark = pytest.mark.server
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import chromadb
+import pytest
 from chromadb.config import Settings as ChromaSettings
 
 from ingest.article import Article
@@ -53,10 +54,13 @@ def chunks_written(chroma_dir: Path) -> int:
         return 0
 
 
+pytestmark = pytest.mark.slow
+
 # Run in its own process, so that this test never holds a Chroma client while `newsrag` writes.
 TEAR_ONE_ARTICLE = """
 import json, sys
 import chromadb
+import pytest
 from chromadb.config import Settings
 
 client = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))

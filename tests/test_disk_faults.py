@@ -198,6 +198,7 @@ def test_read_only_index_is_a_clear_error_and_stays_intact(
 
 
 # ----- a full disk
+@pytest.mark.slow
 def test_full_disk_during_ingest_leaves_a_consistent_index(mounts: Mounts, tmp_path: Path) -> None:
     corpus = tmp_path / "news.jsonl"
     write_corpus(corpus, ARTICLES)
@@ -253,6 +254,7 @@ def test_history_and_uploads_survive_read_only_and_full_disks(
     assert not (full / "uploads").exists() or not list((full / "uploads").iterdir())
 
 
+@pytest.mark.server
 def test_the_app_answers_when_its_folder_is_read_only(mounts: Mounts, tmp_path: Path) -> None:
     """Its question log, lexical files and uploads cannot be written: it warns, and answers all the same."""
     from gradio_client import Client, handle_file

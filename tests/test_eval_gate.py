@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 GATE = {
@@ -25,6 +27,7 @@ GATE = {
 }
 
 
+@pytest.mark.slow
 def test_seed_suite_meets_the_quality_gate(tmp_path: Path) -> None:
     out = tmp_path / "eval"
     suite, corpus = ROOT / "evals/suites", ROOT / "data/articles"

@@ -256,6 +256,7 @@ def write_tiny_files(folder: Path) -> Counter[str]:
     return expected
 
 
+@pytest.mark.slow
 def test_ten_thousand_tiny_files(tmp_path: Path) -> None:
     folder = tmp_path / "tiny"
     expected = write_tiny_files(folder)

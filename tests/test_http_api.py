@@ -23,6 +23,8 @@ from evals.app_process import BIN, Server, free_port, start_server
 from ingest.uploads import save_upload
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.server
+
 USER, PASSWORD = "alice", "s3cret-pass"
 UPLOAD_LIMIT_MB = 1
 PUTIN = "What are Putin's peace conditions?"

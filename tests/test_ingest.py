@@ -76,11 +76,6 @@ def articles_dir(tmp_path: Path, sample_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def newsrag(tmp_path: Path) -> NewsRAG:
-    return NewsRAG(index_dir=tmp_path / "index")
-
-
 def statuses(report: Any) -> dict[str, str]:
     return {Path(o.origin).name: o.status for o in report.outcomes}
 
@@ -279,6 +274,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(NEWSRAG), *args], capture_output=True, text=True, timeout=120, env=os.environ.copy())
 
 
+@pytest.mark.slow
 def test_cli_exit_codes_and_json(tmp_path: Path, articles_dir: Path) -> None:
     index = str(tmp_path / "cli-index")
     good = run_cli("ingest", str(articles_dir), "--index-dir", index)

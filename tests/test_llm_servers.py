@@ -14,6 +14,8 @@ from llama_index.llms.openai_like import OpenAILike
 
 from tests.support.llm_servers import FakeOpenAI, LlamaServer, free_port
 
+pytestmark = pytest.mark.llm
+
 MESSAGES = [{"role": "user", "content": "Name one colour."}]
 
 

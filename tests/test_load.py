@@ -57,6 +57,7 @@ def test_the_checks_catch_a_mix_up(tmp_path: Path) -> None:
     assert check_log(tmp_path / "index", [a, b], since=0)["mixed_ids"] == ["two"]
 
 
+@pytest.mark.slow
 def test_twenty_clients_while_ingesting(load_server: Server) -> None:
     report = run(
         load_server.url, CLIENTS, SECONDS, MAX_REQUESTS, ingest_stories=12, batch=3, index_dir=load_server.index_dir

@@ -18,7 +18,6 @@ import pytest
 
 from rag import Answer, NewsRAG, QuestionError
 from rag.answering.answerer import MAX_QUESTION_CHARS, MAX_TURN_CHARS
-from tests.conftest import SAMPLE
 from tests.test_http_api import PUTIN, Server, _openai, server  # noqa: F401 - `server` is a session fixture
 
 NEWSRAG = Path(sys.executable).with_name("newsrag")
@@ -46,30 +45,23 @@ COVERED = {
 }
 
 
-@pytest.fixture(scope="module")
-def newsrag(tmp_path_factory: pytest.TempPathFactory) -> NewsRAG:
-    newsrag = NewsRAG(index_dir=tmp_path_factory.mktemp("questions") / "index", engine="extractive")
-    assert newsrag.ingest(SAMPLE).ok
-    return newsrag
-
-
 # ----- the Python API
 @pytest.mark.parametrize("question", list(EMPTY.values()), ids=list(EMPTY))
-def test_invisible_only_question_is_empty(newsrag: NewsRAG, question: str) -> None:
+def test_invisible_only_question_is_empty(sample_newsrag: NewsRAG, question: str) -> None:
     with pytest.raises(QuestionError, match="^the question is empty$"):
-        newsrag.ask(question)
+        sample_newsrag.ask(question)
 
 
-def test_question_length_limit(newsrag: NewsRAG) -> None:
+def test_question_length_limit(sample_newsrag: NewsRAG) -> None:
     with pytest.raises(QuestionError, match=r"^the question is too long \(100000 characters; at most 2000\)$"):
-        newsrag.ask("x" * 100_000)
+        sample_newsrag.ask("x" * 100_000)
     longest = (PUTIN + " ") * (MAX_QUESTION_CHARS // (len(PUTIN) + 1))
-    assert not newsrag.ask(longest).refused  # up to the limit, a long question is answered
+    assert not sample_newsrag.ask(longest).refused  # up to the limit, a long question is answered
 
 
 @pytest.mark.parametrize("question", list(ANSWERED.values()), ids=list(ANSWERED))
-def test_question_in_any_language_or_with_odd_characters_gets_an_answer(newsrag: NewsRAG, question: str) -> None:
-    answer = newsrag.ask(question)
+def test_question_in_any_language_or_with_odd_characters_gets_an_answer(sample_newsrag: NewsRAG, question: str) -> None:
+    answer = sample_newsrag.ask(question)
     assert isinstance(answer, Answer) and answer.text
     assert answer.refused or answer.citations  # a refusal, or an answer that cites its sources
     assert not any(c in answer.question for c in "\x00\x07\x1b")
@@ -79,16 +71,16 @@ def test_question_in_any_language_or_with_odd_characters_gets_an_answer(newsrag:
         assert not answer.refused and "Nato" in answer.text
 
 
-def test_earlier_turns_cannot_smuggle_in_an_enormous_question(newsrag: NewsRAG) -> None:
+def test_earlier_turns_cannot_smuggle_in_an_enormous_question(sample_newsrag: NewsRAG) -> None:
     huge = "Putin peace conditions Nato neutrality " * 25_000  # 1 MB
-    answer = newsrag.ask("And what did Zelensky say about them?", history=[("user", huge), ("assistant", huge)])
+    answer = sample_newsrag.ask("And what did Zelensky say about them?", history=[("user", huge), ("assistant", huge)])
     assert isinstance(answer, Answer)
     assert len(answer.standalone_question) <= MAX_QUESTION_CHARS + MAX_TURN_CHARS + 1
 
 
 # ----- the CLI
-def _ask(newsrag: NewsRAG, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [str(NEWSRAG), "ask", *args, "--index-dir", str(newsrag.settings.index_dir)]
+def _ask(sample_newsrag: NewsRAG, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [str(NEWSRAG), "ask", *args, "--index-dir", str(sample_newsrag.settings.index_dir)]
     return subprocess.run(command, capture_output=True, text=True, timeout=300, env=os.environ.copy())
 
 
@@ -99,18 +91,19 @@ def _ask(newsrag: NewsRAG, *args: str) -> subprocess.CompletedProcess[str]:
         pytest.param("x" * 100_000, "error: the question is too long (100000 characters; at most 2000)", id="long"),
     ],
 )
-def test_cli_bad_question_is_a_one_line_error(newsrag: NewsRAG, question: str, error: str) -> None:
-    result = _ask(newsrag, question)
+def test_cli_bad_question_is_a_one_line_error(sample_newsrag: NewsRAG, question: str, error: str) -> None:
+    result = _ask(sample_newsrag, question)
     assert result.returncode == 2
     assert result.stderr.strip() == error and result.stdout == ""
 
 
-def test_cli_answers_other_languages_and_odd_characters(newsrag: NewsRAG) -> None:
-    chinese = _ask(newsrag, ANSWERED["chinese"], "--json")
+@pytest.mark.slow
+def test_cli_answers_other_languages_and_odd_characters(sample_newsrag: NewsRAG) -> None:
+    chinese = _ask(sample_newsrag, ANSWERED["chinese"], "--json")
     assert chinese.returncode == 0, chinese.stderr
     answer = json.loads(chinese.stdout)
     assert answer["question"] == ANSWERED["chinese"] and answer["refused"] is True
-    odd = _ask(newsrag, "🕊️ What are Putin's \x1b[31mpeace\x07 conditions?")
+    odd = _ask(sample_newsrag, "🕊️ What are Putin's \x1b[31mpeace\x07 conditions?")
     assert odd.returncode == 0, odd.stderr
     assert "Nato" in odd.stdout and "\x1b[31m" not in odd.stdout and "Traceback" not in odd.stderr
 

@@ -12,6 +12,7 @@ from rag import NewsRAG, StoreError
 from tests.conftest import SAMPLE
 
 
+@pytest.mark.slow
 def test_reindex_replaces_vectors_and_keeps_every_chunk(tmp_path: Path) -> None:
     index = tmp_path / "index"
     newsrag = NewsRAG(index_dir=index)

@@ -16,6 +16,8 @@ import pytest
 from rag.server.body_limit import MAX_APP_BODY, MAX_V1_BODY
 from tests.test_http_api import PASSWORD, PUTIN, USER, Server, auth_server, server  # noqa: F401 - session fixtures
 
+pytestmark = pytest.mark.server
+
 BOUNDARY = "newsrag-test-boundary"
 
 

@@ -6,7 +6,6 @@ import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
@@ -134,11 +133,6 @@ def _pages(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     missing = f"<item><title>Deleted story</title><link>{site.base}/news/deleted.html</link></item>"
     site.pages["/rss.xml"] = ("application/rss+xml", rss(site.base, ["storm", "port"], missing + no_link))
     site.pages["/atom.xml"] = ("application/atom+xml", atom(site.base, ["budget", "rail"]))
-
-
-@pytest.fixture
-def newsrag(tmp_path: Path) -> NewsRAG:
-    return NewsRAG(index_dir=tmp_path / "web-index")
 
 
 def by_url(newsrag: NewsRAG) -> dict[str, object]:
