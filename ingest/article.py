@@ -8,16 +8,23 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from rag.core.types import Authors, Link, SourceName, Title
+
 
 class Article(BaseModel):
-    """One news article, cleaned and ready to chunk."""
+    """One news article, cleaned and ready to chunk.
 
-    title: str
+    Every loader (records, HTML pages, Markdown front matter, web pages and feeds) makes one of these, so the
+    checks on untrusted metadata live here: each field is capped (it is copied onto every chunk, citation and
+    page), and a url that is not http(s) is dropped (it would become a ``javascript:`` link in the reader's page).
+    """
+
+    title: Title
     text: str
-    url: str = ""
-    source: str = ""
+    url: Link = ""
+    source: SourceName = ""
     published_at: str = ""  # ISO 8601, or "" when unknown
-    authors: list[str] = Field(default_factory=list)
+    authors: Authors = Field(default_factory=list)
     origin: str = ""  # the file path or URL it was read from
 
     @property
@@ -39,7 +46,7 @@ def normalise_url(url: str) -> str:
     return url.rstrip("/").lower()
 
 
-Status = Literal["added", "updated", "unchanged", "duplicate", "failed", "removed"]
+Status = Literal["added", "updated", "unchanged", "duplicate", "skipped", "failed", "removed"]
 
 
 class Outcome(BaseModel):
@@ -73,6 +80,9 @@ class IngestReport(BaseModel):
         return not self.failed
 
     def summary(self) -> str:
-        parts = [f"{self.count(s)} {s}" for s in ("added", "updated", "unchanged", "duplicate", "removed")]
+        statuses = ["added", "updated", "unchanged", "duplicate", "removed"]
+        if self.count("skipped"):  # only feeds past NEWSRAG_MAX_FEED_ITEMS skip: don't print it for everyone
+            statuses.append("skipped")
+        parts = [f"{self.count(s)} {s}" for s in statuses]
         parts.append(f"{len(self.failed)} failed")
         return f"{', '.join(parts)}; {self.chunks_written} chunks written in {self.seconds:.1f}s"

@@ -1,7 +1,8 @@
 """The ingest pipeline: load → clean → chunk → embed → write, with a report of every outcome.
 
 Unchanged articles cost no embedding work; a changed article replaces its old chunks; a broken
-input is reported and skipped. Writes follow the store's commit protocol (see ``rag/index/store.py``), so
+input is reported and skipped. Every URL is fetched before the write lock is taken, so a slow site never
+keeps another ingest waiting. Writes follow the store's commit protocol (see ``rag/index/store.py``), so
 a run killed at any point and started again leaves neither duplicates nor half an article.
 """
 
@@ -9,16 +10,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import TextNode
 
 from ingest.article import Article, IngestReport, Outcome
 from ingest.chunk import chunk_article, content_hash
+from ingest.fetch_guard import FetchBudget
+from ingest.fetch_policy import TRUSTED, FetchPolicy
 from ingest.files import Loaded, expand, load_file
-from ingest.records import BadInput
+from ingest.records import BadInput, Skipped
 from ingest.web import is_url, load_url
 from rag.core.settings import Settings
 from rag.index.store import ArticleRecord, ChunkStore, StoreError
@@ -49,51 +54,79 @@ class _Pending:
 
 @dataclass
 class Ingestor:
-    """Runs one ingest against a store with an embedder; not thread-safe (one writer at a time)."""
+    """Runs one ingest against a store with an embedder; not thread-safe (one writer at a time).
+
+    ``policy`` says where URLs may be fetched from: anywhere for the owner (the default), public addresses
+    only for a web visitor (see ``ingest/fetch_policy.py``).
+    """
 
     settings: Settings
     store: ChunkStore
     embedder: BaseEmbedding
     progress: Progress | None = None
     report: IngestReport = field(default_factory=IngestReport)
+    policy: FetchPolicy = TRUSTED
 
-    def run(self, sources: Iterable[str | Path], prune: bool = False) -> IngestReport:
+    def run(
+        self, sources: Iterable[str | Path], prune: bool = False, write_lock: AbstractContextManager[Any] | None = None
+    ) -> IngestReport:
+        """Fetch every URL, then, holding ``write_lock``, read the files and write the index."""
         started = time.perf_counter()
-        self.store.begin_write()
-        try:
-            self.report.repaired_chunks = self.store.repair()
-            self.known = self.store.articles()
-            self.seen: dict[str, str] = {}
-            self.write_failures = 0
-            pending: list[_Pending] = []
-            for where, loaded in self._load_all(plan(sources)):
-                item = self._triage(where, loaded)
-                if item is not None:
-                    pending.append(item)
-                if sum(len(p.nodes) for p in pending) >= EMBED_GROUP:
-                    self._flush(pending)
-                    pending = []
-            self._flush(pending)
-            if prune:
-                self._prune()
-        finally:
-            self.store.end_write()
-            self.report.seconds = time.perf_counter() - started
+        inputs = plan(sources)
+        fetched = self._fetch_all(inputs)  # the network first: no fetch while the lock is held
+        with write_lock or nullcontext():
+            self.store.begin_write()
+            try:
+                self._write_all(inputs, fetched, prune)
+            finally:
+                self.store.end_write()
+                self.report.seconds = time.perf_counter() - started
         return self.report
 
+    def _write_all(self, inputs: list[str], fetched: dict[int, list[Loaded]], prune: bool) -> None:
+        self.report.repaired_chunks = self.store.repair()
+        self.known = self.store.articles()
+        self.seen: dict[str, str] = {}
+        self.write_failures = 0
+        pending: list[_Pending] = []
+        for where, loaded in self._load_all(inputs, fetched):
+            item = self._triage(where, loaded)
+            if item is not None:
+                pending.append(item)
+            if sum(len(p.nodes) for p in pending) >= EMBED_GROUP:
+                self._flush(pending)
+                pending = []
+        self._flush(pending)
+        if prune:
+            self._prune()
+
     # ----- stages
-    def _load_all(self, inputs: list[str]) -> Iterator[Loaded]:
+    def _fetch_all(self, inputs: list[str]) -> dict[int, list[Loaded]]:
+        """What every URL among ``inputs`` yields, by position, within one budget of time and bytes."""
+        settings = self.settings
+        max_bytes = int(settings.max_article_mb * 1_000_000)
+        budget = FetchBudget.for_request(settings)
+        fetched: dict[int, list[Loaded]] = {}
+        for position, item in enumerate(inputs):
+            if is_url(item):
+                load = load_url(
+                    item,
+                    max_bytes,
+                    settings.fetch_timeout,
+                    policy=self.policy,
+                    budget=budget,
+                    max_items=settings.max_feed_items,
+                )
+                fetched[position] = list(_guarded(item, load))
+        return fetched
+
+    def _load_all(self, inputs: list[str], fetched: dict[int, list[Loaded]]) -> Iterator[Loaded]:
         max_bytes = int(self.settings.max_article_mb * 1_000_000)
-        for item in inputs:
-            try:
-                if is_url(item):
-                    yield from load_url(item, max_bytes, self.settings.fetch_timeout)
-                else:
-                    yield from load_file(Path(item), max_bytes)
-            except Exception as exc:  # a loader's bug on one odd input must cost that input, not the batch
-                origin = item if is_url(item) else str(Path(item).resolve())
-                detail = next(iter(str(exc).splitlines()), "")[:200]
-                yield origin, BadInput(f"could not be read: {type(exc).__name__}: {detail}".rstrip(": "))
+        for position, item in enumerate(inputs):
+            if position in fetched:
+                yield from fetched[position]
+            else:
+                yield from _guarded(item, load_file(Path(item), max_bytes))
 
     def _record(self, outcome: Outcome) -> None:
         self.report.outcomes.append(outcome)
@@ -103,7 +136,8 @@ class Ingestor:
     def _triage(self, where: str, loaded: Article | BadInput) -> _Pending | None:
         """Decide what an article needs: nothing (unchanged, duplicate), or chunks to embed."""
         if isinstance(loaded, BadInput):
-            self._record(Outcome(origin=where, status="failed", reason=str(loaded)))
+            status = "skipped" if isinstance(loaded, Skipped) else "failed"
+            self._record(Outcome(origin=where, status=status, reason=str(loaded)))
             return None
         article = loaded
         article_id = article.article_id
@@ -208,3 +242,13 @@ class Ingestor:
                     reason="source file is gone",
                 )
             )
+
+
+def _guarded(item: str, loader: Iterator[Loaded]) -> Iterator[Loaded]:
+    """What a loader (a generator: it runs as it is read) yields for ``item``; its bug costs ``item``, not the batch."""
+    try:
+        yield from loader
+    except Exception as exc:
+        origin = item if is_url(item) else str(Path(item).resolve())
+        detail = next(iter(str(exc).splitlines()), "")[:200]
+        yield origin, BadInput(f"could not be read: {type(exc).__name__}: {detail}".rstrip(": "))

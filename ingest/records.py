@@ -6,12 +6,14 @@ Each function raises :class:`BadInput` with a one-line reason when the input hol
 from __future__ import annotations
 
 import codecs
+import re
 from typing import Any
 from urllib.parse import urlparse
 
 from ingest.article import Article
 from ingest.clean import clean_text, normalise_date, split_title
 from rag.core.errors import NewsRAGError
+from rag.core.types import safe_url
 
 TEXT_FIELDS = ("text", "body", "content", "article", "maintext", "full_text", "article_text")
 TITLE_FIELDS = ("title", "headline", "name")
@@ -28,6 +30,10 @@ COMPRESSED = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
 
 class BadInput(NewsRAGError, ValueError):
     """An input that holds no usable article; the message is the reason shown to the user."""
+
+
+class Skipped(BadInput):
+    """Inputs left out on purpose (a feed's entries past NEWSRAG_MAX_FEED_ITEMS): reported, not a failure."""
 
 
 def _first(record: dict[str, Any], fields: tuple[str, ...]) -> tuple[str, Any]:
@@ -77,11 +83,12 @@ def finish(text: str, title: str = "", url: str = "", source: str = "", date: An
         raise BadInput("no article text (empty after cleaning)")
     if words < MIN_WORDS:
         raise BadInput(f"article text too short ({words} words; a news article needs at least {MIN_WORDS})")
+    link = safe_url(url)  # a javascript: or data: url names no site either
     return Article(
         title=clean_title,
         text=body,
-        url=url.strip(),
-        source=source.strip() or source_from_url(url),
+        url=link,
+        source=source.strip() or source_from_url(link),
         published_at=normalise_date(date),
         **extra,
     )
@@ -128,17 +135,64 @@ def page_text(data: bytes, max_bytes: int | None = None) -> str:
     return decode_file(unpacked, max_size=max_bytes)
 
 
+# Inline styles that hide an element from a reader. trafilatura drops some hidden elements itself, but not all
+# spellings ("Display : None", opacity, font-size 0), and it puts back what it pruned when pruning took most of
+# the page: text a reader never sees is how a page hides instructions for the models that read it.
+_HIDDEN_STYLE = re.compile(
+    r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|opacity\s*:\s*0*(?:\.0*)?\s*(?:!important)?\s*"
+    r"(?:;|$)|font-size\s*:\s*0*(?:\.0*)?(?:px|pt|em|rem|%)?\s*(?:!important)?\s*(?:;|$))",
+    re.IGNORECASE,
+)
+_FRAME = ("html", "head", "body")  # anti-flicker snippets hide the whole page until scripts run: never drop these
+
+
+def _drop_hidden(tree: Any) -> None:
+    """Remove the elements a browser does not show: hidden by an inline style, ``hidden`` or ``aria-hidden="true"``.
+
+    ``hidden="until-found"`` is kept: it is collapsed text a reader can open (and find-in-page shows).
+    """
+    hidden = [
+        el
+        for el in tree.iter()
+        if isinstance(el.tag, str)
+        and el.tag.lower() not in _FRAME
+        and (
+            (el.get("hidden") is not None and el.get("hidden").strip().lower() != "until-found")
+            or (el.get("aria-hidden") or "").strip().lower() == "true"
+            or _HIDDEN_STYLE.search(el.get("style") or "")
+        )
+    ]
+    for el in hidden:
+        parent = el.getparent()
+        if parent is None:  # inside an element already dropped
+            continue
+        if el.tail:  # the text after a hidden element is visible
+            previous = el.getprevious()
+            if previous is not None:
+                previous.tail = (previous.tail or "") + el.tail
+            else:
+                parent.text = (parent.text or "") + el.tail
+        parent.remove(el)
+
+
 def from_html(html: str | bytes, origin: str, url: str = "", max_bytes: int | None = None) -> Article:
-    """The main text and metadata of a news page, by trafilatura (see :func:`page_text` for ``max_bytes``)."""
+    """The main text and metadata of a news page, by trafilatura (see :func:`page_text` for ``max_bytes``).
+
+    Hidden elements are dropped first (:func:`_drop_hidden`): a page's invisible text is no part of its article.
+    """
     import trafilatura
     from trafilatura.settings import set_date_params
+    from trafilatura.utils import load_html
 
     if isinstance(html, bytes):
         html = page_text(html, max_bytes)
     try:
+        tree = load_html(html, max_bytes)  # parsed as trafilatura parses it
+        if tree is not None:
+            _drop_hidden(tree)
         # No extensive date search: it guesses "<year>-01-01" from a copyright line when a page has no date.
         doc = trafilatura.bare_extraction(
-            html,
+            tree if tree is not None else html,
             url=url or None,
             with_metadata=True,
             include_comments=False,

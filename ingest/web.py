@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.request
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -9,8 +10,10 @@ from typing import Any
 import httpx
 
 from ingest.clean import normalise_date
+from ingest.fetch_guard import FetchBudget, GuardedTransport
+from ingest.fetch_policy import TRUSTED, URL_INGEST_OFF, FetchPolicy
 from ingest.files import Loaded, decode
-from ingest.records import BadInput, finish, from_html
+from ingest.records import BadInput, Skipped, finish, from_html
 
 try:
     import brotli
@@ -22,6 +25,8 @@ ACCEPT_ENCODING = "gzip, deflate, br" if brotli is not None else "gzip, deflate"
 UNPACK_ERRORS = (zlib.error, brotli.error) if brotli is not None else (zlib.error,)
 FEED_TYPES = ("application/rss", "application/atom", "application/feed", "/xml", "+xml")
 FEED_FACTOR = 20  # a feed may be larger than one article
+MAX_FEED_ITEMS = 50  # the settings' default; callers pass settings.max_feed_items
+MAX_REDIRECTS = 10
 
 
 def is_url(value: str) -> bool:
@@ -73,21 +78,59 @@ def _window_bits(kind: str, first: bytes) -> int:
     return zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS
 
 
-def fetch(client: httpx.Client, url: str, max_bytes: int) -> tuple[bytes, str]:
+def open_client(policy: FetchPolicy, budget: FetchBudget) -> httpx.Client:
+    """A client whose every connection, redirects included, is checked by ``policy`` and timed by ``budget``."""
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}
+    if policy.trusted and urllib.request.getproxies():
+        # The owner's proxy (HTTP_PROXY, ...) stays in use; a body is still cut off at the deadline (see _read).
+        return httpx.Client(timeout=budget.fetch_timeout, headers=headers)
+    # A proxy would connect where no check can see: a visitor's fetch always goes direct.
+    transport = GuardedTransport(policy, budget)
+    return httpx.Client(transport=transport, timeout=budget.fetch_timeout, headers=headers, trust_env=False)
+
+
+def _send(client: httpx.Client, url: str) -> httpx.Response:
+    """The streamed response at the end of ``url``'s redirects, which are followed here, one checked hop at a time.
+
+    httpx would read each redirect's whole body into memory; here it is closed unread.
+    """
+    request = client.build_request("GET", url)
+    for _ in range(MAX_REDIRECTS + 1):
+        response = client.send(request, stream=True)
+        if response.next_request is None:
+            return response
+        request = response.next_request
+        response.close()
+    raise BadInput(f"more than {MAX_REDIRECTS} redirects from {url}")
+
+
+def fetch(client: httpx.Client, url: str, max_bytes: int, budget: FetchBudget) -> tuple[bytes, str]:
     """The body and content type of ``url``, read and unpacked up to ``max_bytes``; BadInput on any failure."""
+    budget.start_fetch()
     try:
-        with client.stream("GET", url) as response:
-            if response.status_code >= 400:
-                raise BadInput(f"HTTP {response.status_code} from {url}")
-            unpack = Unpacker(response.headers.get("content-encoding", ""), max_bytes)
-            body = bytearray()
-            for block in response.iter_raw():
-                body += unpack(block)
-            return bytes(body), response.headers.get("content-type", "").lower()
+        response = _send(client, url)
+        try:
+            return _read(response, url, max_bytes, budget), response.headers.get("content-type", "").lower()
+        finally:
+            response.close()
     except httpx.TimeoutException as exc:
-        raise BadInput(f"timed out fetching {url}") from exc
+        raise BadInput(budget.timed_out(url)) from exc
     except httpx.HTTPError as exc:
         raise BadInput(f"unreachable: {type(exc).__name__}: {exc}") from exc
+
+
+def _read(response: httpx.Response, url: str, max_bytes: int, budget: FetchBudget) -> bytes:
+    """The response's body, unpacked up to ``max_bytes``, its downloaded bytes counted against ``budget``."""
+    if response.status_code >= 400:
+        raise BadInput(f"HTTP {response.status_code} from {url}")
+    unpack = Unpacker(response.headers.get("content-encoding", ""), max_bytes)
+    body = bytearray()
+    for block in response.iter_raw():
+        budget.spend(len(block))
+        if budget.remaining() <= 0:  # the guarded streams stop there too; this also bounds a fetch through a proxy
+            raise BadInput(budget.timed_out(url))
+        body += unpack(block)
+    return bytes(body)
 
 
 def _looks_like_feed(body: bytes, content_type: str) -> bool:
@@ -97,16 +140,31 @@ def _looks_like_feed(body: bytes, content_type: str) -> bool:
     return any(t in content_type for t in FEED_TYPES) or b"<rss" in head or b"<feed" in head
 
 
-def load_url(url: str, max_bytes: int, timeout: float) -> Iterator[Loaded]:
-    """The article at ``url``, or every entry's article when ``url`` is a feed."""
-    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}
-    with httpx.Client(timeout=timeout, follow_redirects=True, headers=headers) as client:
+def load_url(
+    url: str,
+    max_bytes: int,
+    timeout: float,
+    *,
+    policy: FetchPolicy = TRUSTED,
+    budget: FetchBudget | None = None,
+    max_items: int = MAX_FEED_ITEMS,
+) -> Iterator[Loaded]:
+    """The article at ``url``, or the articles of a feed's first ``max_items`` entries.
+
+    ``policy`` says where connections may go (each redirect hop included); ``budget`` is what the ingest
+    request may still spend on fetching (by default: ``timeout`` seconds per fetch, nothing more).
+    """
+    if not policy.enabled:
+        yield url, BadInput(URL_INGEST_OFF)
+        return
+    budget = budget or FetchBudget(timeout)
+    with open_client(policy, budget) as client:
         try:
-            body, content_type = fetch(client, url, max_bytes * FEED_FACTOR)
+            body, content_type = fetch(client, url, max_bytes * FEED_FACTOR, budget)
             if not body.strip():
                 raise BadInput("empty response")
             if _looks_like_feed(body, content_type):
-                yield from _feed(client, url, body, max_bytes)
+                yield from _feed(client, url, body, max_bytes, budget, max_items)
                 return
             if len(body) > max_bytes:
                 raise BadInput(f"too large for a news article ({len(body) / 1e6:.1f} MB)")
@@ -118,29 +176,49 @@ def load_url(url: str, max_bytes: int, timeout: float) -> Iterator[Loaded]:
             yield url, exc
 
 
-def _feed(client: httpx.Client, feed_url: str, body: bytes, max_bytes: int) -> Iterator[Loaded]:
+def _feed(
+    client: httpx.Client, feed_url: str, body: bytes, max_bytes: int, budget: FetchBudget, max_items: int
+) -> Iterator[Loaded]:
     import feedparser
 
     parsed = feedparser.parse(body)
-    if not parsed.entries:
+    entries = parsed.entries
+    if not entries:
         reason = f"not a readable feed ({parsed.bozo_exception})" if parsed.bozo else "feed has no entries"
         yield feed_url, BadInput(reason)
         return
-    for number, entry in enumerate(parsed.entries, start=1):
-        link = entry.get("link", "")
-        where = f"{feed_url}#entry{number}" + (f" ({link})" if link else "")
-        try:
-            if not link or not is_url(link):
-                raise BadInput("feed entry has no article link")
-            page, _ = fetch(client, link, max_bytes)
-            # The page, not the feed, is where the article was read from: a feed is not one article's
-            # source, so its other (or scrolled-off) entries must not look replaced by this one.
-            article = from_html(page, origin=link, url=link, max_bytes=max_bytes)
-            updates: dict[str, str] = {}
-            if not article.published_at and entry.get("published_parsed"):
-                updates["published_at"] = normalise_date(entry.published_parsed)
-            if entry.get("title") and not article.title:
-                updates["title"] = entry.title
-            yield where, article.model_copy(update=updates)
-        except BadInput as exc:
-            yield where, exc
+    for number, entry in enumerate(entries[:max_items], start=1):
+        if stop := budget.exhausted():  # one line for the rest, not one per entry
+            yield _skipped(feed_url, number, len(entries), stop)
+            return
+        yield _entry(client, feed_url, number, entry, max_bytes, budget)
+    if len(entries) > max_items:
+        reason = f"skipped: the feed has {len(entries)} entries, and only the first {max_items} are read"
+        yield _skipped(feed_url, max_items + 1, len(entries), reason + " (NEWSRAG_MAX_FEED_ITEMS)", on_purpose=True)
+
+
+def _skipped(feed_url: str, first: int, last: int, reason: str, on_purpose: bool = False) -> Loaded:
+    """One row for feed entries not read: ``on_purpose`` (the feed cap) is no failure; a spent budget is."""
+    where = f"{feed_url}#entry{first}" if first == last else f"{feed_url}#entries{first}-{last}"
+    return where, (Skipped if on_purpose else BadInput)(reason)
+
+
+def _entry(client: httpx.Client, feed_url: str, number: int, entry: Any, max_bytes: int, budget: FetchBudget) -> Loaded:
+    """The article one feed entry links to, with the feed's date and title where the page has none."""
+    link = entry.get("link", "")
+    where = f"{feed_url}#entry{number}" + (f" ({link})" if link else "")
+    try:
+        if not link or not is_url(link):
+            raise BadInput("feed entry has no article link")
+        page, _ = fetch(client, link, max_bytes, budget)
+        # The page, not the feed, is where the article was read from: a feed is not one article's
+        # source, so its other (or scrolled-off) entries must not look replaced by this one.
+        article = from_html(page, origin=link, url=link, max_bytes=max_bytes)
+        updates: dict[str, str] = {}
+        if not article.published_at and entry.get("published_parsed"):
+            updates["published_at"] = normalise_date(entry.published_parsed)
+        if entry.get("title") and not article.title:
+            updates["title"] = entry.title
+        return where, article.model_copy(update=updates)
+    except BadInput as exc:
+        return where, exc

@@ -18,27 +18,19 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import ARTIFACTS, ROOT
+from tests.support.browser import chromium
 from tests.test_http_api import FACTS, PASSWORD, PUTIN, USER, Server, auth_server, server  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]  # fmt: skip
 SLOW = 90_000  # ms: answers take seconds on a busy 2-core machine
 METRICS: dict[str, float] = {}
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium: apt-get install -y chromium (make test does it)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "metrics.json").write_text(json.dumps(METRICS, indent=2))
 
@@ -251,9 +243,13 @@ def test_login_is_required_when_auth_is_set(browser: Any, auth_server: Server) -
 def _answer(**fields: Any) -> Any:
     from rag.core.types import Answer, Citation
 
-    citation = Citation(chunk_id="c", article_id="a", title="T <b>", text="One. Two  words here. Three.",
-                        quote="Two words here.", number=1, url="javascript:alert(1)")  # fmt: skip
-    return Answer(question="q", text="Two words here. [1]", engine="llm", citations=[citation], **fields)
+    # model_construct skips the models' own url check, so that the page's check is the one tested here.
+    citation = Citation.model_construct(chunk_id="c", article_id="a", title="T <b>", source="", published_at="",
+                                        text="One. Two  words here. Three.", quote="Two words here.", number=1,
+                                        supported=True, url="javascript:alert(1)")  # fmt: skip
+    base = {"refused": False, "flags": [], "notices": [], "timings": {}, "passages": []}
+    return Answer.model_construct(question="q", text="Two words here. [1]", engine="llm", citations=[citation],
+                                  **(base | fields))  # fmt: skip
 
 
 def test_render_shows_notices_flags_and_marks_the_quote() -> None:

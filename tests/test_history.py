@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from rag.cli.main import app
 from rag.core.types import Answer, Citation
-from rag.service.history import MIGRATIONS, HistoryLog
+from rag.service.history import EVERYONE, MIGRATIONS, HistoryLog, new_visitor_id, scope_for
 
 
 def _answer(question: str, text: str = "Mr Putin wants neutrality. [1]", refused: bool = False) -> Answer:
@@ -56,12 +56,13 @@ def test_a_failing_migration_leaves_no_trace(log: HistoryLog) -> None:
 
 
 def test_record_and_read_back_a_turn(log: HistoryLog) -> None:
-    row = log.record(_answer("What are Putin's terms?"), conversation_id="c1", channel="ui", user="alice",
-                     extra_timings={"served_ms": 20.0})  # fmt: skip
+    row = log.record(_answer("What are Putin's terms?"), conversation_id="c1", channel="ui", scope="user:alice",
+                     user="alice", extra_timings={"served_ms": 20.0})  # fmt: skip
     assert row == 1
-    (turn,) = log.turns("c1")
-    assert (turn.user, turn.channel, turn.engine, turn.question) == (
+    (turn,) = log.turns("c1", scope="user:alice")
+    assert (turn.user, turn.scope, turn.channel, turn.engine, turn.question) == (
         "alice",
+        "user:alice",
         "ui",
         "extractive",
         "What are Putin's terms?",
@@ -74,29 +75,91 @@ def test_record_and_read_back_a_turn(log: HistoryLog) -> None:
 
 
 def test_conversations_newest_first_with_their_first_question(log: HistoryLog) -> None:
-    log.record(_answer("first"), conversation_id="old", channel="ui")
-    log.record(_answer("second"), conversation_id="new", channel="ui")
-    log.record(_answer("follow-up"), conversation_id="old", channel="ui")
-    listed = log.conversations()
+    log.record(_answer("first"), conversation_id="old", channel="ui", scope="s")
+    log.record(_answer("second"), conversation_id="new", channel="ui", scope="s")
+    log.record(_answer("follow-up"), conversation_id="old", channel="ui", scope="s")
+    listed = log.conversations(scope="s")
     assert [c.conversation_id for c in listed] == ["old", "new"]
     assert (listed[0].first_question, listed[0].turns) == ("first", 2)
     assert "first (2 questions)" in listed[0].label()
 
 
-def test_conversations_are_per_user(log: HistoryLog) -> None:
-    log.record(_answer("mine"), conversation_id="a", channel="ui", user="alice")
-    log.record(_answer("theirs"), conversation_id="b", channel="ui", user="bob")
-    assert [c.first_question for c in log.conversations(user="alice")] == ["mine"]
-    assert len(log.conversations()) == 2
+def test_conversations_are_per_scope(log: HistoryLog) -> None:
+    alice, bob = scope_for("alice", None, "ui"), scope_for("bob", None, "ui")
+    log.record(_answer("mine"), conversation_id="a", channel="ui", scope=alice, user="alice")
+    log.record(_answer("theirs"), conversation_id="b", channel="ui", scope=bob, user="bob")
+    log.record(_answer("anonymous"), conversation_id="c", channel="ui", scope=None)
+    assert [c.first_question for c in log.conversations(scope=alice)] == ["mine"]
+    assert len(log.conversations(scope=EVERYONE)) == 3  # the owner's view
+    assert log.conversations() == [] and log.conversations(scope=None) == []  # no identity: nothing, not everything
+
+
+def test_a_conversation_opens_only_in_its_scope(log: HistoryLog) -> None:
+    a, b = scope_for(None, new_visitor_id(), "ui"), scope_for(None, new_visitor_id(), "ui")
+    log.record(_answer("private medical question"), conversation_id="conv", channel="ui", scope=a)
+    log.record(_answer("injected"), conversation_id="conv", channel="ui", scope=b)  # b reuses a's conversation id
+    assert [t.question for t in log.turns("conv", scope=a)] == ["private medical question"]
+    assert [t.question for t in log.turns("conv", scope=b)] == ["injected"]
+    assert log.turns("conv") == [] and log.turns("conv", scope=scope_for("alice", None, "ui")) == []
+    (listed,) = log.conversations(scope=b)
+    assert (listed.first_question, listed.turns) == ("injected", 1)  # nothing of a's shows through
+    assert len(log.turns("conv", scope=EVERYONE)) == 2
 
 
 def test_a_resent_history_continues_its_conversation(log: HistoryLog) -> None:
     answer = _answer("What are Putin's terms?")  # questions are logged as cleaned: one space between words
-    log.record(answer, conversation_id="conv", channel="openai")
+    log.record(answer, conversation_id="conv", channel="openai", scope="channel:openai")
     history = [("user", " What are  Putin's terms?"), ("assistant", answer.text)]
-    assert log.continued(history) == "conv"
-    assert log.continued([("user", "something else"), ("assistant", answer.text)]) is None
-    assert log.continued([]) is None
+    assert log.continued(history, scope="channel:openai") == "conv"
+    assert log.continued([("user", "something else"), ("assistant", answer.text)], scope="channel:openai") is None
+    assert log.continued([], scope="channel:openai") is None
+
+
+def test_a_resent_history_joins_only_the_callers_own_conversation(log: HistoryLog) -> None:
+    answer = _answer("What are Putin's terms?")
+    history = [("user", answer.question), ("assistant", answer.text)]
+    log.record(answer, conversation_id="visitors", channel="ui", scope=scope_for(None, new_visitor_id(), "ui"))
+    log.record(answer, conversation_id="alices", channel="openai", scope="user:alice")
+    assert log.continued(history, scope=scope_for(None, None, "openai")) is None  # an anonymous /v1 caller
+    assert log.continued(history, scope="user:bob") is None
+    assert log.continued(history, scope="user:alice") == "alices"
+    assert log.continued(history) is None
+
+
+def test_scopes_keep_users_visitors_and_api_callers_apart() -> None:
+    visitor = new_visitor_id()
+    assert len(visitor) == 32 and visitor != new_visitor_id()
+    assert scope_for("alice", visitor, "ui") == "user:alice"  # a login wins: the same history on every device
+    scope = scope_for(None, visitor, "ui")
+    assert scope is not None and scope.startswith("visitor:") and visitor not in scope  # the log never holds the key
+    assert scope == scope_for(None, visitor, "openai")
+    for bad in (None, "", "not-an-id", visitor.upper(), visitor + "0", "%"):
+        assert scope_for(None, bad, "ui") is None  # no identity: the browser turn is no one's
+    assert scope_for(None, None, "openai") == "channel:openai" and scope_for(None, None, "api") == "channel:api"
+
+
+def test_earlier_turns_get_scopes_from_the_migration(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite"
+    HistoryLog(path, enabled=False).migrate(MIGRATIONS[:2])  # a log as the version before scopes left it
+    columns = "conversation_id, created_at, user, channel, question, answer, engine, refused, citations, flags," \
+              " notices, timings"  # fmt: skip
+    with sqlite3.connect(path) as db:
+        for conversation, user, channel in (("a", "alice", "ui"), ("b", None, "ui"), ("c", None, "openai")):
+            db.execute(f"INSERT INTO turns ({columns}) VALUES (?, 0, ?, ?, 'q', 'a', 'extractive', 0, '[]', '[]',"
+                       " '[]', '{}')", (conversation, user, channel))  # fmt: skip
+    db.close()
+    log = HistoryLog(path)
+    assert log.applied()[-3:] == ["003_add_turns_scope", "004_scope_earlier_turns", "005_index_turns_by_scope"]
+    assert {t.conversation_id: t.scope for t in log.recent()} == {"a": "user:alice", "b": None, "c": "channel:openai"}
+
+
+def test_the_log_file_is_private(tmp_path: Path) -> None:
+    path = tmp_path / "index" / "history.sqlite"
+    HistoryLog(path).record(_answer("q"), conversation_id="c", channel="ui")
+    assert path.stat().st_mode & 0o777 == 0o600
+    path.chmod(0o644)  # as an earlier version left it
+    assert HistoryLog(path).recent()[0].question == "q"
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 def test_logging_off_writes_nothing(tmp_path: Path) -> None:
@@ -110,13 +173,15 @@ def test_logging_off_writes_nothing(tmp_path: Path) -> None:
 def test_newsrag_log_lists_and_exports(tmp_path: Path) -> None:
     index = tmp_path / "index"
     log = HistoryLog(index / "history.sqlite")
-    log.record(_answer("What are Putin's terms?"), conversation_id="c1", channel="ui")
+    visitor = scope_for(None, new_visitor_id(), "ui")
+    log.record(_answer("What are Putin's terms?"), conversation_id="c1", channel="ui", scope=visitor)
     log.record(_answer("Who won the cup?", text="The indexed articles don't say.", refused=True),
-               conversation_id="c2", channel="openai")  # fmt: skip
+               conversation_id="c2", channel="openai", scope="user:bob", user="bob")  # fmt: skip
     runner = CliRunner()
     listed = runner.invoke(app, ["log", "--index-dir", str(index)], env={"COLUMNS": "200"})
     assert listed.exit_code == 0, listed.output
-    assert "What are Putin's terms?" in listed.output and "(refused)" in listed.output
+    assert "What are Putin's terms?" in listed.output and "(refused)" in listed.output  # every scope's, for the owner
+    assert "visitor:" in listed.output and "bob" in listed.output
     exported = runner.invoke(app, ["log", "--json", "--limit", "1", "--index-dir", str(index)])
     data = json.loads(exported.stdout)
     assert [t["question"] for t in data] == ["Who won the cup?"]

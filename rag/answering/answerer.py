@@ -11,13 +11,13 @@ import re
 import time
 import unicodedata
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rag.answering.choices import LETTERS, MultipleChoice, split_options
 from rag.answering.citations import is_refusal, verify
 from rag.answering.extractive import Extract, ExtractiveEngine, Sentence
-from rag.answering.injection import drop_planted_instructions
+from rag.answering.injection import FOLLOWED_FLAG, Planted, drop_planted_instructions, repeated_payload
 from rag.answering.llm import LLMEngine, LLMUnavailable
 from rag.answering.response import Response
 from rag.core.errors import NewsRAGError
@@ -82,6 +82,7 @@ class _Turn:
     notices: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
+    planted: list[Planted] = field(default_factory=list)  # instructions taken out of the passages, for _verify
 
     def answer(self, **fields: Any) -> Answer:
         """The final answer, with everything the stages learnt about the question."""
@@ -187,8 +188,13 @@ class Answerer:
             turn.timings["answer_ms"] = _ms(t)
             yield REFUSAL_TEXT
             return turn.answer(text=REFUSAL_TEXT, engine=turn.engine, refused=True, relevance=_relevance(gate))
-        raw, cite_from = yield from self._generate(turn, gate)
+        # An article tried to instruct the engine: show nothing before the answer is checked, since an answer that
+        # repeats what the instruction asked for is withheld, and streamed text cannot be taken back.
+        hold = bool(turn.planted)
+        raw, cite_from = yield from self._generate(turn, gate, hold)
         answer = self._verify(raw, turn, cite_from, gate)
+        if hold:
+            yield answer.text
         turn.timings["answer_ms"] = _ms(t)
         answer.timings = turn.timings | {"total_ms": _ms(turn.started)}
         return answer
@@ -196,11 +202,11 @@ class Answerer:
     def _retrieve(self, turn: _Turn, top_k: int, filters: Filters | None) -> None:
         t = time.perf_counter()
         passages = self.retriever.retrieve(turn.query, top_k, filters, self.settings.retrieval)
-        turn.passages, planted = drop_planted_instructions(
-            passages
-        )  # an article's orders to an AI are neither shown nor evidence
-        if planted:
-            turn.notices.append(planted)
+        # An article's orders to an AI, in its text, title or source, are neither shown to an engine nor evidence.
+        guarded = drop_planted_instructions(passages)
+        turn.passages, turn.planted = guarded.passages, guarded.planted
+        if guarded.notice:
+            turn.notices.append(guarded.notice)
         turn.timings["retrieval_ms"] = _ms(t)
 
     def _gate(self, turn: _Turn) -> _Gate:
@@ -214,7 +220,7 @@ class Answerer:
         picked = self.extractive.choose(choice, turn.passages) if choice else None
         return _Gate(extract=extract, choice=choice, picked=picked)
 
-    def _generate(self, turn: _Turn, gate: _Gate) -> Generator[str, None, tuple[str, list[Passage]]]:
+    def _generate(self, turn: _Turn, gate: _Gate, hold: bool) -> Generator[str, None, tuple[str, list[Passage]]]:
         """Stream the engine's text; returns (the raw text with [n] markers, the passages the markers count)."""
         passages = turn.passages
         if turn.engine == "llm":
@@ -223,7 +229,8 @@ class Answerer:
             try:
                 for delta in self.llm.stream(turn.query, passages):
                     raw += delta
-                    yield delta
+                    if not hold:
+                        yield delta
                 if not raw.strip():
                     raise LLMUnavailable("the LLM returned an empty answer")
                 return raw, passages
@@ -236,7 +243,8 @@ class Answerer:
             cite_from = [passages[sentence.passage]]
         else:
             raw, cite_from = self._extractive_text(gate.extract, passages)
-        yield raw
+        if not hold:
+            yield raw
         return raw, cite_from
 
     @staticmethod
@@ -250,7 +258,15 @@ class Answerer:
         return text, [passages[i] for i in order]
 
     def _verify(self, raw: str, turn: _Turn, passages: list[Passage], gate: _Gate) -> Answer:
-        """Check every cited sentence against its passage; keep only citations that exist, flag the rest."""
+        """Check every cited sentence against its passage; keep only citations that exist, flag the rest.
+
+        An answer repeating what an instruction planted in an article asked for (its "PWNED", its link) followed
+        that instruction, though the instruction was taken out of the passages (a part of it slipped through):
+        it is flagged and withheld (see :meth:`_withhold`).
+        """
+        repeated, followed_by = repeated_payload(raw, turn.planted, turn.passages, turn.question), turn.engine
+        if repeated:
+            raw, passages = self._withhold(repeated, turn, gate)
         checked = verify(raw, [p.text for p in passages])
         refused = not checked.cited and is_refusal(checked.text)
         citations = []
@@ -267,12 +283,41 @@ class Answerer:
                 )
             )
         flags = [f"unsupported: {s}" for s in checked.unsupported]
+        if repeated:
+            flags.insert(0, f"{FOLLOWED_FLAG}: the {followed_by} answer repeated “{repeated}”")
         if not refused and not citations:
             flags.append("no citations: the answer cites no passage")
         text = REFUSAL_TEXT if refused else checked.text
         return turn.answer(
             text=text, engine=turn.engine, citations=citations, refused=refused, flags=flags, relevance=_relevance(gate)
         )
+
+    def _withhold(self, repeated: str, turn: _Turn, gate: _Gate) -> tuple[str, list[Passage]]:
+        """The extractive answer, without sentences repeating ``repeated``, for an answer that followed a planted order.
+
+        Withheld, not just flagged: the instruction may have steered more than the word the answer repeated, a
+        flag is easy to miss (an API client may read only the text), and the guarded passages, which hold no
+        instruction, still give an honest answer. Nothing left to say is a refusal.
+        """
+        if turn.engine == "llm":
+            turn.notices.append(
+                f"The LLM's answer repeated “{repeated}”, which an instruction planted in an article asked for, so it"
+                " is not shown: this is the extractive answer from the same passages."
+            )
+        else:
+            turn.notices.append(
+                f"A sentence repeating “{repeated}”, which an instruction planted in an article asked for, was left"
+                " out of the answer."
+            )
+        turn.engine = "extractive"
+        kept = [
+            s
+            for s in gate.extract.sentences
+            if not repeated_payload(s.answer_text, turn.planted, turn.passages, turn.question)
+        ]
+        if not kept:
+            return REFUSAL_TEXT, []
+        return self._extractive_text(replace(gate.extract, sentences=kept), turn.passages)
 
 
 def _relevance(gate: _Gate) -> float:

@@ -7,6 +7,7 @@ the openai client's own (``max_retries``); every wait is bounded by ``llm_timeou
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
@@ -42,18 +43,30 @@ def build_llm(settings: Settings) -> LLM:
     )
 
 
+_TAG = re.compile(r"<(\s*/?\s*passage)", re.IGNORECASE)
+
+
 def _escape(text: str) -> str:
-    # A passage must not be able to close its own delimiter and speak as the system.
-    return text.replace("</passage", "&lt;/passage").replace("<passage", "&lt;passage")
+    # A passage must not be able to close its own delimiter and speak as the system ("</PASSAGE >" too).
+    return _TAG.sub(r"&lt;\1", text)
+
+
+def _attribute(text: str) -> str:
+    # A title or source stays inside its quotes and on its line: it cannot add attributes or lines of its own.
+    return " ".join(_escape(text).replace('"', "'").split())
 
 
 def format_passages(passages: list[Passage]) -> str:
+    """The passages as ``<passage>`` elements: their text, title and source are data inside them, never outside.
+
+    The answerer has already taken instructions to an AI out of all three (rag/answering/injection.py).
+    """
     template = load_prompt("passage")
     return "\n\n".join(
         template.format(
             number=i,
-            title=_escape(p.title).replace('"', "'"),
-            source=_escape(p.source).replace('"', "'"),
+            title=_attribute(p.title),
+            source=_attribute(p.source),
             date=p.published_at[:10] or "unknown",
             text=_escape(p.text),
         )

@@ -93,9 +93,10 @@ def ingest(
         out.print_json(report.model_dump_json())
     else:
         for outcome in report.outcomes:
-            if outcome.status == "failed":
+            if outcome.status in ("failed", "skipped"):
                 # Names and titles come from the files: never markup, and a long path stays on one line.
-                line = f"[red]failed[/red] {escape(outcome.origin)}: {escape(outcome.reason)}"
+                colour = "red" if outcome.status == "failed" else "yellow"
+                line = f"[{colour}]{outcome.status}[/{colour}] {escape(outcome.origin)}: {escape(outcome.reason)}"
                 console.print(line, soft_wrap=True, highlight=False)
             elif outcome.status in ("added", "updated", "removed"):
                 line = f"[green]{outcome.status}[/green] {escape(outcome.title)} ({outcome.chunks} chunks)"

@@ -52,8 +52,8 @@ def log(
     conversation: Annotated[str | None, typer.Option("--conversation", help="Only this conversation id.")] = None,
     index_dir: Annotated[Path | None, typer.Option("--index-dir", help="Index folder (NEWSRAG_INDEX_DIR).")] = None,
 ) -> None:
-    """List the logged questions and answers (index_dir/history.sqlite), newest first."""
-    from rag.service.history import HistoryLog
+    """List the logged questions and answers (index_dir/history.sqlite), newest first: every visitor's and user's."""
+    from rag.service.history import EVERYONE, HistoryLog
 
     settings = load_settings(index_dir=index_dir)
     path = settings.history_path
@@ -64,18 +64,23 @@ def log(
             console.print(f"no questions logged yet ({path} does not exist)")
         return
     history = HistoryLog(path)
-    turns = history.turns(conversation)[-limit:][::-1] if conversation else history.recent(limit)
+    # The owner's view: across all scopes, where the app shows each visitor only their own.
+    if conversation:
+        turns = history.turns(conversation, scope=EVERYONE)[-limit:][::-1]
+    else:
+        turns = history.recent(limit, scope=EVERYONE)
     if json_out:
         out.print_json(json.dumps([t.model_dump() for t in turns]))
         return
     table = Table()
-    for column in ("time", "conversation", "user", "engine", "question", "answer"):
+    for column in ("time", "conversation", "who", "engine", "question", "answer"):
         table.add_column(column, no_wrap=True, overflow="ellipsis")
     for t in turns:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t.created_at))
         answer = ("(refused) " if t.refused else "") + t.answer
         question, answer = escape(_short(t.question, 40)), escape(_short(answer, 60))  # user text: never markup
-        table.add_row(when, t.conversation_id, escape(t.user or ""), t.engine, question, answer)
+        who = t.user or (t.scope or "")[:16]  # a user, or "visitor:<hash prefix>", or an API channel
+        table.add_row(when, t.conversation_id, escape(who), t.engine, question, answer)
     out.print(table)
     console.print(f"{len(turns)} questions" + ("" if settings.log else " (logging is off: NEWSRAG_LOG=off)"))
 

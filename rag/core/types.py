@@ -2,12 +2,57 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 AnswerEngine = Literal["llm", "extractive"]  # the engine that wrote an answer ("auto" resolves to one of them)
 REFUSAL_TEXT = "The indexed articles don't say."
+
+# Article metadata comes from untrusted authors and is copied onto every chunk, every citation and the page, so
+# each field has a cap (ingest truncates to it; reading an older index truncates again). Real headlines stay
+# under ~150 characters and publisher names under ~60; a byline rarely names more than a handful of people.
+MAX_TITLE_CHARS = 300
+MAX_SOURCE_CHARS = 200
+MAX_AUTHOR_CHARS = 100
+MAX_AUTHORS = 10
+# The sitemaps protocol's limit, which every browser, proxy and CDN accepts; a longer url is not a link to keep.
+MAX_URL_CHARS = 2048
+_LINK = re.compile(r"https?://[^\x00-\x1f\x7f]+", re.IGNORECASE)
+
+
+def capped(text: str, limit: int) -> str:
+    """``text`` on one line and at most ``limit`` characters (cut ones end in "…")."""
+    # Only the start can be kept, so never split a megabyte title into words (a "billion laughs" one is 68 MB).
+    text = " ".join(text.lstrip()[: limit * 4].split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def safe_url(url: str) -> str:
+    """``url`` if it is an http(s) link of sane length, else "".
+
+    A citation's url becomes a link in the page, in notebooks and in API clients: ``javascript:``, ``data:`` or
+    ``vbscript:`` there runs the article author's code in the reader's browser. Only an allow-list of schemes is
+    safe (browsers ignore case, leading spaces and control characters, and tabs or newlines inside the scheme), so
+    the whole url must be ``http(s)://`` followed by no control character; a space is encoded, as browsers do.
+    """
+    url = url.strip()
+    return url.replace(" ", "%20") if len(url) <= MAX_URL_CHARS and _LINK.fullmatch(url) else ""
+
+
+def capped_authors(authors: list[str]) -> list[str]:
+    """At most ``MAX_AUTHORS`` names, each capped; empty ones dropped."""
+    names = (capped(a, MAX_AUTHOR_CHARS) for a in authors[: MAX_AUTHORS * 2])
+    return [n for n in names if n][:MAX_AUTHORS]
+
+
+# Untrusted article metadata, checked wherever it enters a model: at ingest (Article), and again when read from an
+# index built before these checks (Passage, Citation, ArticleRecord) or from the question log (Citation).
+Title = Annotated[str, AfterValidator(lambda title: capped(title, MAX_TITLE_CHARS))]
+SourceName = Annotated[str, AfterValidator(lambda source: capped(source, MAX_SOURCE_CHARS))]
+Authors = Annotated[list[str], AfterValidator(capped_authors)]
+Link = Annotated[str, AfterValidator(safe_url)]
 
 
 class ChunkMetadata(BaseModel):
@@ -41,9 +86,9 @@ class Passage(BaseModel):
 
     chunk_id: str
     article_id: str
-    title: str
-    source: str = ""
-    url: str = ""
+    title: Title
+    source: SourceName = ""
+    url: Link = ""
     published_at: str = ""
     text: str
     score: float = 0.0  # fused retrieval score (higher is better)

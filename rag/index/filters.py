@@ -10,6 +10,15 @@ from pydantic import BaseModel, field_validator
 
 from rag.core.dates import date_to_timestamp, normalise_date
 
+MAX_FILTER_VALUES = 100  # sources or article ids per filter: more is no longer a filter but a query of its own
+MAX_FILTER_CHARS = 200  # a source name or article id; longer ones cannot be real
+
+
+def _shown(value: object) -> str:
+    """The value for an error message, cut short: errors explain, they do not echo megabytes back."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
 
 class Filters(BaseModel):
     """Restrict retrieval to some sources, a publication date range, or some articles.
@@ -29,9 +38,9 @@ class Filters(BaseModel):
             return None
         if isinstance(value, datetime | date):
             return value.isoformat()[:10]
-        iso = normalise_date(value)
+        iso = normalise_date(value) if len(str(value)) <= MAX_FILTER_CHARS else None
         if not iso:
-            raise ValueError(f"not a date: {value!r} (use YYYY-MM-DD)")
+            raise ValueError(f"not a date: {_shown(value)} (use YYYY-MM-DD)")
         return iso[:10]
 
     @field_validator("sources", "article_ids", mode="before")
@@ -39,9 +48,14 @@ class Filters(BaseModel):
     def _list(cls, value: object) -> list[str] | None:
         if value in (None, "", []):
             return None
-        if isinstance(value, str):
-            return [v.strip() for v in value.split(",") if v.strip()]
-        return list(value)  # type: ignore[call-overload]
+        parts = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+        values = [v.strip() for v in parts if v.strip()] if isinstance(value, str) else parts
+        # Bounded, so that no caller can turn a filter into a huge query (the store has a cap on its variables).
+        if len(values) > MAX_FILTER_VALUES:
+            raise ValueError(f"at most {MAX_FILTER_VALUES} values per filter, not {len(values)}")
+        if long := next((v for v in values if isinstance(v, str) and len(v) > MAX_FILTER_CHARS), None):
+            raise ValueError(f"a filter value is longer than {MAX_FILTER_CHARS} characters: {_shown(long)}")
+        return values
 
     @property
     def empty(self) -> bool:

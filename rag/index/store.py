@@ -34,7 +34,7 @@ from pydantic import BaseModel
 from rag.core.disk import LOW_SPACE_BYTES, disk_problem, free_bytes
 from rag.core.errors import NewsRAGError
 from rag.core.settings import Settings
-from rag.core.types import ARTICLE_FIELDS
+from rag.core.types import ARTICLE_FIELDS, Link, SourceName, Title
 
 PAGE = 2000
 # What Chroma raises when the server, the disk or the database fails (rather than when it is misused).
@@ -44,14 +44,18 @@ FAILURES = (httpx.HTTPError, ChromaError, OSError, sqlite3.Error)
 class StoreError(NewsRAGError, RuntimeError):
     """The store cannot be opened or used as asked; the message says what to do."""
 
+    # What a web visitor is told instead: the message names the index folder or the Chroma server's address,
+    # which are for the owner (the CLI shows them; the server logs them).
+    FOR_VISITORS = "the index is unavailable"
+
 
 class ArticleRecord(BaseModel):
-    """One indexed article, as the store knows it."""
+    """One indexed article, as the store knows it (metadata checked again: the index may predate the checks)."""
 
     article_id: str
-    title: str
-    source: str = ""
-    url: str = ""
+    title: Title
+    source: SourceName = ""
+    url: Link = ""
     published_at: str = ""
     authors: str = ""
     origin: str = ""

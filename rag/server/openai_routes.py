@@ -11,26 +11,31 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import secrets
+import logging
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rag.answering.answerer import History, QuestionError
 from rag.answering.response import Response
 from rag.core.options import Engine
 from rag.core.types import Answer
+from rag.index.filters import MAX_FILTER_CHARS, MAX_FILTER_VALUES
+from rag.index.store import StoreError
 from rag.server.errors import OpenAIError, error_body
-from rag.service.history import new_conversation_id
+from rag.service.history import new_conversation_id, scope_for
 from rag.service.services import Services
 
 MODEL_ID = "newsrag"
+MAX_MODEL_CHARS = 256  # the model name is echoed in every reply: a long one would be sent back many times
+MAX_DATE_CHARS = 40  # an ISO date or a timestamp, with room for a time zone
 router = APIRouter(prefix="/v1")
+logger = logging.getLogger(__name__)
 
 
 class Message(BaseModel):
@@ -46,15 +51,16 @@ class Message(BaseModel):
 
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    model: str = MODEL_ID
+    model: str = Field(MODEL_ID, max_length=MAX_MODEL_CHARS)
     messages: list[Message] = Field(min_length=1)
     stream: bool = False
     # newsrag's options (openai client: extra_body={...})
     engine: Engine | None = None
     top_k: int | None = Field(None, ge=1, le=50)
-    sources: list[str] | None = None
-    since: str | None = None
-    until: str | None = None
+    # Bounded here too (rag/index/filters.py checks again), so the client hears which field is wrong.
+    sources: list[Annotated[str, Field(max_length=MAX_FILTER_CHARS)]] | None = Field(None, max_length=MAX_FILTER_VALUES)
+    since: str | None = Field(None, max_length=MAX_DATE_CHARS)
+    until: str | None = Field(None, max_length=MAX_DATE_CHARS)
 
     def question_and_history(self) -> tuple[str, History]:
         """The last user message is the question; the user/assistant messages before it are history."""
@@ -69,24 +75,21 @@ def services(request: Request) -> Services:
 
 
 def authenticate(request: Request) -> str | None:
-    """The user when ``NEWSRAG_AUTH`` is set: ``Authorization: Bearer <password>`` or HTTP basic."""
-    auth = services(request).auth
-    if auth is None:
+    """The user when ``NEWSRAG_AUTH`` is set: ``Authorization: Bearer <their password>`` or HTTP basic."""
+    svc = services(request)
+    if svc.auth is None:
         return None
-    user, password = auth
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     value = value.strip()
-    if scheme.lower() == "bearer" and secrets.compare_digest(value.encode(), password.encode()):
+    if scheme.lower() == "bearer" and (user := svc.user_with_password(value)) is not None:
         return user
     if scheme.lower() == "basic":
         try:
             given_user, _, given_password = base64.b64decode(value, validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             given_user = given_password = ""
-        if secrets.compare_digest(given_user.encode(), user.encode()) & secrets.compare_digest(
-            given_password.encode(), password.encode()
-        ):
-            return user
+        if svc.login(given_user, given_password):
+            return given_user
     raise OpenAIError(
         401, "login required: send 'Authorization: Bearer <password>' (NEWSRAG_AUTH)", code="invalid_api_key"
     )
@@ -111,12 +114,17 @@ def chat_completions(
         deltas = iter(response)
         first = next(deltas, "")  # the index failing (a 503) surfaces here, before any byte is sent
     except (QuestionError, ValueError) as exc:
-        raise OpenAIError(400, str(exc), code="invalid_question") from exc
-    conversation = svc.history.continued(history, user) or new_conversation_id()
+        raise OpenAIError(400, _reason(exc), code="invalid_question") from exc
+    # Scoped to the caller: the user when logged in; without a login, every /v1 caller shares the "openai"
+    # channel's scope, which no browser visitor has, so a client resending a visitor's turns cannot join them.
+    scope = scope_for(user, None, "openai")
+    conversation = svc.history.continued(history, scope=scope) or new_conversation_id()
 
     def log(answer: Answer) -> None:
         served = {"served_ms": round((time.perf_counter() - started) * 1000, 1)}
-        svc.history.record(answer, conversation_id=conversation, channel="openai", user=user, extra_timings=served)
+        svc.history.record(
+            answer, conversation_id=conversation, channel="openai", scope=scope, user=user, extra_timings=served
+        )
 
     reply = _Reply(model=body.model or MODEL_ID)
     if body.stream:
@@ -160,7 +168,10 @@ class _Reply:
                     yield self._chunk({"content": delta})
             answer = response.answer
         except Exception as exc:  # the stream has started: report in-band, as OpenAI does
-            yield f"data: {json.dumps(error_body(str(exc), 'server_error'))}\n\n"
+            # The detail (an index path, a store's SQL, a trace) is for the server's log, never for the client.
+            logger.error("the answer failed while streaming: %r", exc, exc_info=not isinstance(exc, StoreError))
+            message = StoreError.FOR_VISITORS if isinstance(exc, StoreError) else "the answer failed"
+            yield f"data: {json.dumps(error_body(message, 'server_error'))}\n\n"
             yield "data: [DONE]\n\n"
             return
         log(answer)
@@ -170,6 +181,13 @@ class _Reply:
             delta = {"content": f"\n\nChecked answer: {answer.text}"}
         yield self._chunk(delta, "stop", **self._extras(answer))
         yield "data: [DONE]\n\n"
+
+
+def _reason(exc: ValueError) -> str:
+    """Why the question or its options were refused; a pydantic error without its echo of the input."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors()[:5])
+    return str(exc)
 
 
 def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:

@@ -5,13 +5,23 @@ table records its name. Never edit or reorder one that has shipped; append a new
 
 The log never stops a question from being answered: when it cannot be written or read (a read-only
 folder, a full disk), the app logs a warning and carries on without it.
+
+Privacy: each turn has a *scope*, whose history it is (see :func:`scope_for`), and every read a
+front-end makes names one: a web visitor lists and reopens only their own conversations. Only
+the owner's ``newsrag log`` reads across scopes (:data:`EVERYONE`). The file is kept owner-only (0600).
 """
 
 from __future__ import annotations
 
+import enum
+import hashlib
 import json
 import logging
+import os
+import re
+import secrets
 import sqlite3
+import stat
 import time
 import uuid
 from collections.abc import Iterator
@@ -49,13 +59,73 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     ("002_index_turns_by_conversation", "CREATE INDEX turns_by_conversation ON turns (conversation_id, id)"),
+    ("003_add_turns_scope", "ALTER TABLE turns ADD COLUMN scope TEXT"),
+    (
+        # Turns logged before scopes: a login's stay its user's, anonymous API calls go to their channel, and
+        # anonymous browser turns (no visitor id was kept then) belong to no visitor: only `newsrag log` shows them.
+        "004_scope_earlier_turns",
+        """
+        UPDATE turns SET scope = CASE
+            WHEN user IS NOT NULL THEN 'user:' || user
+            WHEN channel IN ('api', 'openai') THEN 'channel:' || channel
+        END
+        """,
+    ),
+    ("005_index_turns_by_scope", "CREATE INDEX turns_by_scope ON turns (scope, id)"),
 ]
 
 _JSON_COLUMNS = ("citations", "flags", "notices", "timings")
 
 
+API_CHANNELS = ("api", "openai")  # callers without a browser: the Gradio API (/ask) and /v1
+_VISITOR_ID = re.compile(r"[0-9a-f]{32}")
+PRIVATE_MODE = 0o600  # the log holds every visitor's questions: readable by the owner alone
+
+
+class Everyone(enum.Enum):
+    """The owner's view across all scopes (``newsrag log``); front-ends never pass it."""
+
+    EVERYONE = "everyone"
+
+
+EVERYONE = Everyone.EVERYONE
+Scope = str | Everyone | None  # a scope from scope_for, EVERYONE, or None: no identity, so nothing to read
+
+
 def new_conversation_id() -> str:
     return uuid.uuid4().hex[:16]
+
+
+def new_visitor_id() -> str:
+    """A browser's random id (128 bits): it is the visitor's only key to their history, so it must not be guessable."""
+    return secrets.token_hex(16)
+
+
+def is_visitor_id(value: object) -> bool:
+    return isinstance(value, str) and _VISITOR_ID.fullmatch(value) is not None
+
+
+def scope_for(user: str | None, visitor: str | None, channel: str) -> str | None:
+    """Whose history a turn joins and a listing shows.
+
+    The logged-in user's when there is a login (the same on every device). Otherwise the browser's
+    visitor id, stored hashed, so the log (and its exports) never holds the key itself. API callers
+    without a login have no browser identity: their turns go to their channel's scope, which no
+    browser visitor can ever have. None (no identity at all) records a turn that no one but the
+    owner's ``newsrag log`` reads, and reads nothing.
+    """
+    if user:
+        return f"user:{user}"
+    if is_visitor_id(visitor):
+        return "visitor:" + hashlib.sha256(str(visitor).encode()).hexdigest()[:32]
+    if channel in API_CHANNELS:
+        return f"channel:{channel}"
+    return None
+
+
+def _scoped(scope: Scope, column: str = "scope") -> tuple[str, tuple[Any, ...]]:
+    """A WHERE condition limiting rows to ``scope``; None matches nothing (SQL: NULL = NULL is not true)."""
+    return f"(? OR {column} = ?)", (scope is EVERYONE, None if isinstance(scope, Everyone) else scope)
 
 
 class Turn(BaseModel):
@@ -65,6 +135,7 @@ class Turn(BaseModel):
     conversation_id: str
     created_at: float
     user: str | None = None
+    scope: str | None = None  # whose history it is: see scope_for
     channel: str  # "ui", "api" (Gradio API) or "openai" (/v1)
     question: str
     standalone_question: str = ""
@@ -112,6 +183,7 @@ class HistoryLog:
 
     def __init__(self, path: Path, enabled: bool = True) -> None:
         self.path, self.enabled = Path(path), enabled
+        self._exposed = False  # its mode could not be tightened (warned once)
         if enabled:
             try:
                 self.migrate()
@@ -123,10 +195,31 @@ class HistoryLog:
         where = f"{self.path} {problem}" if problem else str(self.path)
         log.warning("the question log could not be %s (%s: %s); answering goes on without it", doing, where, exc)
 
+    def _keep_private(self) -> None:
+        """Create the file owner-only, and tighten one an older version (or a umask) left readable to others.
+
+        SQLite gives its journal files the database file's mode, so they stay private too.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE))
+            return  # a new file: private from its first byte
+        except FileExistsError:
+            pass
+        mode = stat.S_IMODE(self.path.stat().st_mode)
+        if mode & 0o077 and not self._exposed:
+            try:
+                self.path.chmod(PRIVATE_MODE)
+            except OSError as exc:  # not our file, or a read-only disk: still readable, but say it is exposed
+                self._exposed = True
+                log.warning("the question log %s is readable by others (mode %o) and cannot be made private: %s",
+                            self.path, mode, exc)  # fmt: skip
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        # One short-lived connection per call: safe from any server thread.
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # One short-lived connection per call: safe from any server thread. The mode is checked each time, as
+        # a log deleted under a running server would otherwise come back with the default (world-readable) mode.
+        self._keep_private()
         db = sqlite3.connect(self.path, timeout=10)
         db.row_factory = sqlite3.Row
         try:
@@ -164,10 +257,11 @@ class HistoryLog:
         *,
         conversation_id: str,
         channel: str,
+        scope: str | None = None,
         user: str | None = None,
         extra_timings: dict[str, float] | None = None,
     ) -> int | None:
-        """Log one answered question; returns its row id (None when logging is off)."""
+        """Log one answered question in ``scope`` (:func:`scope_for`; None: no one's); its row id (None when off)."""
         if not self.enabled:
             return None
         citations = [c.model_dump(mode="json") for c in answer.citations]
@@ -176,6 +270,7 @@ class HistoryLog:
             conversation_id,
             time.time(),
             user,
+            scope,
             channel,
             answer.question,
             answer.standalone_question,
@@ -190,9 +285,9 @@ class HistoryLog:
         try:
             with self._connect() as db:
                 cursor = db.execute(
-                    "INSERT INTO turns (conversation_id, created_at, user, channel, question, standalone_question,"
-                    " answer, engine, refused, citations, flags, notices, timings)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO turns (conversation_id, created_at, user, scope, channel, question,"
+                    " standalone_question, answer, engine, refused, citations, flags, notices, timings)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     row,
                 )
                 return cursor.lastrowid
@@ -200,39 +295,46 @@ class HistoryLog:
             self._warn("written", exc)
             return None
 
-    def recent(self, limit: int = 20, user: str | None = None) -> list[Turn]:
-        """The latest turns, newest first."""
-        return self._turns("WHERE (? IS NULL OR user = ?) ORDER BY id DESC LIMIT ?", (user, user, limit))
+    def recent(self, limit: int = 20, scope: Scope = EVERYONE) -> list[Turn]:
+        """The latest turns, newest first; all of them by default, as this is the owner's export (``newsrag log``)."""
+        where, params = _scoped(scope)
+        return self._turns(f"WHERE {where} ORDER BY id DESC LIMIT ?", (*params, limit))
 
-    def turns(self, conversation_id: str) -> list[Turn]:
-        """One conversation's turns, oldest first."""
-        return self._turns("WHERE conversation_id = ? ORDER BY id", (conversation_id,))
+    def turns(self, conversation_id: str, *, scope: Scope = None) -> list[Turn]:
+        """One conversation's turns in ``scope``, oldest first: none when the conversation is someone else's."""
+        where, params = _scoped(scope)
+        return self._turns(f"WHERE conversation_id = ? AND {where} ORDER BY id", (conversation_id, *params))
 
-    def conversations(self, limit: int = 50, user: str | None = None) -> list[Conversation]:
-        """Conversations, most recently active first."""
+    def conversations(self, *, scope: Scope = None, limit: int = 50) -> list[Conversation]:
+        """The conversations in ``scope``, most recently active first."""
+        where, params = _scoped(scope)
+        first_where, first_params = _scoped(scope, "first.scope")
         rows = self._select(
             "SELECT conversation_id, MIN(created_at) AS started_at, MAX(created_at) AS updated_at,"
             " MAX(user) AS user, COUNT(*) AS turns,"
             " (SELECT question FROM turns AS first WHERE first.conversation_id = t.conversation_id"
-            "  ORDER BY id LIMIT 1) AS first_question"
-            " FROM turns AS t WHERE (? IS NULL OR user = ?)"
+            f"  AND {first_where} ORDER BY id LIMIT 1) AS first_question"
+            f" FROM turns AS t WHERE {where}"
             " GROUP BY conversation_id ORDER BY MAX(id) DESC LIMIT ?",
-            (user, user, limit),
+            (*first_params, *params, limit),
         )
         return [Conversation(**dict(row)) for row in rows]
 
-    def continued(self, history: list[tuple[str, str]], user: str | None = None) -> str | None:
-        """The conversation whose latest turn is the end of ``history`` (a client resending its turns)."""
+    def continued(self, history: list[tuple[str, str]], *, scope: Scope = None) -> str | None:
+        """The conversation in ``scope`` whose latest turn is the end of ``history`` (a client resending its turns).
+
+        Scoped, so that resending someone else's question and answer cannot add turns to their conversation.
+        """
         if not self.enabled:
             return None
         question = next((text for role, text in reversed(history) if role == "user"), None)
         answer = next((text for role, text in reversed(history) if role == "assistant"), None)
         if question is None or answer is None:
             return None
+        where, params = _scoped(scope)
         rows = self._select(
-            "SELECT conversation_id FROM turns WHERE question = ? AND answer = ? AND (? IS NULL OR user = ?)"
-            " ORDER BY id DESC LIMIT 1",
-            (" ".join(question.split()), answer.strip(), user, user),
+            f"SELECT conversation_id FROM turns WHERE question = ? AND answer = ? AND {where} ORDER BY id DESC LIMIT 1",
+            (" ".join(question.split()), answer.strip(), *params),
         )
         return rows[0]["conversation_id"] if rows else None
 

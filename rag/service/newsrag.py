@@ -16,6 +16,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.llms import LLM
 
 from ingest.article import IngestReport, normalise_url
+from ingest.fetch_policy import TRUSTED, FetchPolicy
 from ingest.pipeline import Ingestor
 from rag.answering.answerer import Answerer, History
 from rag.answering.extractive import ExtractiveEngine
@@ -150,12 +151,19 @@ class NewsRAG:
         return Chat(self, defaults)
 
     # ----- ingest and the article list
-    def ingest(self, *sources: str | Path, prune: bool = False, progress: Any = None) -> IngestReport:
-        """Index files, folders, article URLs or feed URLs; returns an :class:`IngestReport`."""
-        with self._write_lock:
-            report = Ingestor(self.settings, self.store, self.embedder, progress=progress).run(
-                _flatten(sources), prune=prune
-            )
+    def ingest(
+        self, *sources: str | Path, prune: bool = False, progress: Any = None, for_visitor: bool = False
+    ) -> IngestReport:
+        """Index files, folders, article URLs or feed URLs; returns an :class:`IngestReport`.
+
+        ``for_visitor=True`` is for what a web visitor asked for (the app): URLs are then fetched only from
+        public addresses and those in ``fetch_allow``, and not at all when ``app_url_ingest`` is off. The owner
+        (the CLI, this Python API) may fetch any address. URLs are fetched before the write lock is taken.
+        """
+        settings = self.settings
+        policy = FetchPolicy.for_visitors(settings.fetch_allow, settings.app_url_ingest) if for_visitor else TRUSTED
+        ingestor = Ingestor(settings, self.store, self.embedder, progress=progress, policy=policy)
+        report = ingestor.run(_flatten(sources), prune=prune, write_lock=self._write_lock)
         self.lexical.ensure_fresh(force=True)
         return report
 

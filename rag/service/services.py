@@ -1,7 +1,8 @@
-"""What the web front-ends share, built once per process: the one :class:`NewsRAG` and the login."""
+"""What the web front-ends share, built once per process: the one :class:`NewsRAG` and the logins."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from rag.core.settings import Settings
@@ -11,10 +12,10 @@ from rag.service.newsrag import NewsRAG
 
 @dataclass
 class Services:
-    """The server's NewsRAG (with its question log) and the login every entry point asks for."""
+    """The server's NewsRAG (with its question log) and the logins every entry point asks for."""
 
     newsrag: NewsRAG
-    auth: tuple[str, str] | None  # (user, password)
+    auth: dict[str, str] | None  # user -> password; None: no login
 
     @property
     def settings(self) -> Settings:
@@ -24,20 +25,60 @@ class Services:
     def history(self) -> HistoryLog:
         return self.newsrag.history
 
+    def login(self, user: str, password: str) -> bool:
+        """Whether ``user`` and ``password`` are one of the logins; compares with every one, in constant time."""
+        matched = False
+        for name, expected in (self.auth or {}).items():
+            matched |= _same(user, name) & _same(password, expected)
+        return matched
 
-def parse_auth(settings: Settings) -> tuple[str, str] | None:
-    """``NEWSRAG_AUTH=user:password`` as (user, password); None when unset."""
-    if settings.auth is None or not settings.auth.get_secret_value():
+    def user_with_password(self, password: str) -> str | None:
+        """The user a bearer token (their password) names; compares with every password, in constant time."""
+        found = None
+        for name, expected in (self.auth or {}).items():
+            if _same(password, expected):
+                found = name
+        return found
+
+
+def _same(given: str, expected: str) -> bool:
+    return secrets.compare_digest(given.encode(), expected.encode())
+
+
+def parse_auth(settings: Settings) -> dict[str, str] | None:
+    """``NEWSRAG_AUTH=alice:pw1,bob:pw2`` as {user: password}; None when unset.
+
+    A password may hold ':' (the first one ends the user) but not ',' (it ends the login). Passwords
+    must differ between users, as a /v1 Bearer token is a password alone and must name one user.
+    Errors name the faulty entry by position, never echoing a password.
+    """
+    if settings.auth is None or not settings.auth.get_secret_value().strip():
         return None
-    user, sep, password = settings.auth.get_secret_value().partition(":")
-    if not sep or not user or not password:
-        raise ValueError("NEWSRAG_AUTH must look like user:password")
-    return user, password
+    entries = settings.auth.get_secret_value().split(",")
+    logins: dict[str, str] = {}
+    for number, entry in enumerate(entries, 1):
+        user, sep, password = entry.strip().partition(":")
+        where = f"entry {number} of {len(entries)}"
+        if not sep or not user or not password:
+            raise ValueError(
+                f"NEWSRAG_AUTH must be user:password, or several separated by commas (alice:pw1,bob:pw2); {where}"
+                " is not (a password may contain ':' but not ',')"
+            )
+        if user in logins:
+            raise ValueError(f"NEWSRAG_AUTH names the user {user!r} twice ({where})")
+        if password in logins.values():
+            raise ValueError(
+                f"NEWSRAG_AUTH gives {user!r} ({where}) the password of another user: each needs their own,"
+                " as a /v1 Bearer token is the password and must name one user"
+            )
+        logins[user] = password
+    return logins
 
 
 def build_services(settings: Settings) -> Services:
     """The one NewsRAG of this process, opened and warmed up so the first question is quick."""
+    auth = parse_auth(settings)  # first: a malformed login fails at once, before the slow start
     newsrag = NewsRAG(settings)
     newsrag.store  # noqa: B018 - open now: a wrong setting fails here, not at the first question
     newsrag.answerer.retriever.retrieve("warm up", 1, None, settings.retrieval)
-    return Services(newsrag=newsrag, auth=parse_auth(settings))
+    return Services(newsrag=newsrag, auth=auth)

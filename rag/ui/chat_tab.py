@@ -13,6 +13,7 @@ from rag.answering.answerer import QuestionError
 from rag.index.store import StoreError
 from rag.service.history import new_conversation_id
 from rag.service.services import Services
+from rag.ui.history_tab import visitor_scope
 from rag.ui.messages import error_message, escape, render_answer, turns_of
 
 SAMPLE_TITLE = "Trump says progress made in US envoy Witkoff"  # the bundled data/articles sample
@@ -58,11 +59,12 @@ class ChatTab:
 
 
 def respond_handler(services: Services) -> Any:
-    """The chat's answer handler: streams the answer into the conversation, then logs it."""
+    """The chat's answer handler: streams the answer into the conversation, then logs it as the visitor's."""
     newsrag, log = services.newsrag, services.history
 
     def respond(message: str, chat: list, conversation: str, engine: str, top_k: float, sources: list[str],
-                since: str, until: str, request: gr.Request) -> Iterator[tuple[Any, ...]]:  # fmt: skip
+                since: str, until: str, visitor: str | None,
+                request: gr.Request) -> Iterator[tuple[Any, ...]]:  # fmt: skip
         question = (message or "").strip()
         if not question:
             yield chat, message, conversation
@@ -86,15 +88,18 @@ def respond_handler(services: Services) -> Any:
             yield [*chat, error_message(exc)], "", conversation
             return
         served = {"served_ms": round((time.perf_counter() - started) * 1000, 1)}
-        user = request.username if request else None
-        log.record(answer, conversation_id=conversation, channel="ui", user=user, extra_timings=served)
+        user, scope = request.username if request else None, visitor_scope(request, visitor)
+        log.record(answer, conversation_id=conversation, channel="ui", scope=scope, user=user, extra_timings=served)
         yield [*chat, *render_answer(answer)], "", conversation
 
     return respond
 
 
-def build(services: Services) -> ChatTab:
-    """The tab's components, inside the caller's ``gr.Tab``, with its own events wired."""
+def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
+    """The tab's components, inside the caller's ``gr.Tab``, with its own events wired.
+
+    ``visitor`` is the page's visitor id, whose history each answer joins.
+    """
     settings = services.settings
     conversation = gr.State("")
     chatbot = gr.Chatbot(
@@ -124,7 +129,7 @@ def build(services: Services) -> ChatTab:
 
     respond = respond_handler(services)
     chat_io = {
-        "inputs": [question, chatbot, conversation, engine, top_k, sources, since, until],
+        "inputs": [question, chatbot, conversation, engine, top_k, sources, since, until, visitor],
         "outputs": [chatbot, question, conversation],
     }
     asked = [trigger(respond, **chat_io, **PRIVATE) for trigger in (question.submit, ask_button.click)]

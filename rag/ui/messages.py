@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 from typing import Any
 
 import gradio as gr
 
 from rag.core.types import Answer, Citation
+from rag.index.store import StoreError
 
+logger = logging.getLogger(__name__)
 UNSUPPORTED = "⚠ this passage may not support the sentence citing it"
 
 
@@ -94,7 +97,14 @@ def turns_of(messages: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return turns
 
 
+def for_visitors(exc: Exception) -> str:
+    """What a web visitor is told about an error: an index failure's detail (paths, addresses) goes to the log."""
+    if isinstance(exc, StoreError):
+        logger.error("the index failed: %s", exc)
+        return f"{StoreError.FOR_VISITORS.capitalize()} right now; the server's log says why. Try again shortly."
+    return exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
+
+
 def error_message(exc: Exception) -> gr.ChatMessage:
     """Why a question could not be answered, as a titled chat message."""
-    message = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
-    return gr.ChatMessage(role="assistant", content=escape(message), metadata={"title": "⚠️ Could not answer"})
+    return gr.ChatMessage(role="assistant", content=escape(for_visitors(exc)), metadata={"title": "⚠️ Could not answer"})
