@@ -65,9 +65,11 @@ def report_markdown(result: EvalResult, title: str, chart: str) -> str:
     s = result.summary
     lines = [f"# {title}", "", f"![metrics]({chart})", "", "| metric | value |", "| --- | --- |"]
     for key, value in s.items():
-        if key != "config":
+        if key != "config" and not isinstance(value, list | dict):
             lines.append(f"| {key} | {_fmt(value)} |")
     lines += ["", "Config: " + ", ".join(f"{k}={v}" for k, v in s.get("config", {}).items()), ""]
+    if s.get("per_week"):
+        lines += ["## By week", "", *_table(s["per_week"]), ""]
     failed = [r for r in result.rows if _failed(r)]
     lines += [f"## Cases that failed ({len(failed)})", ""]
     for r in failed:
@@ -75,6 +77,14 @@ def report_markdown(result: EvalResult, title: str, chart: str) -> str:
         lines.append(f"  answer: {r['answer'][:300] or '(none)'}  ")
         lines.append(f"  expected: {r['gold'][:200]}  {r['error']}")
     return "\n".join(lines) + "\n"
+
+
+def _table(rows: list[dict[str, Any]]) -> list[str]:
+    """Markdown table lines for a list of flat dicts (the columns of the first row)."""
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+    lines += ["| " + " | ".join(_fmt(row.get(c)) for c in columns) + " |" for row in rows]
+    return lines
 
 
 def _failed(row: dict[str, Any]) -> bool:

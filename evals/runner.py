@@ -42,8 +42,10 @@ def _question(case: Case, with_choices: bool) -> str:
     return f"{case.question} Options: {options}"
 
 
-def score_case(case: Case, answer: Answer | None, error: str, max_words: int | None) -> dict[str, Any]:
-    """The metrics of one case (None where a metric does not apply)."""
+def score_case(
+    case: Case, answer: Answer | None, error: str, max_words: int | None, with_choices: bool = False
+) -> dict[str, Any]:
+    """The metrics of one case (None where a metric does not apply: ``mc_correct`` only when the options were asked)."""
     text = answer.text if answer else ""
     refused = bool(answer and answer.refused) or bool(error)
     passages = [p.text for p in answer.passages] if answer else []
@@ -65,7 +67,7 @@ def score_case(case: Case, answer: Answer | None, error: str, max_words: int | N
         out["contains_gold"] = m.contains_gold(text, case.gold, max_words)
         out["token_f1"] = m.token_f1(m.truncate_words(text, max_words) if max_words else text, case.gold)
         out["retrieval_gold"] = any(m.contains_gold(p, case.gold) for p in passages)
-        if case.choices:
+        if with_choices and case.choices:
             named = m.named_choice(text, case.choices)
             gold_index = case.choices.index(case.gold) if case.gold in case.choices else None
             out["mc_correct"] = named is not None and named == gold_index
@@ -147,7 +149,7 @@ def run_suite(
             answer = chat.ask(_question(case, with_choices))
         except (QuestionError, ValueError, RuntimeError) as exc:
             error = f"{type(exc).__name__}: {exc}"
-        metrics = score_case(case, answer, error, max_answer_words)
+        metrics = score_case(case, answer, error, max_answer_words, with_choices)
         if judge is not None and answer is not None and case.answerable:
             metrics |= judge(case, answer)
         row = {

@@ -155,3 +155,26 @@ def test_outputs_and_compare(tmp_path: Path) -> None:
     table = compare(tmp_path / "a", tmp_path / "b")
     assert "answer_correct_rate | 1.000 | 0.000 | -1.000" in table
     assert "c1: broke" in table
+
+
+def test_mc_accuracy_only_when_the_options_were_asked() -> None:
+    case = Case(id="q1", question="Where?", gold="Philadelphia", choices=["Boston", "Philadelphia", "Ohio", "Utah"])
+    answer = _answer("B) Philadelphia: the parade was in Philadelphia [1]", [GOOD], cited=[0])
+    assert score_case(case, answer, "", None, with_choices=True)["mc_correct"] is True
+    assert "mc_correct" not in score_case(case, answer, "", None)  # an open question names no option
+    row = {"id": "q1", "answerable": True, "metrics": score_case(case, answer, "", None), "citations": [],
+           "timings": {"total_ms": 1.0}, "error": ""}  # fmt: skip
+    assert "mc_accuracy" not in summarise([row], {})
+
+
+def test_report_shows_per_week_as_a_table(tmp_path: Path) -> None:
+    row = {"id": "c1", "question": "q", "answerable": True, "gold": "", "answer": "Nato", "engine": "extractive",
+           "citations": [], "retrieved": [], "metrics": {"correct": True, "answer_words": 1},
+           "timings": {"total_ms": 5.0}, "error": ""}  # fmt: skip
+    weeks = [{"week": "20250704", "questions": 12, "answer_contains_gold": 0.25}, {"week": "20250711", "questions": 9}]
+    summary = summarise([row], {}) | {"per_week": weeks}
+    write_outputs(EvalResult(rows=[row], summary=summary), tmp_path)
+    report = (tmp_path / "report.md").read_text()
+    assert "| week | questions | answer_contains_gold |" in report
+    assert "| 20250704 | 12 | 0.250 |" in report and "| 20250711 | 9 | – |" in report
+    assert "[{" not in report  # no Python repr of the list
