@@ -101,6 +101,8 @@ def compare(dir_a: Path, dir_b: Path) -> str:
     lines = [f"| metric | {dir_a.name} | {dir_b.name} | change |", "| --- | --- | --- | --- |"]
     for key in [k for k in sa if k != "config"] + [k for k in sb if k not in sa and k != "config"]:
         a, b = sa.get(key), sb.get(key)
+        if isinstance(a, list | dict) or isinstance(b, list | dict):  # per_week and the like: see report.md
+            continue
         delta = f"{b - a:+.3f}" if isinstance(a, int | float) and isinstance(b, int | float) else ""
         lines.append(f"| {key} | {_fmt(a)} | {_fmt(b)} | {delta} |")
     rows_a = {r["id"]: r for r in _rows(dir_a)}

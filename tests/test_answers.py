@@ -145,3 +145,10 @@ def test_injected_instruction_in_an_article_is_not_followed(tmp_path: Path) -> N
     answer = newsrag.ask("How big is the harbour budget?")
     assert "12 million" in answer.text
     assert "PWNED" not in answer.text
+
+
+def test_the_extractive_engine_never_flags_its_own_quotes(sample_newsrag: NewsRAG) -> None:
+    # Its answer quotes "A Kremlin aide earlier on Aug 6 said ..." with the sentence after it: both cite [n].
+    answer = sample_newsrag.ask("What did the Kremlin say about the meeting?")
+    assert "A Kremlin aide" in answer.text and not answer.flags, answer.flags
+    assert all(c.supported for c in answer.citations)

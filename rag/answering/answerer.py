@@ -239,7 +239,7 @@ class Answerer:
                 turn.engine = "extractive"
         if gate.choice and gate.picked:
             option, sentence = gate.picked
-            raw = f"{LETTERS[option]}) {gate.choice.options[option]}: {sentence.answer_text} [1]"
+            raw = f"{LETTERS[option]}) {gate.choice.options[option]}: {_cited(sentence.answer_text, 1)}"
             cite_from = [passages[sentence.passage]]
         else:
             raw, cite_from = self._extractive_text(gate.extract, passages)
@@ -254,7 +254,7 @@ class Answerer:
         for s in extract.sentences:
             if s.passage not in order:
                 order.append(s.passage)
-        text = " ".join(f"{s.answer_text} [{order.index(s.passage) + 1}]" for s in extract.sentences)
+        text = " ".join(_cited(s.answer_text, order.index(s.passage) + 1) for s in extract.sentences)
         return text, [passages[i] for i in order]
 
     def _verify(self, raw: str, turn: _Turn, passages: list[Passage], gate: _Gate) -> Answer:
@@ -318,6 +318,15 @@ class Answerer:
         if not kept:
             return REFUSAL_TEXT, []
         return self._extractive_text(replace(gate.extract, sentences=kept), turn.passages)
+
+
+def _cited(quote: str, number: int) -> str:
+    """A quote from passage ``number`` with the marker after each of its sentences.
+
+    A quote may be two sentences (one that leans on the sentence before it is quoted with it); with one marker at
+    the end, the citation check would see the first sentence cite nothing and flag the engine's own quote.
+    """
+    return " ".join(f"{sentence} [{number}]" for sentence in split_sentences(quote) or [quote])
 
 
 def _relevance(gate: _Gate) -> float:
