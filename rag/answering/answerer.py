@@ -150,16 +150,6 @@ class Answerer:
             return f"{question} {previous[-1]}", previous[-1]
         return question, ""
 
-    def ask(
-        self,
-        question: str,
-        top_k: int | None = None,
-        filters: Filters | None = None,
-        engine: Engine | str | None = None,
-        history: History | None = None,
-    ) -> Answer:
-        return self.stream(question, top_k=top_k, filters=filters, engine=engine, history=history).answer
-
     def stream(
         self,
         question: str,

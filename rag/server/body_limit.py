@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rag.server.errors import error_body
+
 MAX_V1_BODY = 1_000_000  # a 2,000-character question and its recent turns fit many times over
 MAX_APP_BODY = 10_000_000  # the UI sends the whole chat, each answer's sources included, with every question
 # The first prefix a path starts with decides its cap; None: the route caps its own body.
@@ -61,11 +63,7 @@ class BodyLimit:
 
 async def _refuse(send: Any, path: str, limit: int) -> None:
     message = f"request body too large (at most {limit:,} bytes)"
-    if path.startswith("/v1/"):
-        error = {"message": message, "type": "invalid_request_error", "param": None, "code": "body_too_large"}
-        payload: dict[str, Any] = {"error": error}
-    else:
-        payload = {"detail": message}
+    payload = error_body(message, code="body_too_large") if path.startswith("/v1/") else {"detail": message}
     body = json.dumps(payload).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
