@@ -1,67 +1,140 @@
 """Calibrating the refusal threshold on eval data instead of tuning it per question.
 
 Answerable questions: RealTimeQA questions asked of their own week's articles, kept when the right
-choice's text is in a retrieved passage. Unanswerable ones: the same questions asked of a week
-months away, whose news is different. Every answer's relevance score is recorded with refusals
-turned off; the threshold is the one with the best balanced accuracy.
+choice's text is somewhere in those articles. Unanswerable ones: the same questions asked of the
+week ``offset`` weeks away (at least three months), dropped when the right choice's text appears
+there too. Every answer's relevance score is recorded with refusals turned off; the curve gives,
+for each threshold, the share of answerable questions answered and of unanswerable ones refused.
+
+The threshold is chosen on half the weeks and checked on the other half (and the reverse), so
+the published figures include ones measured on weeks the threshold never saw.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from evals import metrics as m
-from evals.realtimeqa import week_articles, week_cases
+from evals.realtimeqa import week_articles, week_cases, week_index
+
+# At least three months apart: a week's news is then another world's.
+MIN_OFFSET = 13
+# Refusing what the articles cannot answer matters more than answering a few more: the chosen
+# threshold is the lowest that refuses at least this share of unanswerable questions.
+TARGET_REFUSED = 0.9
 
 
-def _scores(data_dir: Path, corpus_week: str, question_week: str) -> list[tuple[float, bool]]:
-    """(relevance, gold in retrieved passages) for question_week's questions on corpus_week's articles."""
-    from rag.service.newsrag import NewsRAG
+@dataclass(frozen=True)
+class Scored:
+    week: str
+    relevance: float
+    answerable: bool
 
+
+def _corpus_text(data_dir: Path, week: str) -> str:
+    return " " + " ".join(m.normalise(a["text"]) for a in week_articles(data_dir, week)) + " "
+
+
+def _scores(data_dir: Path, corpus_week: str, question_week: str, index_cache: Path | None) -> list[Scored]:
+    """Relevance of question_week's questions on corpus_week's articles, for the cases that qualify."""
+    from rag.core.settings import load_settings
+
+    own = corpus_week == question_week
+    corpus_text = _corpus_text(data_dir, corpus_week)
+    settings = load_settings(engine="extractive", min_relevance=0.0)
     with tempfile.TemporaryDirectory(prefix="newsrag-calibrate-") as tmp:
-        corpus = Path(tmp) / "corpus.jsonl"
-        corpus.write_text("\n".join(json.dumps(a) for a in week_articles(data_dir, corpus_week)), encoding="utf-8")
-        newsrag = NewsRAG(index_dir=Path(tmp) / "index", engine="extractive", min_relevance=0.0)
-        newsrag.ingest(corpus)
+        newsrag, _ = week_index(data_dir, corpus_week, settings, Path(tmp), index_cache)
         out = []
         for case in week_cases(data_dir, question_week):
-            answer = newsrag.ask(case.question)
-            found = any(m.contains_gold(p.text, case.gold) for p in answer.passages)
-            out.append((answer.relevance, found))
+            in_corpus = f" {m.normalise(case.gold)} " in corpus_text
+            if in_corpus != own:  # answerable: the answer is there; unanswerable: it is not
+                continue
+            out.append(Scored(question_week, newsrag.ask(case.question).relevance, own))
         return out
 
 
-def best_threshold(answerable: list[float], unanswerable: list[float]) -> tuple[float, float]:
-    """The threshold with the best balanced accuracy, and that accuracy."""
-    candidates = sorted(set(answerable + unanswerable))
-    best = (0.0, 0.0)
-    for t in candidates:
-        tpr = sum(s >= t for s in answerable) / len(answerable)
-        tnr = sum(s < t for s in unanswerable) / len(unanswerable)
-        if (tpr + tnr) / 2 > best[1]:
-            best = (t, (tpr + tnr) / 2)
-    return best
+def curve(scored: list[Scored]) -> list[dict[str, float]]:
+    """For each threshold (every 0.01): the share of answerable questions answered and unanswerable refused."""
+    yes = [s.relevance for s in scored if s.answerable]
+    no = [s.relevance for s in scored if not s.answerable]
+    rows = []
+    for step in range(0, 121):
+        t = step / 100
+        rows.append(
+            {
+                "threshold": t,
+                "answered": sum(r >= t for r in yes) / len(yes) if yes else 0.0,
+                "refused_unanswerable": sum(r < t for r in no) / len(no) if no else 0.0,
+            }
+        )
+    return rows
 
 
-def calibrate(data_dir: Path, weeks: list[str], offset: int = 13) -> dict[str, Any]:
+def choose(scored: list[Scored]) -> float:
+    """The lowest threshold refusing at least TARGET_REFUSED of the unanswerable questions."""
+    for row in curve(scored):
+        if row["refused_unanswerable"] >= TARGET_REFUSED:
+            return row["threshold"]
+    return 1.2
+
+
+def at(scored: list[Scored], threshold: float) -> dict[str, float]:
+    row = next(r for r in curve(scored) if abs(r["threshold"] - threshold) < 1e-9)
+    return {"answered": row["answered"], "refused_unanswerable": row["refused_unanswerable"]}
+
+
+def calibrate(
+    data_dir: Path, weeks: list[str], offset: int = MIN_OFFSET, index_cache: Path | None = None
+) -> dict[str, Any]:
+    """Score the answerable and unanswerable sets, choose a threshold, and check it on held-out weeks."""
+    if offset < MIN_OFFSET:
+        raise ValueError(f"the unanswerable questions must come from at least {MIN_OFFSET} weeks away")
     all_weeks = sorted(p.name[:8] for p in data_dir.glob("*_qa.jsonl"))
-    answerable: list[float] = []
-    unanswerable: list[float] = []
+    scored: list[Scored] = []
     for week in weeks:
         far = all_weeks[(all_weeks.index(week) + offset) % len(all_weeks)]
-        answerable += [score for score, found in _scores(data_dir, week, week) if found]
-        unanswerable += [score for score, _ in _scores(data_dir, week, far)]
-    print(json.dumps({"answerable_scores": answerable, "unanswerable_scores": unanswerable}))
-    threshold, accuracy = best_threshold(answerable, unanswerable)
+        scored += _scores(data_dir, week, week, index_cache) + _scores(data_dir, far, week, index_cache)
+    half = len(weeks) // 2
+    first, second = set(weeks[:half]), set(weeks[half:])
+    held_out = {}
+    for name, tune, test in (("tuned_first_half", first, second), ("tuned_second_half", second, first)):
+        threshold = choose([s for s in scored if s.week in tune])
+        held_out[name] = {"threshold": threshold} | at([s for s in scored if s.week in test], threshold)
+    threshold = choose(scored)
     return {
         "threshold": threshold,
-        "balanced_accuracy": accuracy,
-        "answerable": len(answerable),
-        "unanswerable": len(unanswerable),
-        "answerable_median": m.percentile(answerable, 50),
-        "unanswerable_median": m.percentile(unanswerable, 50),
+        "all_weeks": at(scored, threshold),
+        "leave_weeks_out": held_out,
+        "answerable": sum(s.answerable for s in scored),
+        "unanswerable": sum(not s.answerable for s in scored),
         "weeks": weeks,
+        "curve": curve(scored),
     }
+
+
+def curve_markdown(result: dict[str, Any]) -> str:
+    """The calibration as a page: the chosen threshold, its held-out check, and the curve every 0.05."""
+    lines = [
+        "# Refusal threshold calibration",
+        "",
+        f"{result['answerable']} answerable and {result['unanswerable']} unanswerable questions, "
+        f"{len(result['weeks'])} weeks. Chosen threshold: **{result['threshold']:.2f}** "
+        f"(answers {result['all_weeks']['answered']:.3f} of answerable, "
+        f"refuses {result['all_weeks']['refused_unanswerable']:.3f} of unanswerable).",
+        "",
+        "| tuned on | threshold | answered (held-out weeks) | refused unanswerable (held-out weeks) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, row in result["leave_weeks_out"].items():
+        lines.append(
+            f"| {name.replace('tuned_', '').replace('_', ' ')} | {row['threshold']:.2f} | {row['answered']:.3f} | "
+            f"{row['refused_unanswerable']:.3f} |"
+        )
+    lines += ["", "| threshold | answered | refused unanswerable |", "| --- | --- | --- |"]
+    for row in result["curve"]:
+        if round(row["threshold"] * 100) % 5 == 0:
+            lines.append(f"| {row['threshold']:.2f} | {row['answered']:.3f} | {row['refused_unanswerable']:.3f} |")
+    return "\n".join(lines) + "\n"

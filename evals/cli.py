@@ -130,18 +130,55 @@ def realtimeqa_command(
     _print_summary(result.summary)
 
 
+@bench_app.command("typed")
+def typed_command(
+    data: Annotated[Path, typer.Option("--data", help="RealTimeQA folder the suite's articles come from.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the results.")],
+    suite: Annotated[Path, typer.Option("--suite", help="Suite; its articles are listed in <suite>-articles.tsv.")] = (
+        Path(__file__).parent / "suites" / "typed.jsonl"
+    ),
+) -> None:
+    """The typed-question suite: short answers (names, places, numbers, dates) checked against the articles."""
+    import tempfile
+
+    from evals.realtimeqa import listed_articles
+    from evals.report import write_outputs
+    from evals.runner import run_suite
+    from evals.suite import load_suite
+    from rag.service.newsrag import NewsRAG
+
+    articles = listed_articles(data, suite.with_name(f"{suite.stem}-articles.tsv"))
+    with tempfile.TemporaryDirectory(prefix="newsrag-typed-") as tmp:
+        corpus = Path(tmp) / "articles.jsonl"
+        corpus.write_text("\n".join(json.dumps(a) for a in articles), encoding="utf-8")
+        newsrag = NewsRAG(index_dir=Path(tmp) / "index", engine="extractive")
+        newsrag.ingest(corpus)
+        result = run_suite(newsrag, load_suite(suite), engine="extractive")
+    write_outputs(result, out, title=f"Typed questions ({len(result.rows)} cases, {len(articles)} articles)")
+    _print_summary(result.summary)
+
+
 @bench_app.command("calibrate")
 def calibrate_command(
     data: Annotated[Path, typer.Option("--data", help="RealTimeQA folder.")],
-    weeks: Annotated[int, typer.Option("--weeks", help="How many weeks to use.")] = 4,
+    out: Annotated[Path, typer.Option("--out", help="Folder for calibration.json and calibration.md (the curve).")],
+    weeks: Annotated[str, typer.Option("--weeks", help="How many weeks (spread over the data), or 'all'.")] = "all",
+    index_cache: Annotated[
+        Path | None, typer.Option("--index-cache", help="Keep each week's index here and reuse it on the next run.")
+    ] = None,
 ) -> None:
-    """Calibrate the refusal threshold (NEWSRAG_MIN_RELEVANCE) on RealTimeQA, printing JSON."""
-    from evals.calibrate import calibrate
+    """Calibrate the refusal threshold (NEWSRAG_MIN_RELEVANCE) on RealTimeQA: answerable vs unanswerable questions."""
+    from evals.calibrate import calibrate, curve_markdown
     from evals.realtimeqa import weeks as list_weeks
 
     available = list_weeks(data)
-    step = max(1, len(available) // weeks)
-    print(json.dumps(calibrate(data, available[::step][:weeks]), indent=2))
+    count = len(available) if weeks == "all" else int(weeks)
+    step = max(1, len(available) // count)
+    result = calibrate(data, available[::step][:count], index_cache=index_cache)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "calibration.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    (out / "calibration.md").write_text(curve_markdown(result), encoding="utf-8")
+    print(json.dumps({k: v for k, v in result.items() if k != "curve"}, indent=2))
 
 
 @bench_app.command("retrieval")

@@ -11,16 +11,22 @@ import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evals import metrics as m
 from evals.runner import EvalResult, run_suite, summarise
 from evals.suite import Case
 
+if TYPE_CHECKING:
+    from ingest.article import IngestReport
+    from rag.core.settings import Settings
+    from rag.service.newsrag import NewsRAG
+
 # Answers are cut to this many words before matching, so long answers cannot game containment.
 MAX_ANSWER_WORDS = 80
 WEEK_METRICS = (
-    "answer_contains_gold", "token_f1", "retrieval_gold_at_k", "mc_accuracy", "false_refusal_rate", "latency_p50_ms",
+    "answer_contains_gold", "short_answer_contains_gold", "token_f1", "retrieval_gold_at_k", "mc_accuracy",
+    "false_refusal_rate", "latency_p50_ms",
 )  # fmt: skip
 
 
@@ -58,10 +64,45 @@ def week_articles(data_dir: Path, week: str) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
+def listed_articles(data_dir: Path, listing: Path) -> list[dict[str, Any]]:
+    """The articles a ``YYYYMMDD<TAB>url`` listing names, read from those weeks' search results.
+
+    A suite written from the RealTimeQA articles carries only this listing: the data stays in its folder.
+    """
+    wanted: dict[str, set[str]] = {}
+    for line in listing.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            week, url = line.split("\t", 1)
+            wanted.setdefault(week.strip(), set()).add(url.strip())
+    found = []
+    for week, urls in sorted(wanted.items()):
+        found += [a for a in week_articles(data_dir, week) if a["url"] in urls]
+    missing = sum(len(urls) for urls in wanted.values()) - len(found)
+    if missing:
+        raise FileNotFoundError(f"{missing} articles listed in {listing} are not in {data_dir}")
+    return found
+
+
 def ceiling(cases: list[Case], articles: list[dict[str, Any]]) -> float:
     """Share of questions whose right choice occurs anywhere in the week's articles."""
     corpus = " " + " ".join(m.normalise(a["text"]) for a in articles) + " "
     return sum(f" {m.normalise(c.gold)} " in corpus for c in cases) / len(cases) if cases else 0.0
+
+
+def week_index(
+    data_dir: Path, week: str, settings: Settings, tmp: Path, index_cache: Path | None
+) -> tuple[NewsRAG, IngestReport]:
+    """A NewsRAG over one week's articles, ingested into ``tmp`` or, with ``index_cache``, a kept index there."""
+    from rag.service.newsrag import NewsRAG
+
+    corpus = tmp / f"{week}.jsonl"
+    corpus.write_text("\n".join(json.dumps(a) for a in week_articles(data_dir, week)), encoding="utf-8")
+    index_dir = tmp / "index"
+    if index_cache is not None:
+        # Chunking settings are part of the name: a cached index never answers for other chunks.
+        index_dir = index_cache / f"{week}-{settings.embedder}-{settings.chunk_size}-{settings.chunk_overlap}"
+    newsrag = NewsRAG(settings.model_copy(update={"index_dir": index_dir}))
+    return newsrag, newsrag.ingest(corpus)
 
 
 def run_week(
@@ -80,20 +121,12 @@ def run_week(
     idempotent, so an unchanged week costs no embedding and a changed one is brought up to date.
     """
     from rag.core.settings import load_settings
-    from rag.service.newsrag import NewsRAG
 
     cases = week_cases(data_dir, week)
     articles = week_articles(data_dir, week)
     with tempfile.TemporaryDirectory(prefix=f"newsrag-rtqa-{week}-") as tmp:
-        corpus = Path(tmp) / f"{week}.jsonl"
-        corpus.write_text("\n".join(json.dumps(a) for a in articles), encoding="utf-8")
         settings = load_settings(**(settings_overrides or {}))
-        index_dir = Path(tmp) / "index"
-        if index_cache is not None:
-            # Chunking settings are part of the name: a cached index never answers for other chunks.
-            index_dir = index_cache / f"{week}-{settings.embedder}-{settings.chunk_size}-{settings.chunk_overlap}"
-        newsrag = NewsRAG(settings.model_copy(update={"index_dir": index_dir}))
-        report = newsrag.ingest(corpus)
+        newsrag, report = week_index(data_dir, week, settings, Path(tmp), index_cache)
         chunks = newsrag.store.count()
         result = run_suite(
             newsrag, cases, engine=engine, top_k=top_k, with_choices=with_choices, max_answer_words=MAX_ANSWER_WORDS

@@ -21,6 +21,9 @@ RATES = [
     "token_f1",
     "retrieval_gold_at_k",
     "mc_accuracy",
+    "short_answer_contains_gold",
+    "short_answer_rate",
+    "short_answer_precision",
 ]
 
 

@@ -67,6 +67,10 @@ def score_case(
         out["contains_gold"] = m.contains_gold(text, case.gold, max_words)
         out["token_f1"] = m.token_f1(m.truncate_words(text, max_words) if max_words else text, case.gold)
         out["retrieval_gold"] = any(m.contains_gold(p, case.gold) for p in passages)
+        # The short answer alone (the name, number or date the extractive engine leads with), when it gave one.
+        short = answer.short_answer if answer and not answer.refused else None
+        out["short_answered"] = bool(short)
+        out["short_contains_gold"] = bool(short) and m.contains_gold(short or "", case.gold)
         if with_choices and case.choices:
             named = m.named_choice(text, case.choices)
             gold_index = case.choices.index(case.gold) if case.gold in case.choices else None
@@ -106,9 +110,14 @@ def summarise(rows: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, A
         ("token_f1", "token_f1"),
         ("retrieval_gold_at_k", "retrieval_gold"),
         ("mc_accuracy", "mc_correct"),
+        ("short_answer_contains_gold", "short_contains_gold"),
+        ("short_answer_rate", "short_answered"),
     ):
         if col(key):
             summary[name] = m.mean(col(key))
+    if summary.get("short_answer_rate"):
+        # Of the short answers given, the share that is right: what a reader trusting the bold answer gets.
+        summary["short_answer_precision"] = summary["short_answer_contains_gold"] / summary["short_answer_rate"]
     summary["config"] = config
     return summary
 

@@ -24,6 +24,8 @@ class Case(BaseModel):
     gold: str = ""  # the right choice's text (RealTimeQA): scored by containment and token F1
     history: list[str] = Field(default_factory=list)  # earlier questions of the same conversation
     forbidden: list[str] = Field(default_factory=list)  # must never appear (e.g. injected instructions)
+    answer_type: str | None = None  # what a typed question asks for (person, place, number...): for reports
+    source_url: str | None = None  # the article a case was written from
 
 
 class SuiteError(NewsRAGError, ValueError):

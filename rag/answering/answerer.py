@@ -78,7 +78,8 @@ class _Turn:
     engine: AnswerEngine
     query: str = ""  # the question as retrieved (a follow-up condensed or borrowing the previous question)
     context: str = ""  # the earlier question a follow-up leans on, or ""
-    passages: list[Passage] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)  # what the answer shows and an LLM reads
+    pool: list[Passage] = field(default_factory=list)  # everything read: the gate's sentences index these
     notices: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
@@ -171,9 +172,11 @@ class Answerer:
         turns = [(role, _clean(text)[:MAX_TURN_CHARS]) for role, text in (history or [])[-MAX_HISTORY_TURNS:]]
         turn.query, turn.context = self.standalone(turn.question, turns, turn.engine, turn.notices)
         turn.timings["condense_ms"] = _ms(turn.started)
-        self._retrieve(turn, top_k or self.settings.top_k, filters)
+        shown = top_k or self.settings.top_k
+        self._retrieve(turn, max(shown, self.settings.read_k), filters)
         t = time.perf_counter()
         gate = self._gate(turn)
+        turn.passages = _supporting_first(turn.pool, gate, shown)
         if gate.refused:
             turn.timings["answer_ms"] = _ms(t)
             yield REFUSAL_TEXT
@@ -194,7 +197,7 @@ class Answerer:
         passages = self.retriever.retrieve(turn.query, top_k, filters, self.settings.retrieval)
         # An article's orders to an AI, in its text, title or source, are neither shown to an engine nor evidence.
         guarded = drop_planted_instructions(passages)
-        turn.passages, turn.planted = guarded.passages, guarded.planted
+        turn.pool, turn.planted = guarded.passages, guarded.planted
         if guarded.notice:
             turn.notices.append(guarded.notice)
         turn.timings["retrieval_ms"] = _ms(t)
@@ -206,8 +209,8 @@ class Answerer:
         choice = split_options(turn.question)
         # A follow-up is scored on its own words (the context is weighed separately), anything else on the query.
         scored = choice.stem if choice else (turn.question if turn.context else turn.query)
-        extract = self.extractive.extract(scored, turn.passages, turn.context)
-        picked = self.extractive.choose(choice, turn.passages) if choice else None
+        extract = self.extractive.extract(scored, turn.pool, turn.context)
+        picked = self.extractive.choose(choice, turn.pool) if choice else None
         return _Gate(extract=extract, choice=choice, picked=picked)
 
     def _generate(self, turn: _Turn, gate: _Gate, hold: bool) -> Generator[str, None, tuple[str, list[Passage]]]:
@@ -230,21 +233,24 @@ class Answerer:
         if gate.choice and gate.picked:
             option, sentence = gate.picked
             raw = f"{LETTERS[option]}) {gate.choice.options[option]}: {_cited(sentence.answer_text, 1)}"
-            cite_from = [passages[sentence.passage]]
+            cite_from = [turn.pool[sentence.passage]]
         else:
-            raw, cite_from = self._extractive_text(gate.extract, passages)
+            raw, cite_from = self._extractive_text(gate.extract, turn.pool)
         if not hold:
             yield raw
         return raw, cite_from
 
     @staticmethod
     def _extractive_text(extract: Extract, passages: list[Passage]) -> tuple[str, list[Passage]]:
-        """The chosen sentences with markers numbered by first appearance, and passages in that order."""
+        """The short answer, if any, then the chosen sentences with markers numbered by first appearance; and the
+        passages in that order."""
         order: list[int] = []
         for s in extract.sentences:
             if s.passage not in order:
                 order.append(s.passage)
         text = " ".join(_cited(s.answer_text, order.index(s.passage) + 1) for s in extract.sentences)
+        if extract.short is not None and extract.sentences:
+            text = f"**{extract.short.text}** — {text}"
         return text, [passages[i] for i in order]
 
     def _verify(self, raw: str, turn: _Turn, passages: list[Passage], gate: _Gate) -> Answer:
@@ -279,7 +285,13 @@ class Answerer:
             flags.append("no citations: the answer cites no passage")
         text = REFUSAL_TEXT if refused else checked.text
         return turn.answer(
-            text=text, engine=turn.engine, citations=citations, refused=refused, flags=flags, relevance=_relevance(gate)
+            text=text,
+            engine=turn.engine,
+            short_answer=None if refused or repeated else _short_answer(turn.engine, gate),
+            citations=citations,
+            refused=refused,
+            flags=flags,
+            relevance=_relevance(gate),
         )
 
     def _withhold(self, repeated: str, turn: _Turn, gate: _Gate) -> tuple[str, list[Passage]]:
@@ -307,7 +319,7 @@ class Answerer:
         ]
         if not kept:
             return REFUSAL_TEXT, []
-        return self._extractive_text(replace(gate.extract, sentences=kept), turn.passages)
+        return self._extractive_text(replace(gate.extract, sentences=kept), turn.pool)
 
 
 def _cited(quote: str, number: int) -> str:
@@ -317,6 +329,24 @@ def _cited(quote: str, number: int) -> str:
     the end, the citation check would see the first sentence cite nothing and flag the engine's own quote.
     """
     return " ".join(f"{sentence} [{number}]" for sentence in split_sentences(quote) or [quote])
+
+
+def _short_answer(engine: AnswerEngine, gate: _Gate) -> str | None:
+    """The option or short answer the extractive engine led with, if it did."""
+    if engine != "extractive":
+        return None
+    if gate.choice and gate.picked:
+        return gate.choice.options[gate.picked[0]]
+    return gate.extract.short.text if gate.extract.short else None
+
+
+def _supporting_first(pool: list[Passage], gate: _Gate, k: int) -> list[Passage]:
+    """The ``k`` passages to show: those the answer quotes first, then the rest in retrieval order."""
+    quoted = [s.passage for s in gate.extract.sentences]
+    if gate.picked:
+        quoted.insert(0, gate.picked[1].passage)
+    order = list(dict.fromkeys(quoted + list(range(len(pool)))))
+    return [pool[i] for i in order[:k]]
 
 
 def _relevance(gate: _Gate) -> float:

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
+from rag.answering.candidates import Candidate, Commonness, vote
 from rag.answering.choices import MultipleChoice, match, pick, supports
+from rag.answering.question import AnswerType, QuestionAnalysis, analyse
 from rag.core.text import content_terms, split_sentences
 from rag.core.types import Passage
 
@@ -47,6 +49,13 @@ MAX_OPTION_SENTENCES = 24
 # A picked option's supporting sentence must score at least this for the question's stem.
 MIN_OPTION_SUPPORT = 0.3
 CACHE_SIZE = 20_000
+# Short answers: the best sentences (by word overlap and passage rank) that vote, and how clearly one must win.
+VOTE_SENTENCES = 60
+VOTE_MARGIN = 1.0
+# Sentences naming the short answer that lead the answer.
+SUPPORT_SENTENCES = 2
+# A sentence is about the question when it holds this (IDF-weighted) share of the asking sentence's focus words.
+MIN_FOCUS = 0.5
 # How much the previous question's words count in a follow-up, against the follow-up's own.
 CONTEXT_WEIGHT = 0.3
 # A sentence without what a typed question asks for ("how many" → a number) can hardly answer it.
@@ -75,6 +84,9 @@ _DATE = re.compile(
 )
 
 
+_MEASURES = (AnswerType.number, AnswerType.date, AnswerType.duration)
+
+
 @dataclass
 class Sentence:
     text: str
@@ -84,6 +96,7 @@ class Sentence:
     score: float = 0.0
     dense: float = 0.0
     lexical: float = 0.0
+    terms: frozenset[str] = frozenset()  # content terms of the sentence and, if it leans on it, the one before
     show_context: bool = False  # set when chosen: the answer quotes the preceding sentence too
 
     @property
@@ -102,11 +115,12 @@ class Sentence:
 
 @dataclass
 class Extract:
-    """The chosen sentences (best first) or a refusal, with the best score seen."""
+    """The chosen sentences (best first) or a refusal, with the best score seen and the short answer, if any."""
 
     sentences: list[Sentence]
     best_score: float
     refused: bool
+    short: Candidate | None = None  # the answer the sentences name, when one clearly wins the vote
 
 
 def _type_match(question: str, sentence: str) -> bool | None:
@@ -133,9 +147,13 @@ def _missing_names(question: str, sentences: list[Sentence]) -> float:
 class ExtractiveEngine:
     """Selects and cites the sentences that best answer a question."""
 
-    def __init__(self, embedder: BaseEmbedding, min_score: float = DEFAULT_MIN_SCORE) -> None:
+    def __init__(
+        self, embedder: BaseEmbedding, min_score: float = DEFAULT_MIN_SCORE, commonness: Commonness | None = None
+    ) -> None:
+        """``commonness`` says how widespread a candidate answer is in the whole index (see :func:`vote`)."""
         self.embedder = embedder
         self.min_score = min_score
+        self.commonness = commonness
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def candidates(self, passages: list[Passage]) -> list[Sentence]:
@@ -166,6 +184,7 @@ class ExtractiveEngine:
         idf = {t: weight[t] * math.log(1 + (n + 1) / (1 + sum(t in st for st in sentence_terms))) for t in terms}
         total = sum(idf.values()) or 1.0
         for s, st, ct in zip(sentences, sentence_terms, context_terms, strict=True):
+            s.terms = frozenset(st | ct)
             # Words found only in the preceding sentence count half: they are context, not the claim.
             s.lexical = (sum(idf[t] for t in terms & st) + 0.5 * sum(idf[t] for t in (terms & ct) - st)) / total
         # Embedding is the cost: only a shortlist, by word overlap and passage rank, is embedded.
@@ -238,6 +257,16 @@ class ExtractiveEngine:
         best = sentences[order[0]].score
         if best < self.min_score:
             return Extract([], best, True)
+        analysis = analyse(question)
+        found = self.vote(analysis, sentences)
+        if not found and analysis.answer_type in _MEASURES:
+            # "On what date is the summit scheduled?" answered with a sentence that has some other date misleads.
+            return Extract([], best, True)
+        short = _winner(found)
+        if short is not None:
+            # The sentences naming the short answer lead, best first; the rest follow as usual.
+            support = sorted(short.sentences, key=lambda i: sentences[i].score, reverse=True)[:SUPPORT_SENTENCES]
+            order = support + [i for i in order if i not in support]
         chosen: list[int] = []
         words = 0
         for i in order:
@@ -246,7 +275,10 @@ class ExtractiveEngine:
                 sentences[j].passage == s.passage and sentences[j].position == s.position - 1 for j in chosen
             )
             n_words = len(s.answer_text.split())
-            if chosen and (s.score < KEEP_RATIO * best or words + n_words > MAX_WORDS):
+            is_support = short is not None and i in short.sentences
+            if chosen and not is_support and (s.score < KEEP_RATIO * best or words + n_words > MAX_WORDS):
+                continue
+            if chosen and words + n_words > MAX_WORDS:
                 continue
             if any(float(np.dot(vectors[i], vectors[j])) > REDUNDANT_COSINE for j in chosen):
                 continue
@@ -254,4 +286,45 @@ class ExtractiveEngine:
             words += n_words
             if len(chosen) == MAX_SENTENCES:
                 break
-        return Extract([sentences[i] for i in chosen], best, False)
+        return Extract([sentences[i] for i in chosen], best, False, short)
+
+    def vote(self, analysis: QuestionAnalysis, sentences: list[Sentence]) -> list[Candidate]:
+        """Candidate answers of the asked type named by sentences about the question's focus, best first.
+
+        ``Candidate.sentences`` index ``sentences`` and hold only the sentences about the focus.
+        """
+        if not analysis.typed:
+            return []
+        ranked = sorted(range(len(sentences)), key=lambda i: _vote_weight(sentences[i]), reverse=True)[:VOTE_SENTENCES]
+        found = vote(
+            analysis,
+            [sentences[i].text for i in ranked],
+            [_vote_weight(sentences[i]) for i in ranked],
+            self.commonness,
+        )
+        focused = []
+        for candidate in found:
+            candidate.sentences = [ranked[j] for j in candidate.sentences if _about(analysis, sentences[ranked[j]])]
+            if candidate.sentences:
+                focused.append(candidate)
+        return focused
+
+
+def _winner(found: list[Candidate]) -> Candidate | None:
+    """The candidate that clearly wins the vote, if one does."""
+    if not found or (len(found) > 1 and found[0].score <= VOTE_MARGIN * found[1].score):
+        return None
+    return found[0]
+
+
+def _vote_weight(s: Sentence) -> float:
+    """How much a sentence's candidates count: its score where it was scored in full, else its word overlap
+    with the question and its passage's rank."""
+    return s.score if s.score > 0 else LEXICAL_WEIGHT * s.lexical + RANK_PRIOR / (1 + s.passage)
+
+
+def _about(analysis: QuestionAnalysis, s: Sentence) -> bool:
+    """Whether the sentence (with the one it leans on) holds enough of the question's focus words."""
+    if not analysis.focus:
+        return True
+    return len(analysis.focus & s.terms) / len(analysis.focus) >= MIN_FOCUS

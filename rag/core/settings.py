@@ -61,7 +61,13 @@ class Settings(BaseSettings):
     max_fetch_mb: float = Field(50.0, gt=0, description="Most bytes one ingest request may download, in total.")
 
     # Retrieval and answers
-    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    top_k: int = Field(5, ge=1, le=50, description="Passages an answer shows and an LLM reads.")
+    read_k: int = Field(
+        20,
+        ge=1,
+        le=100,
+        description="Passages retrieved and read for short answers; the top_k that best support the answer are kept.",
+    )
     retrieval: RetrievalMode = Field(RetrievalMode.hybrid, description="hybrid (dense+BM25, fused), dense or lexical.")
     min_relevance: float = Field(
         0.5, ge=0, le=1.5, description="Best sentence score under which both engines refuse (calibrated)."

@@ -13,6 +13,11 @@ if TYPE_CHECKING:
     from nltk.tokenize.punkt import PunktSentenceTokenizer
 
 
+def word_set(words: str) -> frozenset[str]:
+    """A set of words written as one space-separated string (long word lists read better that way)."""
+    return frozenset(words.split())
+
+
 # --- sentences ---------------------------------------------------------------------------------------------------
 _ABBREVIATIONS = (
     "mr mrs ms dr st jr sr prof gen col lt sgt capt cmdr rep sen gov pres rev hon mt ft "

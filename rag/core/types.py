@@ -135,6 +135,7 @@ class Answer(BaseModel):
     question: str
     text: str
     engine: AnswerEngine
+    short_answer: str | None = None  # the name, place, number or date asked for, when the extractive engine found one
     citations: list[Citation] = Field(default_factory=list)
     refused: bool = False
     flags: list[str] = Field(default_factory=list)  # e.g. "unsupported: <sentence>"

@@ -204,6 +204,29 @@ class LexicalIndex:
         indexes, scores = bm25.retrieve(known, k=k, show_progress=False, weight_mask=weight, n_threads=1)
         return [(snap.ids[int(i)], float(s)) for i, s in zip(indexes[0], scores[0], strict=True) if s > 0]
 
+    def document_frequency(self, text: str) -> tuple[int, int]:
+        """(chunks holding every word of ``text``, all chunks): how common a name or phrase is in the index.
+
+        Read from BM25's posting lists (one per word), so it costs an intersection, not a scan.
+        """
+        self.ensure_fresh()
+        snap = self._snap
+        bm25 = snap.bm25
+        if bm25 is None or not snap.ids:
+            return 0, 0
+        tokens = self._tokenize([text])[0]
+        if not tokens:
+            return 0, len(snap.ids)
+        indptr, indices = bm25.scores["indptr"], bm25.scores["indices"]
+        held: np.ndarray | None = None
+        for token in dict.fromkeys(tokens):
+            column = bm25.vocab_dict.get(token)
+            if column is None:
+                return 0, len(snap.ids)
+            docs = indices[indptr[column] : indptr[column + 1]]
+            held = docs if held is None else np.intersect1d(held, docs, assume_unique=True)
+        return (0 if held is None else len(held)), len(snap.ids)
+
     def retrieve(self, query: str, top_k: int, filters: Filters | None = None) -> list[NodeWithScore]:
         """The best matches as LlamaIndex nodes, their text read from Chroma."""
         hits = self.search(query, top_k, filters)

@@ -19,6 +19,7 @@ from ingest.article import IngestReport, normalise_url
 from ingest.fetch_policy import TRUSTED, FetchPolicy
 from ingest.pipeline import Ingestor
 from rag.answering.answerer import Answerer, History
+from rag.answering.candidates import commonness_from
 from rag.answering.extractive import ExtractiveEngine
 from rag.answering.llm import LLMEngine, build_llm
 from rag.answering.response import Response
@@ -103,9 +104,10 @@ class NewsRAG:
     def answerer(self) -> Answerer:
         retriever = Retriever(self.store, self.lexical, self.embedder)
         llm_engine = LLMEngine(self._llm) if self._llm is not None else None
-        return Answerer(
-            self.settings, retriever, ExtractiveEngine(self.embedder, self.settings.min_relevance), llm_engine
+        extractive = ExtractiveEngine(
+            self.embedder, self.settings.min_relevance, commonness_from(self.lexical.document_frequency)
         )
+        return Answerer(self.settings, retriever, extractive, llm_engine)
 
     @cached_property
     def history(self) -> HistoryLog:
