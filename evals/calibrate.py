@@ -7,11 +7,14 @@ there too. Every answer's relevance score is recorded with refusals turned off; 
 for each threshold, the share of answerable questions answered and of unanswerable ones refused.
 
 The threshold is chosen on half the weeks and checked on the other half (and the reverse), so
-the published figures include ones measured on weeks the threshold never saw.
+the published figures include ones measured on weeks the threshold never saw. It never goes below
+what refuses every unanswerable question of the seed suite (over its own corpus): refusing those is
+a release requirement, not a rate to trade.
 """
 
 from __future__ import annotations
 
+import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +89,21 @@ def at(scored: list[Scored], threshold: float) -> dict[str, float]:
     return {"answered": row["answered"], "refused_unanswerable": row["refused_unanswerable"]}
 
 
+def seed_floor() -> float:
+    """The lowest threshold (in steps of 0.01) that refuses every unanswerable question of the seed suite."""
+    from evals.suite import load_suite
+    from rag.core.settings import load_settings
+    from rag.service.newsrag import NewsRAG
+
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory(prefix="newsrag-calibrate-seed-") as tmp:
+        newsrag = NewsRAG(load_settings(engine="extractive", min_relevance=0.0, index_dir=Path(tmp) / "index"))
+        newsrag.ingest([root / "data" / "articles", root / "evals" / "suites" / "corpus"])
+        scores = [newsrag.ask(c.question).relevance for c in load_suite(root / "evals/suites/seed.jsonl")
+                  if not c.answerable]  # fmt: skip
+    return math.floor(max(scores, default=0.0) * 100 + 1) / 100
+
+
 def calibrate(
     data_dir: Path, weeks: list[str], offset: int = MIN_OFFSET, index_cache: Path | None = None
 ) -> dict[str, Any]:
@@ -97,15 +115,18 @@ def calibrate(
     for week in weeks:
         far = all_weeks[(all_weeks.index(week) + offset) % len(all_weeks)]
         scored += _scores(data_dir, week, week, index_cache) + _scores(data_dir, far, week, index_cache)
+    floor = seed_floor()
     half = len(weeks) // 2
     first, second = set(weeks[:half]), set(weeks[half:])
     held_out = {}
     for name, tune, test in (("tuned_first_half", first, second), ("tuned_second_half", second, first)):
-        threshold = choose([s for s in scored if s.week in tune])
+        threshold = max(choose([s for s in scored if s.week in tune]), floor)
         held_out[name] = {"threshold": threshold} | at([s for s in scored if s.week in test], threshold)
-    threshold = choose(scored)
+    threshold = max(choose(scored), floor)
     return {
         "threshold": threshold,
+        "threshold_for_90_percent": choose(scored),
+        "seed_floor": floor,
         "all_weeks": at(scored, threshold),
         "leave_weeks_out": held_out,
         "answerable": sum(s.answerable for s in scored),
@@ -121,7 +142,9 @@ def curve_markdown(result: dict[str, Any]) -> str:
         "# Refusal threshold calibration",
         "",
         f"{result['answerable']} answerable and {result['unanswerable']} unanswerable questions, "
-        f"{len(result['weeks'])} weeks. Chosen threshold: **{result['threshold']:.2f}** "
+        f"{len(result['weeks'])} weeks. The lowest threshold refusing {TARGET_REFUSED:.0%} of the unanswerable ones is "
+        f"{result['threshold_for_90_percent']:.2f}; refusing every unanswerable seed-suite question needs at least "
+        f"{result['seed_floor']:.2f}. Chosen threshold: **{result['threshold']:.2f}** "
         f"(answers {result['all_weeks']['answered']:.3f} of answerable, "
         f"refuses {result['all_weeks']['refused_unanswerable']:.3f} of unanswerable).",
         "",

@@ -42,6 +42,19 @@ def test_supports_prefer_the_longer_option_that_contains_a_shorter_one() -> None
     assert pick(support) == 1
 
 
+def test_support_adds_up_over_the_sentences_naming_an_option() -> None:
+    options = ["Cuba", "Haiti"]
+    sentences = [
+        ("Haiti was hit by a storm.", 0.6),
+        ("Cuba was plunged into a blackout.", 0.5),
+        ("Cuba's grid failed.", 0.4),
+    ]
+    support = supports(options, sentences)
+    assert support[0] == (0.9, 1)  # two sentences: 0.5 + 0.4, the best of them quoted
+    assert support[1] == (0.6, 0)
+    assert pick(support) == 0
+
+
 def test_pick_needs_a_clear_winner() -> None:
     assert pick([(0.5, 0), (0.48, 1)]) is None  # within the margin
     assert pick([(0.0, None), (0.0, None)]) is None  # nothing supported

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from evals import metrics as m
+from evals.calibrate import Scored, at, choose, curve
 from evals.report import compare, write_outputs
 from evals.runner import EvalResult, score_case, summarise
 from evals.suite import Case, SuiteError, load_suite
@@ -178,3 +179,30 @@ def test_report_shows_per_week_as_a_table(tmp_path: Path) -> None:
     assert "| week | questions | answer_contains_gold |" in report
     assert "| 20250704 | 12 | 0.250 |" in report and "| 20250711 | 9 | – |" in report
     assert "[{" not in report  # no Python repr of the list
+
+
+def test_calibration_chooses_the_lowest_threshold_refusing_nine_in_ten_unanswerable() -> None:
+    scored = [Scored("w1", r, True) for r in (0.5, 0.6, 0.7, 0.8)]
+    scored += [Scored("w1", r / 100, False) for r in range(20, 40)]  # 0.20 … 0.39
+    threshold = choose(scored)
+    assert threshold == 0.38  # refuses 18 of 20 (0.20 … 0.37); 0.37 would refuse only 17
+    assert at(scored, threshold) == {"answered": 1.0, "refused_unanswerable": 0.9}
+    rows = curve(scored)
+    assert rows[0] == {"threshold": 0.0, "answered": 1.0, "refused_unanswerable": 0.0}
+    # A stricter threshold never answers more.
+    assert all(a["answered"] >= b["answered"] for a, b in zip(rows, rows[1:], strict=False))
+
+
+def test_a_short_answer_is_scored_on_its_own() -> None:
+    case = Case(id="q", question="Which country?", gold="Cuba")
+    right = Answer(question="q", text="**Cuba** — Cuba went dark. [1]", engine="extractive", short_answer="Cuba")
+    wrong = Answer(question="q", text="**Haiti** — Haiti and Cuba met. [1]", engine="extractive", short_answer="Haiti")
+    none = Answer(question="q", text="Cuba went dark. [1]", engine="extractive")
+    metrics = [score_case(case, a, "", 80) for a in (right, wrong, none)]
+    assert [x["short_contains_gold"] for x in metrics] == [True, False, False]
+    assert [x["contains_gold"] for x in metrics] == [True, True, True]  # the whole answer names Cuba each time
+    rows = [{"metrics": x, "citations": [], "timings": {}, "error": "", "answerable": True} for x in metrics]
+    summary = summarise(rows, {})
+    assert summary["short_answer_rate"] == pytest.approx(2 / 3)
+    assert summary["short_answer_contains_gold"] == pytest.approx(1 / 3)
+    assert summary["short_answer_precision"] == pytest.approx(0.5)

@@ -70,6 +70,7 @@ _REPORTING = r"(?:said|says|told|tells|announced|reported|wrote|added|stated|con
 _REPORTED_BEFORE = re.compile(rf"\b{_REPORTING}(?:\s+\w+)?\s+(?:on|in|late on|early on)\s+$", re.IGNORECASE)
 _REPORTED_AFTER = re.compile(rf"\s*,?\s*(?:\w+\s+)?{_REPORTING}\b", re.IGNORECASE)
 _RELATIVE = re.compile(r"\s+(?:before|after|ago|later|earlier|since|prior|from now|into)\b", re.IGNORECASE)
+_MONEY = re.compile(r"[$€£]|\b(?:dollars?|euros?|pounds?|cents?)\b", re.IGNORECASE)
 _LOCATIVE = re.compile(r"\b(?:in|at|from|near|outside|to)\s+(?:the\s+)?$")
 _CALLED = re.compile(r"\b(?:known as|dubbed|nicknamed|called|nickname)\s+(?:the\s+)?((?:[A-Z][\w’'-]*\s?){1,4})(?<!\s)")
 # Words of names that are not people's: events, places, works, laws.
@@ -249,13 +250,9 @@ def _amounts(sentence: str, question: QuestionAnalysis) -> list[tuple[str, Answe
             after = set(content_terms(" ".join(sentence[m.start() :].split()[:5])))
             fit = 1.0 if question.counted & after else OFF_TYPE
         elif question.money:
-            fit = (
-                1.0
-                if re.search(
-                    r"[$€£]|\b(dollars?|euros?|pounds?|cents?)\b", m.group(0) + sentence[m.end() : m.end() + 9]
-                )
-                else OFF_TYPE
-            )
+            fit = 1.0 if _MONEY.search(m.group(0) + sentence[m.end() : m.end() + 9]) else OFF_TYPE
+            if fit == 1.0 and len(words) > 1 and not re.fullmatch(_SCALE, words[-1], re.IGNORECASE):
+                text = " ".join(words[:-1]).rstrip(",.;:")  # "$1,776 checks": the amount is the answer
         found.append((text, AnswerType.number, fit))
     return found
 

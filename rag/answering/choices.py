@@ -2,8 +2,8 @@
 
 A question may carry its options ("Who won? Options: A) Ruto; B) Odinga; C) ...", or one per line,
 "A. Ruto"). An LLM reads them and picks; the extractive engine cannot write a choice, so it scores
-each option instead. An option's support is the best stem score (the same sentence scorer as open
-questions) among the sentences that contain it: whole, or most of its content words at a discount.
+each option instead. An option's support is the sum of the stem scores (the same sentence scorer as
+open questions) of the sentences that contain it: whole, or most of its content words at a discount.
 The engine names the best-supported option when it clearly beats the runner-up, quoting and citing
 the sentence that supports it; otherwise it answers as it would an open question.
 """
@@ -71,7 +71,12 @@ def match(option: str, sentence: str) -> float:
 
 
 def supports(options: list[str], sentences: list[tuple[str, float]]) -> list[tuple[float, int | None]]:
-    """Per option: (support, index of the supporting sentence) given (sentence text, stem score) pairs."""
+    """Per option: (support, index of its best supporting sentence) given (sentence text, stem score) pairs.
+
+    Support is summed over the sentences naming the option: an option that many relevant sentences name is
+    better supported than one a single sentence names (redundancy, as in AskMSR).
+    """
+    total = [0.0] * len(options)
     best: list[tuple[float, int | None]] = [(0.0, None)] * len(options)
     for i, (text, score) in enumerate(sentences):
         matches = [match(option, text) for option in options]
@@ -80,9 +85,10 @@ def supports(options: list[str], sentences: list[tuple[str, float]]) -> list[tup
             if any(j != k and matches[j] == 1.0 and _norm(option) in _norm(options[j]) for j in range(len(options))):
                 continue
             support = max(score, 0.0) * matches[k]
+            total[k] += support
             if support > best[k][0]:
                 best[k] = (support, i)
-    return best
+    return [(round(total[k], 9), best[k][1]) for k in range(len(options))]
 
 
 def pick(support: list[tuple[float, int | None]]) -> int | None:

@@ -121,9 +121,11 @@ def answer_type(asking: str) -> tuple[AnswerType, str]:
     if named := _NAME_OF.search(q):
         return AnswerType.name, named.group(4)
     for match in _WHICH.finditer(q):
-        words = re.findall(r"[a-z]+", match.group(1))
+        words = re.findall(r"[a-z][a-z'-]*", match.group(1))
         if words[:3] == ["of", "the", "following"]:
             words = words[3:4]
+        if words and words[0] in _VERB:
+            continue  # "which of the following did…": no noun to go by
         for word in words[:4]:
             if word in _VERB:
                 break

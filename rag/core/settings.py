@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     )
     retrieval: RetrievalMode = Field(RetrievalMode.hybrid, description="hybrid (dense+BM25, fused), dense or lexical.")
     min_relevance: float = Field(
-        0.5, ge=0, le=1.5, description="Best sentence score under which both engines refuse (calibrated)."
+        0.48, ge=0, le=1.5, description="Best sentence score under which both engines refuse (calibrated)."
     )
     engine: Engine = Field(Engine.auto, description="auto: llm when an LLM endpoint is configured, else extractive.")
     llm_model: str = Field("gpt-4o-mini", description="Chat model name for the llm engine.")

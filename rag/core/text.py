@@ -42,6 +42,12 @@ def split_sentences(text: str) -> list[str]:
     List bullets ("- ", "1. ") are dropped. Markers stay inside their sentence; marker clusters that open a sentence
     (e.g. "war. [1] Next") are moved to the end of the previous sentence, except at the very start of the text.
     """
+    return list(_split_sentences(text))
+
+
+# The same passages come back for question after question: their sentences are split once.
+@functools.lru_cache(maxsize=8192)
+def _split_sentences(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for line in text.splitlines():
         for sentence in _punkt().tokenize(_BULLET.sub("", line)):
@@ -52,7 +58,7 @@ def split_sentences(text: str) -> list[str]:
                 sentence = sentence[lead.end() :].strip()
             if sentence:
                 out.append(sentence)
-    return out
+    return tuple(out)
 
 
 # --- support -----------------------------------------------------------------------------------------------------

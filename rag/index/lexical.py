@@ -35,6 +35,7 @@ FIELDS_FILE = "fields.npz"
 FORMAT = 1
 # How often a reader asks Chroma whether the content changed under it.
 STALENESS_CHECK_SECONDS = 2.0
+FREQUENCY_CACHE_SIZE = 50_000
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class _Snapshot:
     sources: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
     article_ids: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
     published_ts: np.ndarray = field(default_factory=lambda: np.array([], dtype=np.int64))
+    # Document frequencies asked for before (short answers ask for the same names again and again).
+    frequencies: dict[str, int] = field(default_factory=dict)
 
 
 class LexicalIndex:
@@ -214,18 +217,22 @@ class LexicalIndex:
         bm25 = snap.bm25
         if bm25 is None or not snap.ids:
             return 0, 0
+        if (held := snap.frequencies.get(text)) is not None:
+            return held, len(snap.ids)
         tokens = self._tokenize([text])[0]
-        if not tokens:
-            return 0, len(snap.ids)
         indptr, indices = bm25.scores["indptr"], bm25.scores["indices"]
-        held: np.ndarray | None = None
+        docs: np.ndarray | None = None
         for token in dict.fromkeys(tokens):
             column = bm25.vocab_dict.get(token)
             if column is None:
-                return 0, len(snap.ids)
-            docs = indices[indptr[column] : indptr[column + 1]]
-            held = docs if held is None else np.intersect1d(held, docs, assume_unique=True)
-        return (0 if held is None else len(held)), len(snap.ids)
+                docs = np.array([], dtype=indices.dtype)
+                break
+            column_docs = indices[indptr[column] : indptr[column + 1]]
+            docs = column_docs if docs is None else np.intersect1d(docs, column_docs, assume_unique=True)
+        if len(snap.frequencies) > FREQUENCY_CACHE_SIZE:
+            snap.frequencies.clear()
+        snap.frequencies[text] = held = 0 if docs is None else len(docs)
+        return held, len(snap.ids)
 
     def retrieve(self, query: str, top_k: int, filters: Filters | None = None) -> list[NodeWithScore]:
         """The best matches as LlamaIndex nodes, their text read from Chroma."""

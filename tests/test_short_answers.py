@@ -1,0 +1,175 @@
+"""Short answers: what a question asks for, the candidates sentences name, and the vote between them.
+
+Question analysis and candidate voting are pure logic and are tested on hand-made sentences; the
+engine's short answers (and refusals) are tested on the bundled sample through the Python API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag import NewsRAG
+from rag.answering.candidates import entity_kind, vote
+from rag.answering.question import AnswerType, analyse
+
+T = AnswerType
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which country was plunged into a nationwide blackout this week?", T.place),
+        ("The prime minister of which country has been suspended by the court?", T.place),
+        ("Hundreds of officers were ordered to attend a meeting in which state?", T.place),
+        ("Where did the crash occur?", T.place),
+        ("Who was elected mayor of New York City?", T.person),
+        ("Which tennis player won his second US Open title?", T.person),
+        ("Which fast-food chain is bringing back Monopoly?", T.organisation),
+        ("Which tech giant unveiled smart glasses?", T.organisation),
+        ("US figure skater Ilia Malinin is famed for his jumps. What nickname does he go by?", T.name),
+        ("What is the name of the storm churning in the Caribbean?", T.name),
+        ("Which coin was minted for the last time this week?", T.name),
+        ("How many Lego bricks were used to build the resort?", T.number),
+        ("How much will the new air traffic control system cost?", T.number),
+        ("What is the average price of a new car in the US?", T.number),
+        ("When does summer officially end?", T.date),
+        ("In what year was the embryo frozen?", T.date),
+        ("How long did the shutdown last?", T.duration),
+        ("Why did the talks fail?", T.other),
+        ("Which of the following did President Trump target with a tariff?", T.other),
+    ],
+)
+def test_answer_type_follows_the_wh_word_and_its_noun(question: str, kind: AnswerType) -> None:
+    assert analyse(question).answer_type == kind
+
+
+def test_a_quiz_question_is_analysed_on_its_asking_sentence() -> None:
+    q = analyse("Red Bull fired Christian Horner after 21 years. Who is taking over the job?")
+    assert q.asking == "Who is taking over the job?"
+    assert q.answer_type == T.person
+    assert q.focus == {"job", "take"}
+    assert {"horner", "christian", "red", "bull"} <= q.terms  # candidates must bring something new
+
+
+def test_how_many_knows_what_it_counts_and_how_much_asks_for_money() -> None:
+    assert analyse("How many federal workers are furloughed?").counted == {"feder", "worker"}
+    assert analyse("How much will each check be worth?").money
+    assert not analyse("How much rain fell?").money
+    assert analyse("What nickname has the area earned?").nickname
+
+
+def test_places_people_and_organisations_are_told_apart() -> None:
+    assert entity_kind("Japan") == T.place
+    assert entity_kind("Los Angeles") == T.place
+    assert entity_kind("Fredericksburg", before="was sold in ") == T.place  # too small for the gazetteer
+    assert entity_kind("Karen Bass") == T.person
+    assert entity_kind("Liberal Democratic Party") == T.organisation
+    assert entity_kind("NASA") == T.organisation
+    assert entity_kind("Belgian Grand Prix") == T.name  # an event, not a person
+    assert entity_kind("Oct 22") == T.name
+
+
+def _vote(question: str, sentences: list[str], weights: list[float] | None = None) -> list[tuple[str, float]]:
+    found = vote(analyse(question), sentences, weights or [1.0] * len(sentences))
+    return [(c.text, round(c.score, 3)) for c in found]
+
+
+def test_the_candidate_named_by_more_relevant_sentences_wins() -> None:
+    found = _vote(
+        "Which country was plunged into a nationwide blackout?",
+        ["Cuba was plunged into darkness.", "The blackout in Cuba lasted a day.", "Officials in Haiti watched."],
+    )
+    assert found[0][0] == "Cuba" and found[0][1] == 2.0
+    assert ("Haiti", 1.0) in found
+
+
+def test_a_full_name_takes_the_votes_of_its_surname() -> None:
+    found = _vote(
+        "Who won the election for mayor?",
+        ["Zohran Mamdani won the election.", "Mamdani thanked voters.", "Mamdani will take office."],
+    )
+    assert found[0][0] == "Zohran Mamdani" and found[0][1] > 1.0
+
+
+def test_what_the_question_names_and_words_that_open_sentences_are_no_answers() -> None:
+    found = _vote(
+        "Which union represents the Air Canada flight attendants?",
+        ["Authorities said the Air Canada strike goes on.", "The authorities and CUPE met.", "Air Canada agreed."],
+    )
+    texts = [text for text, _ in found]
+    assert "Air Canada" not in texts and "Authorities" not in texts
+    assert texts[0] == "CUPE"
+
+
+def test_a_span_of_another_kind_cannot_win() -> None:
+    found = _vote("Who directs the Louvre?", ["On Oct 22 the museum's director spoke."])
+    assert found == []
+
+
+def test_numbers_fit_when_they_count_what_is_asked() -> None:
+    found = _vote(
+        "How many vehicles does the recall include?",
+        ["The recall covers 687,000 vehicles with a 1.5 liter engine."],
+    )
+    assert found[0][0] == "687,000 vehicles"
+    assert _vote("How much is each check?", ["The $1,776 checks will go to 1.45 million troops."])[0][0] == "$1,776"
+
+
+def test_dates_of_statements_and_relative_times_are_no_answers() -> None:
+    assert _vote("When is the summit scheduled?", ["Mr Yermak said on Aug 6 that a summit was required."]) == []
+    assert _vote("When is the summit scheduled?", ["Trump on Aug 6 said the summit was near."]) == []
+    assert _vote("When is the summit?", ["The summit is set for Aug 15."])[0][0] == "Aug 15"
+    assert _vote("How long did they meet?", ["They met two days before the deadline."]) == []
+    assert _vote("How long did they meet?", ["They met for three hours."])[0][0] == "three hours"
+    # "When will it end?" answered by a time from now.
+    assert _vote("When will the repairs end?", ["Repairs will take two more months."])[0][0] == "two more months"
+
+
+def test_a_nickname_is_quoted_or_introduced() -> None:
+    found = _vote(
+        "Ilia Malinin is famed for his jumps. What nickname does he go by?",
+        ["Malinin, known as the “Quad God,” trains in Virginia with Coach Rafael Arutyunyan."],
+    )
+    assert [text for text, _ in found] == ["Quad God"]
+
+
+def test_commonness_divides_the_votes_of_what_every_story_names() -> None:
+    sentences = ["The United States and Denmark signed it.", "Denmark led the talks.", "The United States agreed."]
+    question = analyse("Which country granted people copyright to their faces?")
+    plain = vote(question, sentences, [1.0, 1.0, 1.0])
+    assert {c.text: c.score for c in plain}["United States"] == {c.text: c.score for c in plain}["Denmark"]
+    weighted = vote(question, sentences, [1.0, 1.0, 1.0], lambda text: 3.0 if text == "United States" else 0.0)
+    assert weighted[0].text == "Denmark"
+
+
+def test_document_frequency_counts_chunks_holding_every_word(sample_newsrag: NewsRAG) -> None:
+    held, total = sample_newsrag.lexical.document_frequency("Witkoff")
+    assert 0 < held <= total == sample_newsrag.store.count()
+    assert sample_newsrag.lexical.document_frequency("Witkoff Zanzibar")[0] == 0
+
+
+def test_the_engine_leads_with_the_short_answer_and_cites_it(sample_newsrag: NewsRAG) -> None:
+    answer = sample_newsrag.ask("How long did Witkoff and Putin meet?")
+    assert answer.short_answer == "three hours"
+    assert answer.text.startswith("**three hours** — ")
+    assert answer.citations and all(c.supported for c in answer.citations), answer.flags
+    assert not any(f.startswith("unsupported") for f in answer.flags)
+
+
+def test_a_typed_match_not_about_the_question_is_refused(sample_newsrag: NewsRAG) -> None:
+    # The article has a date near "summit" (the day a statement was made), but not the summit's date.
+    answer = sample_newsrag.ask("On what date is the leaders' summit scheduled?")
+    assert answer.refused and answer.short_answer is None, answer.text
+
+
+def test_an_untyped_question_gets_sentences_and_no_short_answer(sample_newsrag: NewsRAG) -> None:
+    answer = sample_newsrag.ask("What are Putin's peace conditions?")
+    assert not answer.refused and answer.short_answer is None
+    assert "**" not in answer.text
+
+
+def test_short_answers_reach_http_clients_as_a_field(tmp_path: Path, sample_newsrag: NewsRAG) -> None:
+    payload = sample_newsrag.ask("How long did Witkoff and Putin meet?").to_dict()
+    assert payload["short_answer"] == "three hours"
