@@ -57,6 +57,7 @@ def test_how_many_knows_what_it_counts_and_how_much_asks_for_money() -> None:
     assert analyse("How many federal workers are furloughed?").counted == {"feder", "worker"}
     assert analyse("How much will each check be worth?").money
     assert not analyse("How much rain fell?").money
+    assert not analyse("How much did the cost of flour rise?").money  # a change, often a percentage
     assert analyse("What nickname has the area earned?").nickname
 
 
@@ -73,7 +74,7 @@ def test_places_people_and_organisations_are_told_apart() -> None:
 
 def _vote(question: str, sentences: list[str], weights: list[float] | None = None) -> list[tuple[str, float]]:
     found = vote(analyse(question), sentences, weights or [1.0] * len(sentences))
-    return [(c.text, round(c.score, 3)) for c in found]
+    return [(c.text, round(c.score, 3)) for c in found if c.fits]
 
 
 def test_the_candidate_named_by_more_relevant_sentences_wins() -> None:
@@ -142,6 +143,11 @@ def test_commonness_divides_the_votes_of_what_every_story_names() -> None:
     assert {c.text: c.score for c in plain}["United States"] == {c.text: c.score for c in plain}["Denmark"]
     weighted = vote(question, sentences, [1.0, 1.0, 1.0], lambda text: 3.0 if text == "United States" else 0.0)
     assert weighted[0].text == "Denmark"
+
+
+def test_a_number_of_another_sort_is_kept_but_cannot_win() -> None:
+    found = vote(analyse("How much will each check be worth?"), ["Each check rose by 14 percent."], [1.0])
+    assert [(c.text, c.fits) for c in found] == [("14 percent", False)]
 
 
 def test_document_frequency_counts_chunks_holding_every_word(sample_newsrag: NewsRAG) -> None:

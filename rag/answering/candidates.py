@@ -276,7 +276,7 @@ def vote(
     relevance: Sequence[float],
     commonness: Commonness | None = None,
 ) -> list[Candidate]:
-    """Candidates of the asked kind in ``sentences`` (best-ranked first), by summed relevance; best first.
+    """Candidates in ``sentences`` (best-ranked first), by summed relevance: those of the asked kind first.
 
     ``commonness(text)`` is how widespread a candidate is in the whole index (0: rare); votes are divided
     by ``1 + commonness``, so what every story names does not win by being everywhere.
@@ -303,7 +303,9 @@ def vote(
     for candidate in found.values():
         if commonness is not None:
             candidate.score /= 1.0 + commonness(candidate.text)
-    return sorted((c for c in found.values() if c.fits), key=lambda c: c.score, reverse=True)
+    # Candidates of another kind stay in the list (they show the sentence is about the right sort of thing,
+    # "14 percent" where money was expected) but after those of the asked kind: only those can win.
+    return sorted(found.values(), key=lambda c: (c.fits, c.score), reverse=True)
 
 
 def _fits(kind: AnswerType, asked: AnswerType) -> bool:

@@ -290,7 +290,7 @@ class ExtractiveEngine:
         return Extract([sentences[i] for i in chosen], best, False, short)
 
     def vote(self, analysis: QuestionAnalysis, sentences: list[Sentence]) -> list[Candidate]:
-        """Candidate answers of the asked type named by sentences about the question's focus, best first.
+        """Candidate answers named by sentences about the question's focus: those of the asked type first, best first.
 
         ``Candidate.sentences`` index ``sentences`` and hold only the sentences about the focus.
         """
@@ -312,10 +312,11 @@ class ExtractiveEngine:
 
 
 def _winner(found: list[Candidate]) -> Candidate | None:
-    """The candidate that clearly wins the vote, if one does."""
-    if not found or (len(found) > 1 and found[0].score <= VOTE_MARGIN * found[1].score):
+    """The candidate of the asked kind that clearly wins the vote, if one does."""
+    fitting = [c for c in found if c.fits]
+    if not fitting or (len(fitting) > 1 and fitting[0].score <= VOTE_MARGIN * fitting[1].score):
         return None
-    return found[0]
+    return fitting[0]
 
 
 def _vote_weight(s: Sentence) -> float:

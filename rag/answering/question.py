@@ -78,6 +78,10 @@ _MONEY = re.compile(
     r"\b(cost|costs|pay|paid|worth|price|spend|spent|fund|funding|budget|check|checks|cash|salary|fine|sell|sold|"
     r"raise|raised|earn|earned|dollars?|money|deal|bill|tariff|revenue|loss|profit|fee)\b"
 )
+_CHANGE = re.compile(
+    r"\b(rise|rose|risen|fall|fell|fallen|increase|increased|decrease|decreased|drop|dropped|grow|grew|grown|"
+    r"climb|climbed|jump|jumped|surge|surged|decline|declined|go up|went up|go down|went down)\b"
+)
 _ASKING = re.compile(r"\b(who|whom|whose|what|which|where|when|how)\b", re.I)
 
 
@@ -166,5 +170,6 @@ def analyse(question: str) -> QuestionAnalysis:
         terms=frozenset(content_terms(question)),
         noun=noun,
         counted=frozenset(content_terms(counted.group(1))) if counted else frozenset(),
-        money=bool(re.search(r"\bhow much\b", lowered) and _MONEY.search(lowered)),
+        # "How much did the cost of flour rise?" asks for a change (often a percentage), not for money.
+        money=bool(re.search(r"\bhow much\b", lowered) and _MONEY.search(lowered) and not _CHANGE.search(lowered)),
     )
