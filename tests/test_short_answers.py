@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rag import NewsRAG
-from rag.answering.candidates import entity_kind, vote
+from rag.answering.candidates import entity_kind, place_fits, vote
 from rag.answering.question import AnswerType, analyse
 
 T = AnswerType
@@ -70,6 +70,15 @@ def test_places_people_and_organisations_are_told_apart() -> None:
     assert entity_kind("NASA") == T.organisation
     assert entity_kind("Belgian Grand Prix") == T.name  # an event, not a person
     assert entity_kind("Oct 22") == T.name
+
+
+def test_which_state_wants_a_state_and_which_country_a_country() -> None:
+    assert place_fits("Utah", "state") and not place_fits("Orem", "state")
+    assert place_fits("Japan", "country") and not place_fits("Tokyo", "country")
+    assert place_fits("Fredericksburg", "city")  # unknown to the gazetteer: not ruled out
+    assert place_fits("Tokyo", "region")  # no kind asked
+    found = _vote("Charlie Kirk was killed at a campus event in which state?", ["He was shot in Orem, Utah."])
+    assert [text for text, _ in found] == ["Utah"]
 
 
 def _vote(question: str, sentences: list[str], weights: list[float] | None = None) -> list[tuple[str, float]]:

