@@ -133,6 +133,10 @@ def test_dates_of_statements_and_relative_times_are_no_answers() -> None:
     assert _vote("When is the summit?", ["The summit is set for Aug 15."])[0][0] == "Aug 15"
     assert _vote("How long did they meet?", ["They met two days before the deadline."]) == []
     assert _vote("How long did they meet?", ["They met for three hours."])[0][0] == "three hours"
+    assert _vote("When is the new evening crossing?", ["The ferry adds a crossing at 9.30 from March."])[0][0] in (
+        "9.30",
+        "March",
+    )
     # "When will it end?" answered by a time from now.
     assert _vote("When will the repairs end?", ["Repairs will take two more months."])[0][0] == "two more months"
 
@@ -188,3 +192,12 @@ def test_an_untyped_question_gets_sentences_and_no_short_answer(sample_newsrag: 
 def test_short_answers_reach_http_clients_as_a_field(tmp_path: Path, sample_newsrag: NewsRAG) -> None:
     payload = sample_newsrag.ask("How long did Witkoff and Putin meet?").to_dict()
     assert payload["short_answer"] == "three hours"
+
+
+def test_the_llm_engine_is_not_refused_for_want_of_a_date_to_quote(tmp_path: Path) -> None:
+    from rag.answering.answerer import _Gate
+    from rag.answering.extractive import Extract
+
+    unfocused = Extract([], 0.8, False, unfocused=True)
+    assert _Gate(extract=unfocused, choice=None, picked=None, engine="extractive").refused
+    assert not _Gate(extract=unfocused, choice=None, picked=None, engine="llm").refused

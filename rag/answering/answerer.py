@@ -105,11 +105,13 @@ class _Gate:
     extract: Extract
     choice: MultipleChoice | None
     picked: tuple[int, Sentence] | None
+    engine: AnswerEngine = "extractive"
 
     @property
     def refused(self) -> bool:
         # An option the passages clearly support is grounded even when the stem alone scores under the gate.
-        return self.extract.refused and not self.picked
+        nothing_to_quote = self.extract.unfocused and self.engine == "extractive"
+        return (self.extract.refused or nothing_to_quote) and not self.picked
 
 
 class Answerer:
@@ -211,7 +213,7 @@ class Answerer:
         scored = choice.stem if choice else (turn.question if turn.context else turn.query)
         extract = self.extractive.extract(scored, turn.pool, turn.context)
         picked = self.extractive.choose(choice, turn.pool) if choice else None
-        return _Gate(extract=extract, choice=choice, picked=picked)
+        return _Gate(extract=extract, choice=choice, picked=picked, engine=turn.engine)
 
     def _generate(self, turn: _Turn, gate: _Gate, hold: bool) -> Generator[str, None, tuple[str, list[Passage]]]:
         """Stream the engine's text; returns (the raw text with [n] markers, the passages the markers count)."""
@@ -244,6 +246,8 @@ class Answerer:
     def _extractive_text(extract: Extract, passages: list[Passage]) -> tuple[str, list[Passage]]:
         """The short answer, if any, then the chosen sentences with markers numbered by first appearance; and the
         passages in that order."""
+        if not extract.sentences:
+            return REFUSAL_TEXT, []  # an LLM that failed on a question the extractive engine has nothing to quote for
         order: list[int] = []
         for s in extract.sentences:
             if s.passage not in order:

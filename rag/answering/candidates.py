@@ -59,6 +59,8 @@ _DATE = re.compile(
     rf"|\b{_MONTH}\s(?:19|20)\d\d\b|\b(?:19|20)\d\d\b"
     r"|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
     r"|\b(?:(?:early|late|mid|next|last|this)[\s-])?(?:spring|summer|autumn|fall|winter)\b"
+    r"|\b(?:January|February|March|April|June|July|August|September|October|November|December)\b"
+    r"|\b\d{1,2}(?:[.:]\d{2})?\s?(?:a\.m\.|p\.m\.|am\b|pm\b)|\b\d{1,2}[.:]\d{2}\b|\b(?:noon|midnight)\b"
     r"|\b(?:next|last|this|later this|early next|by the end of the) (?:week|month|year|decade)\b"
 )
 _DURATION = re.compile(

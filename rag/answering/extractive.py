@@ -122,6 +122,9 @@ class Extract:
     best_score: float
     refused: bool
     short: Candidate | None = None  # the answer the sentences name, when one clearly wins the vote
+    # A date or number question with no date or number in a sentence about its focus: nothing to quote, so the
+    # extractive engine refuses (an LLM reading the passages may still find the answer in other words).
+    unfocused: bool = False
 
 
 def _type_match(question: str, sentence: str) -> bool | None:
@@ -261,8 +264,8 @@ class ExtractiveEngine:
         analysis = analyse(question)
         found = self.vote(analysis, sentences)
         if not found and analysis.answer_type in _MEASURES:
-            # "On what date is the summit scheduled?" answered with a sentence that has some other date misleads.
-            return Extract([], best, True)
+            # "On what date is the summit scheduled?" quoted with a sentence that has some other date misleads.
+            return Extract([], best, False, unfocused=True)
         short = _winner(found)
         if short is not None:
             # The sentences naming the short answer lead, best first; the rest follow as usual.
