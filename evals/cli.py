@@ -141,18 +141,15 @@ def typed_command(
     """The typed-question suite: short answers (names, places, numbers, dates) checked against the articles."""
     import tempfile
 
-    from evals.realtimeqa import listed_articles
+    from evals.realtimeqa import index_articles, listed_articles
     from evals.report import write_outputs
     from evals.runner import run_suite
     from evals.suite import load_suite
-    from rag.service.newsrag import NewsRAG
+    from rag.core.settings import load_settings
 
     articles = listed_articles(data, suite.with_name(f"{suite.stem}-articles.tsv"))
     with tempfile.TemporaryDirectory(prefix="newsrag-typed-") as tmp:
-        corpus = Path(tmp) / "articles.jsonl"
-        corpus.write_text("\n".join(json.dumps(a) for a in articles), encoding="utf-8")
-        newsrag = NewsRAG(index_dir=Path(tmp) / "index", engine="extractive")
-        newsrag.ingest(corpus)
+        newsrag, _ = index_articles(articles, load_settings(engine="extractive"), Path(tmp))
         result = run_suite(newsrag, load_suite(suite), engine="extractive")
     write_outputs(result, out, title=f"Typed questions ({len(result.rows)} cases, {len(articles)} articles)")
     _print_summary(result.summary)

@@ -89,20 +89,28 @@ def ceiling(cases: list[Case], articles: list[dict[str, Any]]) -> float:
     return sum(f" {m.normalise(c.gold)} " in corpus for c in cases) / len(cases) if cases else 0.0
 
 
+def index_articles(
+    articles: list[dict[str, Any]], settings: Settings, tmp: Path, index_dir: Path | None = None
+) -> tuple[NewsRAG, IngestReport]:
+    """A NewsRAG over ``articles`` (records as the search results hold them), ingested into ``index_dir``
+    (default: ``tmp/index``) through a JSONL file in ``tmp``."""
+    from rag.service.newsrag import NewsRAG
+
+    corpus = tmp / "articles.jsonl"
+    corpus.write_text("\n".join(json.dumps(a) for a in articles), encoding="utf-8")
+    newsrag = NewsRAG(settings.model_copy(update={"index_dir": index_dir or tmp / "index"}))
+    return newsrag, newsrag.ingest(corpus)
+
+
 def week_index(
     data_dir: Path, week: str, settings: Settings, tmp: Path, index_cache: Path | None
 ) -> tuple[NewsRAG, IngestReport]:
     """A NewsRAG over one week's articles, ingested into ``tmp`` or, with ``index_cache``, a kept index there."""
-    from rag.service.newsrag import NewsRAG
-
-    corpus = tmp / f"{week}.jsonl"
-    corpus.write_text("\n".join(json.dumps(a) for a in week_articles(data_dir, week)), encoding="utf-8")
-    index_dir = tmp / "index"
+    index_dir = None
     if index_cache is not None:
         # Chunking settings are part of the name: a cached index never answers for other chunks.
         index_dir = index_cache / f"{week}-{settings.embedder}-{settings.chunk_size}-{settings.chunk_overlap}"
-    newsrag = NewsRAG(settings.model_copy(update={"index_dir": index_dir}))
-    return newsrag, newsrag.ingest(corpus)
+    return index_articles(week_articles(data_dir, week), settings, tmp, index_dir)
 
 
 def run_week(
