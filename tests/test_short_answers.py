@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from rag import NewsRAG
+from rag.answering import entities
 from rag.answering.candidates import entity_kind, place_fits, vote
 from rag.answering.question import AnswerType, analyse
 
@@ -84,6 +85,31 @@ def test_which_state_wants_a_state_and_which_country_a_country() -> None:
 def _vote(question: str, sentences: list[str], weights: list[float] | None = None) -> list[tuple[str, float]]:
     found = vote(analyse(question), sentences, weights or [1.0] * len(sentences))
     return [(c.text, round(c.score, 3)) for c in found if c.fits]
+
+
+def test_named_entities_come_from_the_installed_spacy_pipeline() -> None:
+    assert entities.available()  # a package dependency, pinned by hash: never downloaded
+    found = entities.entities("Tesla signed a $16.5 billion deal with Samsung in Seoul, Elon Musk’s company said.")
+    assert found is not None
+    kinds = {text: kind for text, kind, _start in found}
+    assert kinds["Samsung"] == T.organisation and kinds["Seoul"] == T.place
+    assert kinds.get("Elon Musk") == T.person  # the possessive is not part of the name
+    assert "$16.5 billion" not in kinds  # amounts are the engine's own patterns' to find
+
+
+def test_an_organisation_in_a_list_is_found_by_its_entity_type() -> None:
+    found = _vote(
+        "Which tech company cut 9,000 jobs?",
+        ["Microsoft said it would cut about 9,000 jobs.", "Big tech peers including Amazon and Microsoft cut jobs."],
+    )
+    assert found[0][0] == "Microsoft"
+
+
+def test_without_the_pipeline_names_are_found_by_capitalisation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(entities, "_pipeline", lambda: None)
+    assert entities.entities("Cuba was plunged into darkness.") is None
+    found = _vote("Which country was plunged into a blackout?", ["Cuba was plunged into darkness."])
+    assert found[0][0] == "Cuba"
 
 
 def test_the_candidate_named_by_more_relevant_sentences_wins() -> None:

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from rag.answering.entities import entities, warm
 from rag.answering.question import AnswerType, QuestionAnalysis
 from rag.core.text import content_terms, word_set
 
@@ -96,6 +97,8 @@ CONTAINED_SHARE = 0.8
 # A candidate whose kind differs from the asked one (a person for "which country?") keeps this share.
 OFF_TYPE = 0.25
 MAX_CANDIDATE_WORDS = 6
+# Kinds found by the engine's own patterns, not by named entities.
+_MEASURED = (AnswerType.number, AnswerType.date, AnswerType.duration)
 
 
 @dataclass
@@ -107,6 +110,7 @@ class Candidate:
     score: float = 0.0
     sentences: list[int] = field(default_factory=list)
     fits: bool = False  # of the asked kind somewhere (a span of another kind only adds to a longer one's votes)
+    focused: list[int] = field(default_factory=list)  # those of ``sentences`` about the question's focus
 
     @property
     def key(self) -> str:
@@ -253,13 +257,21 @@ def _typed_spans(sentence: str, question: QuestionAnalysis) -> list[tuple[str, A
             (c, AnswerType.name, 1.0) for c in called
         ]
     spans = []
-    for text, start in _named_spans(sentence):
-        found = entity_kind(text, sentence[max(0, start - 12) : start])
+    for text, found in _named(sentence):
         fits = _fits(found, kind) and (found != AnswerType.place or place_fits(text, question.noun))
         spans.append((text, found, 1.0 if fits else OFF_TYPE))
     spans += [((m.group(1) or m.group(2)).strip(" ,."), AnswerType.name, 1.0 if kind == AnswerType.name else OFF_TYPE)
               for m in quoted]  # fmt: skip
     return [span for span in spans if span[0]]
+
+
+def _named(sentence: str) -> list[tuple[str, AnswerType]]:
+    """The sentence's names with their kinds: spaCy's entities where the pipeline is installed, else
+    runs of capitalised words typed by :func:`entity_kind`."""
+    recognised = entities(sentence)
+    if recognised is not None:
+        return [(text, kind) for text, kind, _start in recognised]
+    return [(text, entity_kind(text, sentence[max(0, start - 12) : start])) for text, start in _named_spans(sentence)]
 
 
 def _amounts(sentence: str, question: QuestionAnalysis) -> list[tuple[str, AnswerType, float]]:
@@ -311,6 +323,8 @@ def vote(
     if not question.typed:
         return []
     common = _lowercase_words(sentences)
+    if question.answer_type not in _MEASURED and not question.nickname:
+        warm(s for s, w in zip(sentences, relevance, strict=True) if w > 0)
     found: dict[str, Candidate] = {}
     for i, (sentence, weight) in enumerate(zip(sentences, relevance, strict=True)):
         if weight <= 0:

@@ -263,14 +263,21 @@ class ExtractiveEngine:
             return Extract([], best, True)
         analysis = analyse(question)
         found = self.vote(analysis, sentences)
-        if not found and analysis.answer_type in _MEASURES:
+        if analysis.answer_type in _MEASURES and not any(c.focused for c in found):
             # "On what date is the summit scheduled?" quoted with a sentence that has some other date misleads.
             return Extract([], best, False, unfocused=True)
-        short = _winner(found)
-        if short is not None:
-            # The sentences naming the short answer lead, best first; the rest follow as usual.
-            support = sorted(short.sentences, key=lambda i: sentences[i].score, reverse=True)[:SUPPORT_SENTENCES]
-            order = support + [i for i in order if i not in support]
+        lead = _winner(found)
+        support: list[int] = []
+        if lead is not None:
+            # The sentences naming the winning candidate lead, best first, when they are about the question's
+            # focus; a winner named only by sentences on the topic at large follows the best sentence instead.
+            by_score = sorted(lead.focused or lead.sentences, key=lambda i: sentences[i].score, reverse=True)
+            support = by_score[: SUPPORT_SENTENCES if lead.focused else 1]
+            head = support if lead.focused else [order[0], *support]
+            order = list(dict.fromkeys(head + order))
+        # It is stated as the short answer only when a sentence about the focus names it: votes from sentences
+        # on the topic at large rank sentences well but pick the wrong thing too often.
+        short = lead if lead is not None and lead.focused else None
         chosen: list[int] = []
         words = 0
         for i in order:
@@ -279,7 +286,7 @@ class ExtractiveEngine:
                 sentences[j].passage == s.passage and sentences[j].position == s.position - 1 for j in chosen
             )
             n_words = len(s.answer_text.split())
-            is_support = short is not None and i in short.sentences
+            is_support = i in support and short is not None
             if chosen and not is_support and (s.score < KEEP_RATIO * best or words + n_words > MAX_WORDS):
                 continue
             if chosen and words + n_words > MAX_WORDS:
@@ -293,9 +300,9 @@ class ExtractiveEngine:
         return Extract([sentences[i] for i in chosen], best, False, short)
 
     def vote(self, analysis: QuestionAnalysis, sentences: list[Sentence]) -> list[Candidate]:
-        """Candidate answers named by sentences about the question's focus: those of the asked type first, best first.
+        """Candidate answers named by the best sentences: those of the asked type first, best first.
 
-        ``Candidate.sentences`` index ``sentences`` and hold only the sentences about the focus.
+        ``Candidate.sentences`` index ``sentences``; ``Candidate.focused`` are those about the question's focus.
         """
         if not analysis.typed:
             return []
@@ -306,12 +313,10 @@ class ExtractiveEngine:
             [_vote_weight(sentences[i]) for i in ranked],
             self.commonness,
         )
-        focused = []
         for candidate in found:
-            candidate.sentences = [ranked[j] for j in candidate.sentences if _about(analysis, sentences[ranked[j]])]
-            if candidate.sentences:
-                focused.append(candidate)
-        return focused
+            candidate.sentences = [ranked[j] for j in candidate.sentences]
+            candidate.focused = [i for i in candidate.sentences if _about(analysis, sentences[i])]
+        return found
 
 
 def _winner(found: list[Candidate]) -> Candidate | None:
