@@ -266,7 +266,10 @@ class ExtractiveEngine:
         if analysis.answer_type in _MEASURES and not any(c.focused for c in found):
             # "On what date is the summit scheduled?" quoted with a sentence that has some other date misleads.
             return Extract([], best, False, unfocused=True)
-        lead = _winner(found)
+        # The short answer is stated only when a sentence about the focus names it: votes from sentences on the
+        # topic at large rank sentences well but pick the wrong thing too often.
+        short = _winner([c for c in found if c.focused])
+        lead = short or _winner(found)
         support: list[int] = []
         if lead is not None:
             # The sentences naming the winning candidate lead, best first, when they are about the question's
@@ -275,9 +278,6 @@ class ExtractiveEngine:
             support = by_score[: SUPPORT_SENTENCES if lead.focused else 1]
             head = support if lead.focused else [order[0], *support]
             order = list(dict.fromkeys(head + order))
-        # It is stated as the short answer only when a sentence about the focus names it: votes from sentences
-        # on the topic at large rank sentences well but pick the wrong thing too often.
-        short = lead if lead is not None and lead.focused else None
         chosen: list[int] = []
         words = 0
         for i in order:
