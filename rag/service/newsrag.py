@@ -151,19 +151,37 @@ class NewsRAG:
         engine = Engine.parse(engine, "engine")
         return self.answerer.stream(question, engine=engine, top_k=top_k, filters=Filters(**filters), history=history)
 
-    async def aask(self, question: str, **options: Any) -> Answer:
+    async def aask(
+        self,
+        question: str,
+        *,
+        engine: Engine | str | None = None,
+        top_k: int | None = None,
+        history: History | None = None,
+        **filters: Any,
+    ) -> Answer:
         """:meth:`ask` for ``await``: the answer is worked out in a worker thread, so the event loop stays free.
 
         ``await asyncio.gather(*(newsrag.aask(q) for q in questions))`` asks several at once. Same options and
         errors as :meth:`ask`.
         """
+        options = {"engine": engine, "top_k": top_k, "history": history} | filters
         return await asyncio.to_thread(self._ask_when_ready, question, options)
 
-    def astream(self, question: str, **options: Any) -> AsyncResponse:
+    def astream(
+        self,
+        question: str,
+        *,
+        engine: Engine | str | None = None,
+        top_k: int | None = None,
+        history: History | None = None,
+        **filters: Any,
+    ) -> AsyncResponse:
         """:meth:`stream` for ``async for``: iterate for text deltas, then read ``.answer`` (or ``await .final()``).
 
         The question and options are checked when iteration starts, before any text.
         """
+        options = {"engine": engine, "top_k": top_k, "history": history} | filters
         return AsyncResponse(lambda: self._ready().stream(question, **options))
 
     def ask_many(self, questions: Iterable[str], **options: Any) -> Any:
