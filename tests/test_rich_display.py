@@ -58,19 +58,19 @@ def test_markers_link_to_the_numbered_sources() -> None:
     assert anchor.group(1) not in _answer()._repr_html_()  # two answers on one page never share ids
 
 
-def test_flags_notices_refusals_and_short_answers_are_visible() -> None:
+def test_flags_notices_refusals_and_short_answers_show() -> None:
     flagged = _answer(
         notices=["the LLM failed; showing the extractive answer"],
         flags=["unsupported: a sentence no passage supports"],
         citations=[_citation(supported=False)],
-        short_answer="a pledge on Nato",
     )._repr_html_()
     assert "<b>Notice:</b> the LLM failed; showing the extractive answer" in flagged
     assert "<b>Flag:</b> unsupported: a sentence no passage supports" in flagged
     assert "may not support the sentence citing it" in flagged
-    assert "<b>Short answer:</b> a pledge on Nato" in flagged
+    bold = _answer(text="**three hours** — The two met for around three hours [1] (a **<i>x</i>** b)")._repr_html_()
+    assert "<b>three hours</b> — The two met" in bold and "<b>&lt;i&gt;x&lt;/i&gt;</b>" in bold
     refused = _answer(text="The indexed articles don't say.", refused=True, citations=[])._repr_html_()
-    assert "<b>Refused:</b>" in refused and "<ol>" not in refused and "Short answer" not in refused
+    assert "<b>Refused:</b>" in refused and "<ol>" not in refused
 
 
 def test_markup_in_articles_and_answers_is_shown_never_run() -> None:

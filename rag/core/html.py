@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")  # an answer's citation marker
+_BOLD = re.compile(r"\*\*([^*\n]+?)\*\*")  # Markdown bold, as the extractive engine marks a short answer
 _HTTP_URL = re.compile(r"https?://[^\x00-\x20\x7f]+", re.IGNORECASE)
 CONTEXT_CHARS = 240  # of the passage shown either side of the supporting quote
 # Light styling that survives Jupyter's sanitizer (inline styles on plain tags) and suits light and dark themes.
@@ -58,13 +59,18 @@ def highlight(passage: str, quote: str, context: int = CONTEXT_CHARS) -> str:
 
 
 def link_markers(text: str, numbers: set[int], anchor: str) -> str:
-    """Escaped ``text`` with each ``[n]`` naming one of ``numbers`` turned into a link to ``#{anchor}-{n}``."""
+    """Escaped ``text`` with each ``[n]`` naming one of ``numbers`` linked to ``#{anchor}-{n}``, ``**x**`` in bold.
+
+    The extractive engine writes its short answer in Markdown bold ("**three hours** — ..."), for the Markdown
+    front ends; here it becomes <b>, after escaping, so only those two markups ever turn into tags.
+    """
 
     def link(match: re.Match[str]) -> str:
         n = int(match.group(1))
         return f'<a href="#{anchor}-{n}">[{n}]</a>' if n in numbers else match.group(0)
 
-    return _MARKER.sub(link, escape(text))  # escaping leaves "[", digits and "]" alone
+    linked = _MARKER.sub(link, escape(text))  # escaping leaves "[", digits, "]" and "*" alone
+    return _BOLD.sub(r"<b>\1</b>", linked)
 
 
 def table_html(columns: Sequence[str], rows: Iterable[Sequence[Any]], caption: str = "") -> str:

@@ -193,8 +193,7 @@ class Answer(BaseModel):
         parts = ['<div class="newsrag-answer">']
         if self.refused:
             parts.append("<p><b>Refused:</b> nothing in the indexed articles is close enough to this question.</p>")
-        elif self.short_answer:
-            parts.append(f"<p><b>Short answer:</b> {h.escape(self.short_answer)}</p>")
+        # A short answer needs no line of its own: the text leads with it, in bold.
         text = h.link_markers(self.text, {c.number for c in self.citations}, anchor)
         parts.append(f'<p style="white-space:pre-wrap">{text}</p>')
         notes = [("Notice", n) for n in self.notices] + [("Flag", f) for f in self.flags]
