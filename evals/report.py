@@ -6,33 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from evals.chart import chart_figure
+from evals.chart import fmt as _fmt
 from evals.runner import EvalResult
-
-# Metrics shown as rates (0..1), in the order people ask about them.
-RATES = [
-    "retrieval_hit_at_k",
-    "mrr_at_k",
-    "key_fact_recall",
-    "answer_correct_rate",
-    "citation_precision",
-    "refusal_accuracy",
-    "false_refusal_rate",
-    "answer_contains_gold",
-    "token_f1",
-    "retrieval_gold_at_k",
-    "mc_accuracy",
-    "short_answer_contains_gold",
-    "short_answer_rate",
-    "short_answer_precision",
-]
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
 
 
 def write_outputs(result: EvalResult, out: Path, title: str = "newsrag eval") -> None:
@@ -46,21 +22,7 @@ def write_outputs(result: EvalResult, out: Path, title: str = "newsrag eval") ->
 
 
 def write_chart(summary: dict[str, Any], path: Path, title: str) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = [k for k in RATES if summary.get(k) is not None]
-    values = [summary[k] for k in names]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(names) + 1.2))
-    bars = ax.barh(names[::-1], values[::-1], color="#3b6ea5")
-    ax.bar_label(bars, labels=[f"{v:.2f}" for v in values[::-1]], padding=3)
-    ax.set_xlim(0, 1.1)
-    ax.set_title(f"{title} (n={summary.get('n')}, p50 {_fmt(summary.get('latency_p50_ms'))} ms)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    chart_figure(summary, title).savefig(path, dpi=110)
     return path.name
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evals import metrics as m
+from evals.chart import summary_html
 from evals.suite import Case
 from rag.answering.answerer import QuestionError
 from rag.core.types import Answer
@@ -33,6 +34,15 @@ class EvalResult:
             for r in self.rows
         ]
         return pd.DataFrame(flat)
+
+    def __repr__(self) -> str:
+        rates = ", ".join(f"{k}={v:.3f}" for k, v in self.summary.items() if isinstance(v, float))
+        return f"EvalResult({len(self.rows)} cases: {rates})"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the summary's metrics beside their chart."""
+        engine = self.config.get("engine") or self.summary.get("config", {}).get("engine")
+        return summary_html(self.summary, f"newsrag eval ({self.summary.get('n')} cases, {engine})")
 
 
 def _question(case: Case, with_choices: bool) -> str:

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from rag.core.html import table_html
 from rag.core.types import Authors, Link, SourceName, Title
 
 
@@ -86,3 +87,8 @@ class IngestReport(BaseModel):
         parts = [f"{self.count(s)} {s}" for s in statuses]
         parts.append(f"{len(self.failed)} failed")
         return f"{', '.join(parts)}; {self.chunks_written} chunks written in {self.seconds:.1f}s"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the summary, then one row per input (titles and reasons escaped)."""
+        rows = [(o.status, o.title, o.chunks, o.reason, o.origin) for o in self.outcomes]
+        return table_html(("status", "title", "chunks", "reason", "origin"), rows, caption=self.summary())

@@ -6,6 +6,8 @@ The public API::
     newsrag = NewsRAG()                    # settings from NEWSRAG_* variables and .env
     newsrag.ingest("data/articles")
     answer = newsrag.ask("What are Putin's peace conditions?")
+    answers = await asyncio.gather(*(newsrag.aask(q) for q in questions))   # in async code and notebooks
+    frame = newsrag.ask_many(questions)    # a pandas DataFrame, one row per question
 
 The package is layered, lowest first (an import-linter contract in ``make test`` keeps it so):
 ``rag.core`` (types, settings, errors) → ``rag.index`` → ``ingest`` → ``rag.answering`` →
@@ -28,12 +30,14 @@ if TYPE_CHECKING:
     from rag.core.types import Answer, Citation, Passage
     from rag.index.filters import Filters
     from rag.index.store import ArticleRecord, StoreError
+    from rag.service.aio import AsyncResponse
     from rag.service.newsrag import Chat, NewsRAG
 
 # Imported on first use (rag.core.lazy), so that the CLI starts without LlamaIndex and chromadb.
 _HOMES = {
     "Answer": "rag.core.types",
     "ArticleRecord": "rag.index.store",
+    "AsyncResponse": "rag.service.aio",
     "Chat": "rag.service.newsrag",
     "Citation": "rag.core.types",
     "Engine": "rag.core.options",
@@ -54,6 +58,7 @@ _HOMES = {
 __all__ = [
     "Answer",
     "ArticleRecord",
+    "AsyncResponse",
     "Chat",
     "Citation",
     "Engine",

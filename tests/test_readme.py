@@ -30,3 +30,12 @@ def test_notebook_example_runs_as_written(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Nato" in result.stdout and "Trump says progress made" in result.stdout
+
+
+def test_async_and_batch_example_runs_as_written(tmp_path: Path) -> None:
+    (example,) = [b for b in re.findall(r"```python\n(.*?)```", README, re.DOTALL) if "aask(" in b]
+    code = example.replace('"/tmp/newsrag-demo"', repr(str(tmp_path / "demo")))
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "[1, 1]" in result.stdout and "three hours" in result.stdout and "Trump says progress made" in result.stdout
+    assert "latency_ms" in result.stdout

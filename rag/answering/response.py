@@ -45,6 +45,11 @@ class Response:
         return self._answer
 
     @property
+    def done(self) -> bool:
+        """True once the stream has ended and :attr:`answer` is ready without waiting."""
+        return self._answer is not None
+
+    @property
     def streamed(self) -> str:
         """The text streamed so far."""
         return "".join(self._streamed)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
+
+from rag.core import html as h
 
 AnswerEngine = Literal["llm", "extractive"]  # the engine that wrote an answer ("auto" resolves to one of them)
 REFUSAL_TEXT = "The indexed articles don't say."
@@ -128,6 +131,17 @@ class Citation(Passage):
     quote: str = ""  # the sentence of the passage that best supports the citing sentence
     supported: bool = True
 
+    def html_item(self, anchor: str) -> str:
+        """This source as an HTML list item with the id ``{anchor}-{number}``, which the answer's [n] link to."""
+        meta = " · ".join(h.escape(x) for x in (self.source, self.published_at[:10]) if x)
+        warning = "" if self.supported else " <b>⚠ may not support the sentence citing it</b>"
+        url = f"<br><small>{h.safe_link(self.url, self.url)}</small>" if h.is_web_link(self.url) else ""
+        return (
+            f'<li id="{anchor}-{self.number}" value="{self.number}">'
+            f"<b>{h.safe_link(self.url, self.title or '(untitled)')}</b>{' — ' + meta if meta else ''}{warning}{url}"
+            f'<blockquote style="{h.QUOTE_STYLE}">{h.highlight(self.text, self.quote)}</blockquote></li>'
+        )
+
 
 class Answer(BaseModel):
     """What :meth:`NewsRAG.ask` returns."""
@@ -171,3 +185,25 @@ class Answer(BaseModel):
             parts.append("**Sources**\n\n" + self.sources_markdown())
         parts.append(f"<sub>engine: {self.engine}</sub>")
         return "\n\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: [n] linked to the numbered sources (title, source, date, url, quote marked),
+        notices and flags shown. Every piece of text is escaped: articles and questions are untrusted."""
+        anchor = f"newsrag-{uuid.uuid4().hex[:8]}"  # several answers on one page must not share ids
+        parts = ['<div class="newsrag-answer">']
+        if self.refused:
+            parts.append("<p><b>Refused:</b> nothing in the indexed articles is close enough to this question.</p>")
+        # A short answer needs no line of its own: the text leads with it, in bold.
+        text = h.link_markers(self.text, {c.number for c in self.citations}, anchor)
+        parts.append(f'<p style="white-space:pre-wrap">{text}</p>')
+        notes = [("Notice", n) for n in self.notices] + [("Flag", f) for f in self.flags]
+        if notes:
+            items = "".join(f"<li><b>{kind}:</b> {h.escape(note)}</li>" for kind, note in notes)
+            parts.append(f'<ul class="newsrag-notes" style="{h.NOTE_STYLE}">{items}</ul>')
+        if self.citations:
+            items = "".join(c.html_item(anchor) for c in self.citations)
+            parts.append(f"<p><b>Sources</b></p><ol>{items}</ol>")
+        total = self.timings.get("total_ms")
+        timing = f" · {total:.0f} ms" if total is not None else ""
+        parts.append(f"<small>engine: {h.escape(self.engine)}{timing}</small></div>")
+        return "".join(parts)

@@ -6,6 +6,7 @@ that asks, ingests and keeps the question log.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterable
 from functools import cached_property
@@ -31,6 +32,7 @@ from rag.index.filters import Filters
 from rag.index.lexical import LexicalIndex
 from rag.index.retrieve import Retriever
 from rag.index.store import ArticleRecord, ChunkStore
+from rag.service.aio import AsyncResponse
 from rag.service.history import HistoryLog
 
 
@@ -64,6 +66,7 @@ class NewsRAG:
         self.__dict__.update({name: value for name, value in given.items() if value is not None})
         # One writer at a time per process; readers never block.
         self._write_lock = threading.Lock()
+        self._build_lock = threading.Lock()  # aask and astream build the components in worker threads
         self._repaired = False
 
     def __repr__(self) -> str:
@@ -147,6 +150,70 @@ class NewsRAG:
         """
         engine = Engine.parse(engine, "engine")
         return self.answerer.stream(question, engine=engine, top_k=top_k, filters=Filters(**filters), history=history)
+
+    async def aask(
+        self,
+        question: str,
+        *,
+        engine: Engine | str | None = None,
+        top_k: int | None = None,
+        history: History | None = None,
+        **filters: Any,
+    ) -> Answer:
+        """:meth:`ask` for ``await``: the answer is worked out in a worker thread, so the event loop stays free.
+
+        ``await asyncio.gather(*(newsrag.aask(q) for q in questions))`` asks several at once. Same options and
+        errors as :meth:`ask`.
+        """
+        options = {"engine": engine, "top_k": top_k, "history": history} | filters
+        return await asyncio.to_thread(self._ask_when_ready, question, options)
+
+    def astream(
+        self,
+        question: str,
+        *,
+        engine: Engine | str | None = None,
+        top_k: int | None = None,
+        history: History | None = None,
+        **filters: Any,
+    ) -> AsyncResponse:
+        """:meth:`stream` for ``async for``: iterate for text deltas, then read ``.answer`` (or ``await .final()``).
+
+        The question and options are checked when iteration starts, before any text.
+        """
+        options = {"engine": engine, "top_k": top_k, "history": history} | filters
+        return AsyncResponse(lambda: self._ready().stream(question, **options))
+
+    def ask_many(self, questions: Iterable[str], **options: Any) -> Any:
+        """Ask each question in turn; a pandas DataFrame with one row per question, for analysis in a notebook.
+
+        Columns: ``question``, ``answer`` (the text), ``refused``, ``citations`` (how many) and ``latency_ms``
+        (the answer's total time). ``options`` as for :meth:`ask`, for every question.
+        """
+        import pandas as pd  # only notebooks need it, and it is slow to import
+
+        rows = []
+        for question in questions:
+            answer = self.ask(question, **options)
+            rows.append(
+                {
+                    "question": question,
+                    "answer": answer.text,
+                    "refused": answer.refused,
+                    "citations": len(answer.citations),
+                    "latency_ms": answer.timings.get("total_ms"),
+                }
+            )
+        return pd.DataFrame(rows, columns=["question", "answer", "refused", "citations", "latency_ms"])
+
+    def _ready(self) -> NewsRAG:
+        """Build the components once, under a lock: concurrent first questions must not open the store twice."""
+        with self._build_lock:
+            self.answerer  # noqa: B018 - a cached_property: building it builds the embedder, store and index
+        return self
+
+    def _ask_when_ready(self, question: str, options: dict[str, Any]) -> Answer:
+        return self._ready().ask(question, **options)
 
     def chat(self, **defaults: Any) -> Chat:
         """A multi-turn conversation: ``chat.ask(...)`` remembers earlier turns."""
