@@ -52,6 +52,10 @@ def strip_html(html: str) -> str:
             doomed[element] = None
     for element in doomed:
         _remove(element)
+    # Newsletters are laid out with tables, which trafilatura would read as data ("| cell | cell |"): a layout
+    # table's cells are blocks of text.
+    for element in root.iter("table", "thead", "tbody", "tfoot", "tr", "td", "th"):
+        element.tag = "div"
     return lxml_html.tostring(root, encoding="unicode")
 
 

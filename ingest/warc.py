@@ -46,7 +46,7 @@ class _Unpacked:
 
     def read(self, size: int = -1) -> bytes:
         try:
-            data = self.inner.read(size if size is not None and size >= 0 else READ_BLOCK)
+            data = self.inner.read1(size if size is not None and size >= 0 else READ_BLOCK)
         except EOFError as exc:
             raise Damaged("it is cut short (truncated in the middle of a record)") from exc
         except (OSError, zlib.error) as exc:
@@ -63,15 +63,19 @@ class _Unpacked:
 def load_warc(path: Path, origin: str, max_bytes: int, max_items: int) -> Iterator[Loaded]:
     """The article of each HTML page in the archive, in order, then a line for what was not read."""
     from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
 
     pages = others = read = 0
     limit = size_limit(".warc", max_bytes) * UNPACK_FACTOR
     with path.open("rb") as raw:
+        unpacked = _Unpacked(raw, limit)
+        archive = ArchiveIterator(unpacked)
         try:
-            for number, record in enumerate(ArchiveIterator(_Unpacked(raw, limit)), start=1):
+            for number, record in enumerate(archive, start=1):
+                if record.format != "warc":  # warcio takes any line of five words for an old ARC record
+                    raise ValueError(f"record {number} is not a WARC record")
                 if not _is_page(record):
                     others += record.rec_type in ("response", "resource")
+                    _drain(record, number)
                     continue
                 pages += 1
                 if pages > max_items:
@@ -80,17 +84,42 @@ def load_warc(path: Path, origin: str, max_bytes: int, max_items: int) -> Iterat
                     break
                 yield _page(record, number, origin, max_bytes)
                 read += 1
-        except (Damaged, ArchiveLoadFailed, ValueError) as exc:
-            detail = " ".join(str(exc).split())[:200]
-            what = "damaged" if isinstance(exc, Damaged) or read else "not a web archive"
-            kept = f"; the {read} page(s) before the damage are read" if read else ""
-            yield origin, BadInput(f"{what}: {detail}{kept}")
+            else:
+                # warcio ends quietly at a record whose headers are cut off: bytes past the last whole record
+                if unpacked.count > archive.offset:
+                    raise Damaged("it is cut short (an incomplete record at its end)")
+        except Exception as exc:  # warcio raises assorted errors on a damaged archive; the pages before it stay
+            yield origin, BadInput(_damage(exc, unpacked, read))
             return
     if pages == 0:
         yield origin, BadInput(f"no HTML pages in the web archive ({others} other responses)")
     elif others:
         reason = f"not read: {others} responses that are not HTML pages (images, scripts, styles, redirects, errors)"
         yield f"{origin}#other", Skipped(reason)
+
+
+def _damage(exc: Exception, unpacked: _Unpacked, read: int) -> str:
+    """Why the archive could not be read on. A cut gzip member shows only at the next read, after warcio has
+    already choked on the short data it got, so the rest of the stream is read to find the real cause."""
+    if not isinstance(exc, Damaged):
+        try:
+            while unpacked.read(READ_BLOCK):
+                pass
+        except Damaged as cause:
+            exc = cause
+    detail = " ".join(str(exc).split())[:200]
+    if not isinstance(exc, Damaged):
+        detail = f"{type(exc).__name__}: {detail}".rstrip(": ")
+    what = "damaged" if isinstance(exc, Damaged) or read else "not a web archive, or a damaged one"
+    return f"{what}: {detail}" + (f"; the {read} page(s) before the damage are read" if read else "")
+
+
+def _drain(record: Any, number: int) -> None:
+    """Read a record to its end (as warcio would), so that one cut short is found even if it is not a page."""
+    while record.raw_stream.read(READ_BLOCK):
+        pass
+    if getattr(record.raw_stream, "limit", 0) > 0:  # the file ended before the record's declared length
+        raise Damaged(f"it is cut short in record {number}")
 
 
 def _is_page(record: Any) -> bool:
@@ -117,8 +146,7 @@ def _page(record: Any, number: int, origin: str, max_bytes: int) -> Loaded:
         body += block
         if len(body) > max_bytes:
             return where, BadInput(f"page larger than {max_bytes / 1e6:.1f} MB")
-    if getattr(record.raw_stream, "limit", 0) > 0:  # the file ended before the record's declared length
-        raise Damaged(f"it is cut short in record {number} ({url[:200]})")
+    _drain(record, number)
     try:
         article = from_html(bytes(body), origin=origin, url=url, max_bytes=max_bytes)
     except BadInput as exc:
