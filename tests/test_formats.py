@@ -370,3 +370,24 @@ def test_walk_reports_what_it_does_not_read(tmp_path: Path) -> None:
     unread = {Path(u.path).name: u.kind for u in found.unread}
     assert unread == {".git": "hidden", "sheet.xlsx": ".xlsx", "photo.PNG": ".png", "LICENSE": "(none)"}
     assert all(u.reason for u in found.unread)
+
+
+# ----- uploads
+@pytest.mark.parametrize("name", ["report.pdf", "crawl.warc.gz", "brief.eml", "release.docx"])
+def test_uploads_accept_the_new_kinds(tmp_path: Path, name: str) -> None:
+    from ingest.uploads import save_upload
+
+    source = tmp_path / "in" / name
+    source.parent.mkdir()
+    if name.endswith(".pdf"):
+        write_pdf(source, REPORT)
+    elif name.endswith(".warc.gz"):
+        write_warc(source, PAGES)
+    elif name.endswith(".eml"):
+        source.write_bytes(newsletter("Rates on hold", "Brief <b@example.com>", NOW, NEWSLETTER_HTML).as_bytes())
+    else:
+        write_docx(source)
+    saved, problem = save_upload(source, tmp_path / "uploads", 20_000_000)
+    assert saved is not None, problem
+    assert saved.name.endswith(name.split(".", 1)[1]) and saved.name != name  # the kind kept, the name generated
+    assert articles(saved)
