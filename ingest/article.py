@@ -14,9 +14,10 @@ from rag.core.types import Authors, Link, SourceName, Title
 class Article(BaseModel):
     """One news article, cleaned and ready to chunk.
 
-    Every loader (records, HTML pages, Markdown front matter, web pages and feeds) makes one of these, so the
-    checks on untrusted metadata live here: each field is capped (it is copied onto every chunk, citation and
-    page), and a url that is not http(s) is dropped (it would become a ``javascript:`` link in the reader's page).
+    Every loader (records, HTML pages, Markdown front matter, web pages and feeds, PDF, Word, e-mail and web
+    archives) makes one of these, so the checks on untrusted metadata live here: each field is capped (it is
+    copied onto every chunk, citation and page), and a url that is not http(s) is dropped (it would become a
+    ``javascript:`` link in the reader's page).
     """
 
     title: Title
@@ -100,7 +101,8 @@ class IngestReport(BaseModel):
 
     def summary(self) -> str:
         statuses = ["added", "updated", "unchanged", "duplicate", "removed"]
-        if self.count("skipped"):  # only feeds past NEWSRAG_MAX_FEED_ITEMS skip: don't print it for everyone
+        # Only notes skip (entries or messages past a cap, attachments, scanned pages): not printed for everyone.
+        if self.count("skipped"):
             statuses.append("skipped")
         parts = [f"{self.count(s)} {s}" for s in statuses]
         parts.append(f"{len(self.failed)} failed")
