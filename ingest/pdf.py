@@ -10,6 +10,7 @@ they need no password to be read (many are only protected against printing or co
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -62,6 +63,8 @@ def _read(path: Path, max_bytes: int) -> tuple[list[str], dict[str, Any]]:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError
 
+    # pypdf logs each oddity of a broken file as a warning on stderr; the reason below says what matters.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(path)
         if reader.is_encrypted:
