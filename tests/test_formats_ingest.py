@@ -151,6 +151,9 @@ def test_pdf_citation_names_its_page(tmp_path: Path) -> None:
     assert (cited.page, cited.last_page) == (3, 4)
     assert cited.label() == "Council report — pp. 3–4"
     assert "pp. 3–4" in answer.sources_markdown()
+    from rag.ui.messages import render_answer
+
+    assert "pp. 3–4" in "".join(str(m.content) for m in render_answer(answer))  # the app's Sources block
 
 
 def test_warc_citation_says_when_the_page_was_seen(tmp_path: Path) -> None:
@@ -160,3 +163,31 @@ def test_warc_citation_says_when_the_page_was_seen(tmp_path: Path) -> None:
     cited = next(c for c in answer.citations if "Dock workers" in c.text)
     assert cited.seen_at.startswith("2024-03-05") and cited.published_at == ""
     assert cited.label() == "Port strike ends — news.example.com — seen 2024-03-05"
+
+
+def test_app_uploads_of_the_new_kinds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.service.services import Services
+    from rag.ui.articles_tab import add_handler
+
+    upload_folder = tmp_path / "gradio" / "abc"
+    upload_folder.mkdir(parents=True)
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    files = [
+        write_pdf(upload_folder / "Council Report.pdf", REPORT, {"/Title": "Council report"}),
+        write_mbox(upload_folder / "briefs.mbox", [brief(1), brief(2)]),
+        write_warc(upload_folder / "crawl.warc.gz", PAGES),
+        upload_folder / "sheet.xlsx",
+    ]
+    files[-1].write_bytes(b"PK")
+    add = add_handler(Services(newsrag=NewsRAG(index_dir=tmp_path / "index"), auth=None), {str(f) for f in files})
+    rows = add([str(f) for f in files], "")
+    shown = [(name, status, title) for name, status, title, *_ in rows]
+    assert shown[0] == ("sheet.xlsx", "failed", "")  # refused before anything is read
+    assert "unsupported file type .xlsx" in rows[0][-1]
+    assert shown[1:] == [
+        ("Council Report.pdf", "added", "Council report"),
+        ("briefs.mbox", "added", "Brief 1"),
+        ("briefs.mbox", "added", "Brief 2"),
+        ("crawl.warc.gz", "added", "Bridge reopens after repairs"),
+        ("crawl.warc.gz", "added", "Port strike ends"),
+    ]

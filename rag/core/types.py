@@ -120,7 +120,7 @@ class Passage(BaseModel):
             seen_at=str(meta.get("seen_at", "") or ""),
         )
 
-    def pages(self) -> str:
+    def page_label(self) -> str:
         """Where in a paged document the passage is ("p. 3", "pp. 3–4"), or ""."""
         if not self.page:
             return ""
@@ -136,7 +136,7 @@ class Passage(BaseModel):
 
     def label(self) -> str:
         """How a citation names its article: title, source, date and, in a paged document, the page."""
-        parts = [self.title or "(untitled)", self.source, self.when(), self.pages()]
+        parts = [self.title or "(untitled)", self.source, self.when(), self.page_label()]
         return " — ".join(p for p in parts if p)
 
 
@@ -177,7 +177,7 @@ class Answer(BaseModel):
         lines = []
         for c in self.citations:
             title = f"[{c.title}]({c.url})" if c.url else c.title
-            meta = " · ".join(x for x in (c.source, c.when(), c.pages()) if x)
+            meta = " · ".join(x for x in (c.source, c.when(), c.page_label()) if x)
             lines.append(f"{c.number}. **{title}**" + (f" — {meta}" if meta else ""))
             lines.append(f"   > {c.quote or c.text}")
         return "\n".join(lines)
