@@ -43,10 +43,14 @@ def load_pdf(path: Path, origin: str, max_bytes: int) -> Iterator[Loaded]:
     except BadInput as exc:
         yield origin, exc
         return
-    pages = [[" ".join(line.split()) for line in text.splitlines() if line.strip()] for text in texts]
-    blank = [number for number, lines in enumerate(pages, start=1) if not lines]
+    pages = [[" ".join(line.split()) for line in (text or "").splitlines() if _readable(line)] for text in texts]
+    broken = [number for number, text in enumerate(texts, start=1) if text is None]
+    blank = [number for number, lines in enumerate(pages, start=1) if not lines and number not in broken]
     if len(blank) == len(pages):
         yield origin, BadInput("no text layer: its pages are images (a scanned PDF?); run OCR on it first")
+        return
+    if len(blank) + len(broken) == len(pages):
+        yield origin, BadInput(f"no page could be read ({len(broken)} broken, {len(blank)} without a text layer)")
         return
     try:
         yield origin, _article(strip_furniture(pages), meta, origin)
@@ -54,12 +58,29 @@ def load_pdf(path: Path, origin: str, max_bytes: int) -> Iterator[Loaded]:
         yield origin, exc
         return
     if blank:
-        listed = ", ".join(map(str, blank[:20])) + (" …" if len(blank) > 20 else "")
-        yield f"{origin}#pages", Skipped(f"not read: {len(blank)} page(s) without a text layer (scanned?): {listed}")
+        yield (
+            f"{origin}#pages",
+            Skipped(f"not read: {len(blank)} page(s) without readable text (scanned?): {_list(blank)}"),
+        )
+    if broken:
+        yield (
+            f"{origin}#broken",
+            Skipped(f"not read: {len(broken)} page(s) whose text could not be read: {_list(broken)}"),
+        )
 
 
-def _read(path: Path, max_bytes: int) -> tuple[list[str], dict[str, Any]]:
-    """Each page's text and the metadata newsrag uses; BadInput for an encrypted, broken or overlong PDF."""
+def _readable(line: str) -> bool:
+    """Not blank, and not mostly U+FFFD: glyphs of a font without a text mapping come out as that."""
+    return bool(line.strip()) and line.count("\ufffd") * 3 < len(line.strip())
+
+
+def _list(numbers: list[int]) -> str:
+    return ", ".join(map(str, numbers[:20])) + (" …" if len(numbers) > 20 else "")
+
+
+def _read(path: Path, max_bytes: int) -> tuple[list[str | None], dict[str, Any]]:
+    """Each page's text (None for a page that cannot be read) and the metadata newsrag uses; BadInput for an
+    encrypted, broken or overlong PDF."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError
 
@@ -77,9 +98,14 @@ def _read(path: Path, max_bytes: int) -> tuple[list[str], dict[str, Any]]:
         count = len(reader.pages)
         if count > MAX_PAGES:
             raise BadInput(f"too many pages for a news document ({count:,} > {MAX_PAGES:,})")
-        texts, total = [], 0
+        texts: list[str | None] = []
+        total = 0
         for page in reader.pages:
-            text = page.extract_text() or ""
+            try:
+                text = page.extract_text() or ""
+            except Exception:  # one page's broken font or content stream costs that page, not the document
+                texts.append(None)
+                continue
             total += len(text)
             if total > max_bytes:
                 raise BadInput(f"more text than one article may hold (over {max_bytes / 1e6:.1f} MB)")
