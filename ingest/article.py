@@ -15,9 +15,10 @@ from rag.core.types import Authors, Link, SourceName, Title
 class Article(BaseModel):
     """One news article, cleaned and ready to chunk.
 
-    Every loader (records, HTML pages, Markdown front matter, web pages and feeds) makes one of these, so the
-    checks on untrusted metadata live here: each field is capped (it is copied onto every chunk, citation and
-    page), and a url that is not http(s) is dropped (it would become a ``javascript:`` link in the reader's page).
+    Every loader (records, HTML pages, Markdown front matter, web pages and feeds, PDF, Word, e-mail and web
+    archives) makes one of these, so the checks on untrusted metadata live here: each field is capped (it is
+    copied onto every chunk, citation and page), and a url that is not http(s) is dropped (it would become a
+    ``javascript:`` link in the reader's page).
     """
 
     title: Title
@@ -27,6 +28,9 @@ class Article(BaseModel):
     published_at: str = ""  # ISO 8601, or "" when unknown
     authors: Authors = Field(default_factory=list)
     origin: str = ""  # the file path or URL it was read from
+    seen_at: str = ""  # ISO 8601: when a web archive captured the page (not when it was published), or ""
+    # Where each page of a paged document (a PDF) begins in ``text``: (character offset, page number), in order.
+    pages: list[tuple[int, int]] = Field(default_factory=list)
 
     @property
     def article_id(self) -> str:
@@ -61,10 +65,19 @@ class Outcome(BaseModel):
     reason: str = ""
 
 
+class Unread(BaseModel):
+    """A file a folder walk passed over (an unsupported kind, a hidden file): not an article, not a failure."""
+
+    path: str
+    kind: str  # its extension (".xlsx", "(none)"), or "hidden"
+    reason: str
+
+
 class IngestReport(BaseModel):
-    """The result of one ingest call: counts, per-article outcomes, and time taken."""
+    """The result of one ingest call: counts, per-article outcomes, unread files, and time taken."""
 
     outcomes: list[Outcome] = Field(default_factory=list)
+    unread: list[Unread] = Field(default_factory=list)
     chunks_written: int = 0
     seconds: float = 0.0
     repaired_chunks: int = 0
@@ -80,13 +93,25 @@ class IngestReport(BaseModel):
     def ok(self) -> bool:
         return not self.failed
 
+    def unread_by_kind(self) -> dict[str, int]:
+        """How many files of each kind the folder walk left unread, most first."""
+        counts: dict[str, int] = {}
+        for u in self.unread:
+            counts[u.kind] = counts.get(u.kind, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
     def summary(self) -> str:
         statuses = ["added", "updated", "unchanged", "duplicate", "removed"]
-        if self.count("skipped"):  # only feeds past NEWSRAG_MAX_FEED_ITEMS skip: don't print it for everyone
+        # Only notes skip (entries or messages past a cap, attachments, scanned pages): not printed for everyone.
+        if self.count("skipped"):
             statuses.append("skipped")
         parts = [f"{self.count(s)} {s}" for s in statuses]
         parts.append(f"{len(self.failed)} failed")
-        return f"{', '.join(parts)}; {self.chunks_written} chunks written in {self.seconds:.1f}s"
+        line = f"{', '.join(parts)}; {self.chunks_written} chunks written in {self.seconds:.1f}s"
+        if self.unread:
+            kinds = ", ".join(f"{n} {kind}" for kind, n in self.unread_by_kind().items())
+            line += f"; {len(self.unread)} not read in the folders ({kinds})"
+        return line
 
     def _repr_html_(self) -> str:
         """Jupyter's rich display: the summary, then one row per input (titles and reasons escaped)."""

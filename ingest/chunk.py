@@ -8,6 +8,7 @@ passage made retrieval worse in our tests.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import time
 from functools import lru_cache
@@ -36,7 +37,9 @@ def splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
 
 def content_hash(article: Article, chunk_size: int, chunk_overlap: int) -> str:
     """Changes when anything that ends up in the index changes, chunking settings included."""
-    basis = article.model_dump_json(exclude={"origin"}) + f"|{chunk_size}|{chunk_overlap}"
+    # Fields added later count only when set, so that articles indexed before them keep their version.
+    later = {name for name in ("seen_at", "pages") if not getattr(article, name)}
+    basis = article.model_dump_json(exclude={"origin"} | later) + f"|{chunk_size}|{chunk_overlap}"
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
 
 
@@ -46,8 +49,10 @@ def chunk_article(article: Article, chunk_size: int, chunk_overlap: int) -> list
     texts = [t for t in splitter(chunk_size, chunk_overlap).split_text(article.text) if t.strip()]
     article_id = article.article_id
     now = time.time()
+    spans = _page_spans(article, texts)
     nodes = []
     for index, text in enumerate(texts):
+        page, last_page = spans[index]
         node = TextNode(
             id_=f"{article_id}-{version}-{index:05d}",
             text=text,
@@ -59,6 +64,9 @@ def chunk_article(article: Article, chunk_size: int, chunk_overlap: int) -> list
                 published_at=article.published_at,
                 authors=", ".join(article.authors),
                 origin=article.origin,
+                seen_at=article.seen_at,
+                page=page,
+                last_page=last_page,
                 published_ts=date_to_timestamp(article.published_at),
                 content_hash=version,
                 n_chunks=len(texts),
@@ -71,3 +79,26 @@ def chunk_article(article: Article, chunk_size: int, chunk_overlap: int) -> list
         node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=article_id)
         nodes.append(node)
     return nodes
+
+
+def _page_spans(article: Article, texts: list[str]) -> list[tuple[int, int]]:
+    """The first and last page of each chunk of a paged article ((0, 0) for an article without pages).
+
+    The splitter's chunks are pieces of the article's text, in order (overlapping by ``chunk_overlap``), so each
+    is found after the start of the one before it.
+    """
+    if not article.pages:
+        return [(0, 0)] * len(texts)
+    offsets = [offset for offset, _ in article.pages]
+    numbers = [number for _, number in article.pages]
+
+    def page_at(position: int) -> int:
+        return numbers[max(0, bisect.bisect_right(offsets, position) - 1)]
+
+    spans, cursor = [], 0
+    for text in texts:
+        found = article.text.find(text[:80], cursor)
+        start = found if found >= 0 else cursor  # not found (never seen): the page after the last chunk's start
+        spans.append((page_at(start), page_at(start + len(text) - 1)))
+        cursor = start + 1
+    return spans

@@ -1,4 +1,8 @@
-"""Reading articles from local files and folders: .txt, .md, .html/.htm, .json, .jsonl."""
+"""Reading articles from local files: each kind of file to its loader, within the size its kind may have.
+
+Text, Markdown, HTML and JSON are read here; PDF (``ingest/pdf.py``), Word (``ingest/word.py``), e-mail
+(``ingest/mail.py``) and web archives (``ingest/warc.py``) each have a module of their own.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +15,31 @@ from typing import BinaryIO
 import yaml
 
 from ingest.article import Article
-from ingest.records import BadInput, from_html, from_plain_text, from_record
+from ingest.kinds import (
+    HTML_TYPES,
+    LINE_TYPES,
+    MAIL_TYPES,
+    MAILBOX_TYPES,
+    MANY_ARTICLE_TYPES,
+    PDF_TYPES,
+    SUPPORTED,
+    TEXT_TYPES,
+    WARC_TYPES,
+    WORD_TYPES,
+    file_type,
+    size_limit,
+)
+from ingest.mail import load_eml, load_mbox
+from ingest.pdf import load_pdf
+from ingest.records import BadInput, Loaded, from_html, from_plain_text, from_record
+from ingest.walk import expand
+from ingest.warc import load_warc
+from ingest.word import load_docx
 
-TEXT_TYPES = {".txt", ".md", ".markdown"}
-HTML_TYPES = {".html", ".htm"}
-LINE_TYPES = {".jsonl", ".ndjson"}
-RECORD_TYPES = {".json"} | LINE_TYPES
-SUPPORTED = TEXT_TYPES | HTML_TYPES | RECORD_TYPES
-# A file of many records may be far larger than one article. JSON Lines are read one record at a time;
-# a .json file is parsed whole (in memory, several times its size), so it gets a smaller allowance.
-RECORD_FILE_FACTOR = 200
-JSON_FILE_FACTOR = 20
+__all__ = ["Loaded", "decode", "expand", "load_file"]
+
 SNIFF_BYTES = 8192
+MAX_ARCHIVE_ITEMS = 1000  # the settings' default (NEWSRAG_MAX_ARCHIVE_ITEMS)
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 # Real front matter is a dozen short lines (well under 2 KB); the YAML parser is pure Python, and the metadata
 # kept from it is capped (see Article) anyway.
@@ -30,47 +47,45 @@ MAX_FRONT_MATTER_BYTES = 32_000
 MAX_FRONT_MATTER_DEPTH = 20
 
 
-Loaded = tuple[str, Article | BadInput]
-"""(where it came from, the article or why there is none)."""
+def load_file(path: Path, max_bytes: int, max_items: int = MAX_ARCHIVE_ITEMS) -> Iterator[Loaded]:
+    """Every article in one file, or one reason it has none; never raises for bad content.
 
-
-def expand(path: Path) -> Iterator[Path]:
-    """The supported files at ``path``: itself, or everything below it (hidden files skipped)."""
-    if path.is_dir():
-        for child in sorted(path.rglob("*")):
-            relative = child.relative_to(path).parts
-            if child.is_file() and child.suffix.lower() in SUPPORTED and not any(p.startswith(".") for p in relative):
-                yield child
-    else:
-        yield path
-
-
-def load_file(path: Path, max_bytes: int) -> Iterator[Loaded]:
-    """Every article in one file, or one reason it has none; never raises for bad content."""
+    ``max_items`` is the most messages read from one mailbox, or pages from one web archive.
+    """
     origin = str(path.resolve())
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED:
-        yield origin, BadInput(f"unsupported file type {suffix or '(none)'}; use {', '.join(sorted(SUPPORTED))}")
+    kind = file_type(path)
+    if kind not in SUPPORTED:
+        yield origin, BadInput(f"unsupported file type {kind or '(none)'}; use {', '.join(sorted(SUPPORTED))}")
         return
-    factor = JSON_FILE_FACTOR if suffix == ".json" else RECORD_FILE_FACTOR if suffix in RECORD_TYPES else 1
-    limit = max_bytes * factor
+    limit = size_limit(kind, max_bytes)
     try:
         size = path.stat().st_size
         if size == 0:
             yield origin, BadInput("empty file")
             return
         if size > limit:
-            what = "one JSON file; split it, or use JSON Lines" if suffix == ".json" else "a news article"
+            what = "a news article"
+            if kind == ".json":
+                what = "one JSON file; split it, or use JSON Lines"
+            elif kind in MANY_ARTICLE_TYPES:
+                what = "one file of articles; split it"
             yield origin, BadInput(f"too large for {what} ({size / 1e6:.1f} MB > {limit / 1e6:.1f} MB)")
             return
-        if suffix in LINE_TYPES:
+        if kind in LINE_TYPES:
             yield from _jsonl(path, origin, max_bytes)
+            return
+        if kind in PDF_TYPES | WORD_TYPES | MAIL_TYPES:
+            load = load_pdf if kind in PDF_TYPES else load_docx if kind in WORD_TYPES else load_eml
+            yield from load(path, origin, max_bytes)
+            return
+        if kind in MAILBOX_TYPES | WARC_TYPES:
+            yield from (load_mbox if kind in MAILBOX_TYPES else load_warc)(path, origin, max_bytes, max_items)
             return
         data = path.read_bytes()
     except OSError as exc:
         yield origin, BadInput(f"cannot read: {exc.strerror or exc}")
         return
-    if suffix in HTML_TYPES:
+    if kind in HTML_TYPES:
         yield _one(origin, lambda: from_html(data, origin, max_bytes=max_bytes))
         return
     try:
@@ -78,7 +93,7 @@ def load_file(path: Path, max_bytes: int) -> Iterator[Loaded]:
     except BadInput as exc:
         yield origin, exc
         return
-    if suffix in TEXT_TYPES:
+    if kind in TEXT_TYPES:
         yield _one(origin, lambda: _plain(text, origin))
     else:
         yield from _json(text, origin, max_bytes)

@@ -18,12 +18,14 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import TextNode
 
-from ingest.article import Article, IngestReport, Outcome
+from ingest.article import Article, IngestReport, Outcome, Unread
 from ingest.chunk import chunk_article, content_hash
 from ingest.fetch_guard import FetchBudget
 from ingest.fetch_policy import TRUSTED, FetchPolicy
-from ingest.files import Loaded, expand, load_file
+from ingest.files import Loaded, load_file
+from ingest.kinds import holds_many_articles
 from ingest.records import BadInput, Skipped
+from ingest.walk import walk
 from ingest.web import is_url, load_url
 from rag.core.settings import Settings
 from rag.index.store import ArticleRecord, ChunkStore, StoreError
@@ -35,13 +37,25 @@ MAX_WRITE_FAILURES = 3
 Progress = Callable[[Outcome], None]
 
 
-def plan(sources: Iterable[str | Path]) -> list[str]:
-    """The concrete inputs behind ``sources``: URLs as they are, folders expanded to their files."""
+def survey(sources: Iterable[str | Path]) -> tuple[list[str], list[Unread]]:
+    """The concrete inputs behind ``sources`` (URLs as they are, folders walked to their files), and the files
+    the folder walks left unread, with the reason."""
     inputs: list[str] = []
+    unread: list[Unread] = []
     for source in sources:
         text = str(source)
-        inputs.extend([text] if is_url(text) else [str(p) for p in expand(Path(text).expanduser())])
-    return inputs
+        if is_url(text):
+            inputs.append(text)
+            continue
+        found = walk(Path(text).expanduser())
+        inputs.extend(str(p) for p in found.files)
+        unread.extend(found.unread)
+    return inputs, unread
+
+
+def plan(sources: Iterable[str | Path]) -> list[str]:
+    """The concrete inputs behind ``sources``: URLs as they are, folders expanded to their files."""
+    return survey(sources)[0]
 
 
 @dataclass
@@ -72,7 +86,7 @@ class Ingestor:
     ) -> IngestReport:
         """Fetch every URL, then, holding ``write_lock``, read the files and write the index."""
         started = time.perf_counter()
-        inputs = plan(sources)
+        inputs, self.report.unread = survey(sources)
         fetched = self._fetch_all(inputs)  # the network first: no fetch while the lock is held
         with write_lock or nullcontext():
             self.store.begin_write()
@@ -126,7 +140,8 @@ class Ingestor:
             if position in fetched:
                 yield from fetched[position]
             else:
-                yield from _guarded(item, load_file(Path(item), max_bytes))
+                loaded = load_file(Path(item), max_bytes, max_items=self.settings.max_archive_items)
+                yield from _guarded(item, loaded)
 
     def _record(self, outcome: Outcome) -> None:
         self.report.outcomes.append(outcome)
@@ -167,7 +182,7 @@ class Ingestor:
 
     def _replaced_by(self, article: Article) -> list[ArticleRecord]:
         """Older articles that came from the same single-article file or page as this one."""
-        if not article.origin or "#" in article.origin or article.origin.endswith((".json", ".jsonl", ".ndjson")):
+        if not article.origin or "#" in article.origin or holds_many_articles(article.origin):
             return []
         return [
             r

@@ -33,7 +33,12 @@ class BadInput(NewsRAGError, ValueError):
 
 
 class Skipped(BadInput):
-    """Inputs left out on purpose (a feed's entries past NEWSRAG_MAX_FEED_ITEMS): reported, not a failure."""
+    """Inputs left out on purpose (a feed's entries past NEWSRAG_MAX_FEED_ITEMS, an e-mail's attachments):
+    reported, not a failure."""
+
+
+Loaded = tuple[str, Article | BadInput]
+"""(where it came from, the article or why there is none)."""
 
 
 def _first(record: dict[str, Any], fields: tuple[str, ...]) -> tuple[str, Any]:
@@ -55,7 +60,7 @@ def _as_text(field: str, value: Any) -> str:
     return value
 
 
-def _authors(value: Any) -> list[str]:
+def authors_of(value: Any) -> list[str]:
     if value in (None, ""):
         return []
     if isinstance(value, str):
@@ -112,7 +117,7 @@ def from_record(record: Any, origin: str) -> Article:
         url=_as_text(url_field, url),
         source=_as_text(source_field, source),
         date=date,
-        authors=_authors(authors),
+        authors=authors_of(authors),
         origin=origin,
     )
 
@@ -180,6 +185,23 @@ def from_html(html: str | bytes, origin: str, url: str = "", max_bytes: int | No
 
     Hidden elements are dropped first (:func:`_drop_hidden`): a page's invisible text is no part of its article.
     """
+    doc = html_document(html, url, max_bytes)
+    return finish(
+        doc.text,
+        title=doc.title or "",
+        url=url or doc.url or "",
+        source=doc.sitename or "",
+        date=doc.date,
+        authors=authors_of(doc.author),
+        origin=origin,
+    )
+
+
+def html_document(html: str | bytes, url: str = "", max_bytes: int | None = None) -> Any:
+    """trafilatura's reading of a page (``.text``, ``.title``, ``.sitename``, ``.date``, ``.author``, ``.url``).
+
+    Every HTML newsrag reads goes through here: web pages, saved pages, e-mail newsletters and web archives.
+    """
     import trafilatura
     from trafilatura.settings import set_date_params
     from trafilatura.utils import load_html
@@ -202,15 +224,7 @@ def from_html(html: str | bytes, origin: str, url: str = "", max_bytes: int | No
         raise BadInput(f"unreadable HTML ({type(exc).__name__})") from exc
     if doc is None or not (doc.text or "").strip():
         raise BadInput("no article text found in the HTML")
-    return finish(
-        doc.text,
-        title=doc.title or "",
-        url=url or doc.url or "",
-        source=doc.sitename or "",
-        date=doc.date,
-        authors=_authors(doc.author),
-        origin=origin,
-    )
+    return doc
 
 
 def from_plain_text(text: str, origin: str, meta: dict[str, Any] | None = None) -> Article:
@@ -227,6 +241,6 @@ def from_plain_text(text: str, origin: str, meta: dict[str, Any] | None = None) 
         url=str(url or ""),
         source=str(source or ""),
         date=date,
-        authors=_authors(authors),
+        authors=authors_of(authors),
         origin=origin,
     )

@@ -5,14 +5,28 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from ingest.kinds import file_type
 from rag.core.disk import disk_problem
 
-UPLOAD_TYPES = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
+UPLOAD_TYPES = (
+    ".txt",
+    ".md",
+    ".html",
+    ".htm",
+    ".json",
+    ".jsonl",
+    ".pdf",
+    ".docx",
+    ".eml",
+    ".mbox",
+    ".warc",
+    ".warc.gz",
+)
 
 
 def save_upload(path: Path, uploads: Path, max_bytes: int) -> tuple[Path | None, str]:
     """Copy an upload under a generated name (its content hash + its extension); the user's name is never a path."""
-    suffix = path.suffix.lower()
+    suffix = file_type(path)  # ".warc.gz" whole: the generated name keeps what the loader tells kinds by
     if suffix not in UPLOAD_TYPES:
         return None, f"unsupported file type {suffix or '(none)'}; use {', '.join(UPLOAD_TYPES)}"
     size = path.stat().st_size

@@ -60,11 +60,18 @@ def ingest(
     sources: Annotated[list[str], typer.Argument(help="Files, folders, article URLs or RSS/Atom feed URLs.")],
     prune: Annotated[bool, typer.Option(help="Forget articles whose source file is gone.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Name each file the folder walk left unread, and why.")
+    ] = False,
     index_dir: IndexDir = None,
     chroma_host: ChromaHost = None,
     chroma_port: ChromaPort = None,
 ) -> None:
-    """Index news articles into Chroma; exits 1 if any input failed."""
+    """Index news articles into Chroma; exits 1 if any input failed.
+
+    Reads .txt, .md, .html, .json, .jsonl, .pdf, .docx, .eml, .mbox, .warc and .warc.gz; a folder walk counts
+    the files it leaves unread by kind (--verbose names them).
+    """
     from ingest.pipeline import plan
 
     newsrag = _rag(index_dir, chroma_host, chroma_port)
@@ -101,8 +108,24 @@ def ingest(
             elif outcome.status in ("added", "updated", "removed"):
                 line = f"[green]{outcome.status}[/green] {escape(outcome.title)} ({outcome.chunks} chunks)"
                 console.print(line, soft_wrap=True, highlight=False)
+        _print_unread(report, verbose)
         console.print(report.summary())
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _print_unread(report: Any, verbose: bool) -> None:
+    """The files the folder walk passed over: each one with --verbose, else a count per kind and why."""
+    if verbose:
+        for unread in report.unread:
+            line = f"[yellow]not read[/yellow] {escape(unread.path)}: {escape(unread.reason)}"
+            console.print(line, soft_wrap=True, highlight=False)
+        return
+    reasons = {u.kind: u.reason for u in report.unread}
+    for kind, count in report.unread_by_kind().items():
+        line = (
+            f"[yellow]not read[/yellow] {count} {escape(kind)} file(s): {escape(reasons[kind])} (--verbose names them)"
+        )
+        console.print(line, soft_wrap=True, highlight=False)
 
 
 @app.command()

@@ -58,6 +58,12 @@ class Settings(BaseSettings):
         120.0, gt=0, description="Seconds allowed for all the fetches of one ingest request (a feed and its pages)."
     )
     max_feed_items: int = Field(50, ge=1, description="Most entries read from one feed; the rest are skipped.")
+    max_archive_items: int = Field(
+        1000,
+        ge=1,
+        description="Most messages read from one mailbox (.mbox), or pages from one web archive (.warc); the rest"
+        " are skipped, with a line saying so.",
+    )
     max_fetch_mb: float = Field(50.0, gt=0, description="Most bytes one ingest request may download, in total.")
 
     # Retrieval and answers

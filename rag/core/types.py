@@ -72,6 +72,9 @@ class ChunkMetadata(BaseModel):
     published_at: str = ""  # ISO date or datetime, "" when unknown
     authors: str = ""  # comma-separated
     origin: str = ""  # the file or URL it was ingested from
+    seen_at: str = ""  # when a web archive captured the page (ISO), "" otherwise
+    page: int = 0  # the page of a paged document (PDF) the chunk starts on; 0: not paged
+    last_page: int = 0  # the page it ends on
     # Bookkeeping
     published_ts: int = 0  # published_at in epoch seconds (0: unknown), for date filters
     content_hash: str  # the article version this chunk belongs to
@@ -97,6 +100,9 @@ class Passage(BaseModel):
     score: float = 0.0  # fused retrieval score (higher is better)
     similarity: float | None = None  # cosine similarity to the question, when the dense side saw it
     chunk_index: int = 0
+    page: int | None = None  # the page of a paged document (PDF) the passage starts on
+    last_page: int | None = None  # and the page it ends on
+    seen_at: str = ""  # when a web archive captured the page, for an article read from one
 
     @classmethod
     def from_node(cls, node: Any, score: float | None, similarity: float | None = None) -> Passage:
@@ -112,16 +118,29 @@ class Passage(BaseModel):
             score=float(score or 0.0),
             similarity=similarity,
             chunk_index=int(meta.get("chunk_index", 0) or 0),
+            page=int(meta.get("page", 0) or 0) or None,  # 0, or missing in an older index: not paged
+            last_page=int(meta.get("last_page", 0) or 0) or None,
+            seen_at=str(meta.get("seen_at", "") or ""),
         )
 
-    def label(self) -> str:
-        """How a citation names its article: title, source and date."""
-        parts = [self.title or "(untitled)"]
-        if self.source:
-            parts.append(self.source)
+    def page_label(self) -> str:
+        """Where in a paged document the passage is ("p. 3", "pp. 3–4"), or ""."""
+        if not self.page:
+            return ""
+        if self.last_page and self.last_page != self.page:
+            return f"pp. {self.page}–{self.last_page}"
+        return f"p. {self.page}"
+
+    def when(self) -> str:
+        """The date to show: the publication date, else when a web archive saw the page ("seen 2024-03-01")."""
         if self.published_at:
-            parts.append(self.published_at[:10])
-        return " — ".join(parts)
+            return self.published_at[:10]
+        return f"seen {self.seen_at[:10]}" if self.seen_at else ""
+
+    def label(self) -> str:
+        """How a citation names its article: title, source, date and, in a paged document, the page."""
+        parts = [self.title or "(untitled)", self.source, self.when(), self.page_label()]
+        return " — ".join(p for p in parts if p)
 
 
 class Citation(Passage):
@@ -172,7 +191,7 @@ class Answer(BaseModel):
         lines = []
         for c in self.citations:
             title = f"[{c.title}]({c.url})" if c.url else c.title
-            meta = " · ".join(x for x in (c.source, c.published_at[:10]) if x)
+            meta = " · ".join(x for x in (c.source, c.when(), c.page_label()) if x)
             lines.append(f"{c.number}. **{title}**" + (f" — {meta}" if meta else ""))
             lines.append(f"   > {c.quote or c.text}")
         return "\n".join(lines)

@@ -102,6 +102,7 @@ def add_handler(services: Services, uploaded: Set[str]) -> Any:
             for o in report.outcomes:
                 where = o.origin.split("#", 1)[0]
                 rows.append([names.get(where, where), o.status, o.title, o.chunks, o.reason])
+            rows.extend([Path(u.path).name, "not read", "", 0, u.reason] for u in report.unread)
         return rows
 
     return add_articles

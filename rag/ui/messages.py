@@ -33,7 +33,7 @@ def highlight(passage: str, quote: str) -> str:
 
 
 def _source_html(c: Citation) -> str:
-    meta = [escape(x) for x in (c.source, c.published_at[:10]) if x]
+    meta = [escape(x) for x in (c.source, c.when(), c.page_label()) if x]
     if c.url.startswith(("http://", "https://")):
         meta.append(f'<a href="{html.escape(c.url)}" target="_blank" rel="noopener noreferrer">link</a>')
     warning = "" if c.supported else f'<div class="nr-warning">{UNSUPPORTED}</div>'

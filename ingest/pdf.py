@@ -1,0 +1,231 @@
+"""PDF documents (press releases, filings, reports): the text layer of each page, without its page furniture.
+
+Title, author and date come from the document's metadata where present. Running headers and footers (lines at
+the top or bottom of most pages) and page numbers ("3", "- 3 -", "Page 3 of 9") are removed by rule, lines
+wrapped by the layout are joined back into paragraphs, and the page each paragraph came from is kept
+(``Article.pages``) so that a citation can say "p. 3". A scanned page has no text layer: a PDF of only such
+pages fails with that reason; one of some is read without them, with a note. Encrypted PDFs open only when
+they need no password to be read (many are only protected against printing or copying).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ingest.article import Article
+from ingest.clean import clean_text
+from ingest.records import BadInput, Loaded, Skipped, authors_of, finish
+
+MAX_PAGES = 2000  # a 2,000-page PDF is a book, not news; its text would be refused as too long anyway
+EDGE_LINES = 3  # running headers and footers sit in the first or last lines a page's text layer gives
+_PAGE_NUMBER = re.compile(
+    r"^(?:page\s*)?[-–—(\[]?\s*(?:\d{1,4}|[ivx]{1,5})\s*[-–—)\]]?(?:\s*(?:of|/)\s*\d{1,4})?\.?$", re.IGNORECASE
+)
+# Metadata titles that name the file or the program, not the document.
+_JUNK_TITLE = re.compile(
+    r"^(?:microsoft (?:word|powerpoint|excel)\b|untitled\b|document\d*$|slide \d+$"
+    r"|.*\.(?:docx?|pdf|indd|rtf|odt|txt)$)",
+    re.IGNORECASE,
+)
+_ENDS_SENTENCE = (".", "!", "?", ":", ";", '"', "”", "’", ")")
+
+
+def load_pdf(path: Path, origin: str, max_bytes: int) -> Iterator[Loaded]:
+    """The article a PDF holds (one per file), then a note on the pages without a text layer, if any."""
+    try:
+        texts, meta = _read(path, max_bytes)
+    except BadInput as exc:
+        yield origin, exc
+        return
+    pages = [[" ".join(line.split()) for line in (text or "").splitlines() if _readable(line)] for text in texts]
+    broken = [number for number, text in enumerate(texts, start=1) if text is None]
+    blank = [number for number, lines in enumerate(pages, start=1) if not lines and number not in broken]
+    if len(blank) == len(pages):
+        yield origin, BadInput("no text layer: its pages are images (a scanned PDF?); run OCR on it first")
+        return
+    if len(blank) + len(broken) == len(pages):
+        yield origin, BadInput(f"no page could be read ({len(broken)} broken, {len(blank)} without a text layer)")
+        return
+    try:
+        yield origin, _article(strip_furniture(pages), meta, origin)
+    except BadInput as exc:
+        yield origin, exc
+        return
+    if blank:
+        yield (
+            f"{origin}#pages",
+            Skipped(f"not read: {len(blank)} page(s) without readable text (scanned?): {_list(blank)}"),
+        )
+    if broken:
+        yield (
+            f"{origin}#broken",
+            Skipped(f"not read: {len(broken)} page(s) whose text could not be read: {_list(broken)}"),
+        )
+
+
+def _readable(line: str) -> bool:
+    """Not blank, and not mostly U+FFFD: glyphs of a font without a text mapping come out as that."""
+    return bool(line.strip()) and line.count("\ufffd") * 3 < len(line.strip())
+
+
+def _list(numbers: list[int]) -> str:
+    return ", ".join(map(str, numbers[:20])) + (" …" if len(numbers) > 20 else "")
+
+
+def _read(path: Path, max_bytes: int) -> tuple[list[str | None], dict[str, Any]]:
+    """Each page's text (None for a page that cannot be read) and the metadata newsrag uses; BadInput for an
+    encrypted, broken or overlong PDF."""
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError
+
+    # pypdf logs each oddity of a broken file as a warning on stderr; the reason below says what matters.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("")  # an owner password alone (no printing, no copying) needs none to read
+            except (DependencyError, NotImplementedError) as exc:
+                raise BadInput(f"encrypted in a way newsrag cannot open ({exc})") from exc
+            if not opened:
+                raise BadInput("encrypted: it needs a password to open; index an unprotected copy")
+        count = len(reader.pages)
+        if count > MAX_PAGES:
+            raise BadInput(f"too many pages for a news document ({count:,} > {MAX_PAGES:,})")
+        texts: list[str | None] = []
+        total = 0
+        for page in reader.pages:
+            try:
+                text = page.extract_text() or ""
+            except Exception:  # one page's broken font or content stream costs that page, not the document
+                texts.append(None)
+                continue
+            total += len(text)
+            if total > max_bytes:
+                raise BadInput(f"more text than one article may hold (over {max_bytes / 1e6:.1f} MB)")
+            texts.append(text)
+        return texts, _metadata(reader)
+    except BadInput:
+        raise
+    except Exception as exc:  # pypdf raises many kinds of error on broken files
+        detail = next(iter(str(exc).splitlines()), "")[:160]
+        raise BadInput(f"not a readable PDF ({type(exc).__name__}: {detail})".replace(": )", ")")) from exc
+
+
+def _metadata(reader: Any) -> dict[str, Any]:
+    """Title, author and creation date from the document information, each only where it is readable."""
+    info = reader.metadata
+    if info is None:
+        return {}
+    meta: dict[str, Any] = {}
+    readers = {
+        "title": lambda: info.title,
+        "author": lambda: info.author,
+        "date": lambda: info.creation_date or info.modification_date,
+    }
+    for key, read in readers.items():
+        try:
+            value = read()
+        except Exception:  # a malformed entry (a date like "D:2024-13-45") leaves that field unknown
+            continue
+        if value:
+            meta[key] = value if isinstance(value, datetime) else str(value)
+    if _JUNK_TITLE.match(meta.get("title", "").strip()):
+        del meta["title"]
+    return meta
+
+
+def strip_furniture(pages: list[list[str]]) -> list[list[str]]:
+    """The pages' lines without running headers and footers and without page numbers.
+
+    A header or footer is a line among the first or last ``EDGE_LINES`` of more than half of the pages (of three
+    or more), compared with its digits masked, so that "Report 2024 — page 3" matches "Report 2024 — page 4".
+    A page number is a line that is only one, at a page's top or bottom.
+    """
+    with_text = [lines for lines in pages if lines]
+    repeated: set[str] = set()
+    if len(with_text) >= 3:
+        counts = Counter(key for lines in with_text for key in {_key(line) for line in _edges(lines)})
+        repeated = {key for key, n in counts.items() if n > len(with_text) / 2}
+    stripped = []
+    for lines in pages:
+        last = len(lines) - EDGE_LINES
+        stripped.append(
+            [
+                line
+                for i, line in enumerate(lines)
+                if not ((i < EDGE_LINES or i >= last) and (_key(line) in repeated or _PAGE_NUMBER.match(line)))
+            ]
+        )
+    return stripped
+
+
+def _edges(lines: list[str]) -> list[str]:
+    return lines[:EDGE_LINES] + lines[EDGE_LINES:][-EDGE_LINES:]
+
+
+def _key(line: str) -> str:
+    return re.sub(r"\d+", "#", line.lower())
+
+
+def paragraphs(pages: list[list[str]]) -> list[tuple[int, str]]:
+    """The pages' lines joined into paragraphs, each with the page it starts on.
+
+    A PDF's text layer breaks lines where the layout wrapped them. A line runs on into the next unless it ends a
+    sentence and stops short of the page's width (a paragraph's last line), or is short without ending a sentence
+    (a heading). A paragraph runs on onto the next page when its page's last line does not end a sentence.
+    """
+    joined: list[tuple[int, str]] = []
+    runs_on = False
+    for number, lines in enumerate(pages, start=1):
+        width = max((len(line) for line in lines), default=0)
+        for i, line in enumerate(lines):
+            if joined and runs_on:
+                page, text = joined[-1]
+                hyphenated = text.endswith("-") and len(text) > 1 and text[-2].isalpha() and line[:1].islower()
+                joined[-1] = (page, text[:-1] + line if hyphenated else f"{text} {line}")
+            else:
+                joined.append((number, line))
+            ends = line.endswith(_ENDS_SENTENCE)
+            if i == len(lines) - 1:
+                runs_on = not ends and len(line) >= 0.6 * width
+            else:
+                runs_on = not (ends and len(line) < 0.9 * width) and not (not ends and len(line) < 0.6 * width)
+    return joined
+
+
+def _article(pages: list[list[str]], meta: dict[str, Any], origin: str) -> Article:
+    parts = [(page, text) for page, paragraph in paragraphs(pages) if (text := clean_text(paragraph))]
+    article = finish(
+        "\n".join(text for _, text in parts),
+        title=meta.get("title", ""),
+        date=meta.get("date"),
+        authors=authors_of(meta.get("author")),
+        origin=origin,
+    )
+    return article.model_copy(update={"pages": locate_pages(article.text, parts)})
+
+
+def locate_pages(text: str, parts: list[tuple[int, str]]) -> list[tuple[int, int]]:
+    """Where each page begins in the article's final ``text``, from the paragraphs it was made of.
+
+    Cleaning may have dropped a paragraph (the headline, taken as the title), so each is looked for in turn.
+    """
+    starts: list[tuple[int, int]] = []
+    cursor = 0
+    for page, paragraph in parts:
+        found = text.find(paragraph, cursor)
+        if found < 0:
+            continue
+        if not starts:
+            starts.append((0, page))
+        elif page != starts[-1][1]:
+            starts.append((found, page))
+        cursor = found + len(paragraph)
+    return starts

@@ -1,0 +1,122 @@
+"""Word documents (.docx): headings, paragraphs and tables as text, with the core properties' title, author, date.
+
+A .docx is a zip archive, and python-docx unpacks every part of it into memory, so the archive is checked
+first from its directory (nothing unpacked): how many parts, how large unpacked in all, and how much more
+each part unpacks to than it takes (a zip bomb packs gigabytes of zeros into kilobytes). Python's zipfile never
+unpacks a part past the size its directory declares, so checking the declared sizes bounds what is read.
+Headers and footers are page furniture and are not read.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ingest.article import Article
+from ingest.records import BadInput, Loaded, authors_of, finish
+
+MAX_PARTS = 5000  # a long report with many images has a few hundred
+UNPACKED_FACTOR = 20  # all parts unpacked: at most this many times NEWSRAG_MAX_ARTICLE_MB (XML is verbose)
+MAX_RATIO = 100  # XML packs 5-20 times; a part packed over 100 times is a bomb...
+RATIO_FLOOR = 1_000_000  # ...once it unpacks to more than this (a tiny part may pack well by chance)
+_OLE = b"\xd0\xcf\x11\xe0"  # the container of old .doc files and of password-protected .docx files
+
+
+def load_docx(path: Path, origin: str, max_bytes: int) -> Iterator[Loaded]:
+    """The article a .docx holds, or why it has none."""
+    try:
+        check_archive(path, max_bytes)
+        yield origin, _article(path, origin)
+    except BadInput as exc:
+        yield origin, exc
+
+
+def check_archive(path: Path, max_bytes: int) -> None:
+    """BadInput unless ``path`` is a zip archive of sane size that unpacks to at most its declared sizes."""
+    with path.open("rb") as stream:
+        head = stream.read(4)
+    if head == _OLE:
+        raise BadInput("a password-protected Word file or an old .doc, not a .docx: save it as an unprotected .docx")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+        raise BadInput(f"not a .docx (not a readable zip archive: {exc})") from exc
+    if len(parts) > MAX_PARTS:
+        raise BadInput(f"too many parts for a Word document ({len(parts):,} > {MAX_PARTS:,})")
+    unpacked = sum(p.file_size for p in parts)
+    limit = max_bytes * UNPACKED_FACTOR
+    if unpacked > limit:
+        raise BadInput(f"unpacks to {unpacked / 1e6:,.0f} MB, more than {limit / 1e6:,.0f} MB (a zip bomb?)")
+    for part in parts:
+        if part.file_size > RATIO_FLOOR and part.file_size > MAX_RATIO * max(part.compress_size, 1):
+            ratio = part.file_size / max(part.compress_size, 1)
+            raise BadInput(f"part {part.filename[:80]!r} unpacks {ratio:,.0f} times its size (a zip bomb?)")
+        if part.flag_bits & 0x1:
+            raise BadInput("encrypted zip archive, not a .docx")
+
+
+def _article(path: Path, origin: str) -> Article:
+    from docx import Document
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = Document(str(path))
+        lines, heading = _body(document)
+        props = document.core_properties
+        title = _read(lambda: props.title) or heading
+        author = _read(lambda: props.author)
+        date = _read(lambda: props.created) or _read(lambda: props.modified)
+    except PackageNotFoundError as exc:
+        raise BadInput("not a Word document (the archive has no document part)") from exc
+    except (KeyError, ValueError, zipfile.BadZipFile) as exc:  # a part missing or malformed
+        raise BadInput(f"not a readable .docx ({type(exc).__name__}: {str(exc)[:160]})") from exc
+    return finish("\n".join(lines), title=str(title or ""), date=date, authors=authors_of(author), origin=origin)
+
+
+def _read(get: Any) -> Any:
+    """A core property, or None when it is malformed (a date that is not one)."""
+    try:
+        return get()
+    except (ValueError, TypeError):
+        return None
+
+
+def _body(document: Any) -> tuple[list[str], str]:
+    """The body's lines in reading order (paragraphs, headings, table rows), and its title or first heading."""
+    from docx.table import Table
+
+    lines: list[str] = []
+    title = heading = ""
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            lines.extend(_rows(block))
+            continue
+        text = " ".join(block.text.split())
+        if not text:
+            continue
+        style = (block.style.name if block.style is not None else "") or ""
+        if style == "Title" and not title:
+            title = text
+        elif style.startswith("Heading") and not heading:
+            heading = text
+        lines.append(text)
+    return lines, title or heading
+
+
+def _rows(table: Any) -> Iterator[str]:
+    """Each row as its cells' text joined by " | "; a merged cell (repeated by python-docx) counted once."""
+    for row in table.rows:
+        cells: list[str] = []
+        seen: set[Any] = set()  # the cells' XML elements (lxml elements hash by identity)
+        for cell in row.cells:
+            if cell._tc in seen:  # the same merged cell, once per grid column it spans
+                continue
+            seen.add(cell._tc)
+            text = " ".join(cell.text.split())
+            if text:
+                cells.append(text)
+        if cells:
+            yield " | ".join(cells)

@@ -1,0 +1,175 @@
+"""Real documents of each kind newsrag reads, built in the test itself: PDF, Word, e-mail, mailbox, web archive.
+
+PDFs are written with pypdf (a text layer of Helvetica lines), Word files with python-docx, messages with the
+standard library's ``email``, web archives with warcio: the same libraries, or the ones the field uses, so
+the files are what real tools produce.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+
+def _pdf_string(text: str) -> str:
+    return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
+
+
+def write_pdf(
+    path: Path,
+    pages: list[list[str]],
+    metadata: dict[str, str] | None = None,
+    password: str | None = None,
+    owner_password: str | None = None,
+) -> Path:
+    """A PDF whose page ``i`` shows the lines ``pages[i]`` (an empty list: a page with no text layer)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, StreamObject
+
+    writer = PdfWriter()
+    font = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+            }
+        )
+    )
+    for lines in pages:
+        page = writer.add_blank_page(612, 792)
+        if not lines:
+            continue  # a scanned page: an image, no text (here: nothing at all)
+        resources = DictionaryObject({NameObject("/F1"): font})
+        page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): resources})
+        stream = StreamObject()
+        shown = " ".join(f"{_pdf_string(line)} '" for line in lines)
+        stream.set_data(f"BT /F1 10 Tf 50 760 Td 13 TL {shown} ET".encode("latin-1"))
+        page[NameObject("/Contents")] = writer._add_object(stream)
+    if metadata:
+        writer.add_metadata(metadata)
+    if password is not None or owner_password is not None:
+        writer.encrypt(user_password=password or "", owner_password=owner_password, algorithm="AES-256")
+    with path.open("wb") as out:
+        writer.write(out)
+    return path
+
+
+def write_docx(path: Path, title: str = "", author: str = "", created: datetime | None = None) -> Path:
+    """A Word press release: a Title paragraph, a heading, paragraphs, a table, and a running header."""
+    from docx import Document
+
+    document = Document()
+    document.sections[0].header.paragraphs[0].text = "ACME CORP PRESS OFFICE - CONFIDENTIAL"
+    document.add_heading("Harbour bridge reopens after repairs", level=0)  # level 0 is the Title style
+    document.add_paragraph(
+        "The harbour bridge reopened to traffic on Monday after eight months of repairs to its steel deck. "
+        "The city engineer said the work finished two weeks ahead of schedule and under budget."
+    )
+    document.add_heading("Traffic figures", level=1)
+    document.add_paragraph("Crossings per day before and after the closure were counted by the transport agency.")
+    table = document.add_table(rows=3, cols=3)
+    rows = [("Month", "Crossings", "Change"), ("March", "41,000", "-"), ("June", "52,500", "+28%")]
+    for row, cells in zip(table.rows, rows, strict=True):
+        for cell, text in zip(row.cells, cells, strict=True):
+            cell.text = text
+    document.add_paragraph("Cyclists will get a separate lane from September, the agency said.")
+    props = document.core_properties
+    props.title, props.author = title, author
+    if created is not None:
+        props.created = created
+    document.save(str(path))
+    return path
+
+
+def write_zip_bomb_docx(path: Path, unpacked_mb: int = 200) -> Path:
+    """A real .docx with one more part that unpacks to ``unpacked_mb`` MB of zeros (about 200 KB packed)."""
+    write_docx(path, title="Bomb")
+    zeros = b"\0" * 1_000_000
+    with (
+        zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("word/media/padding.bin", "w", force_zip64=True) as part,
+    ):
+        for _ in range(unpacked_mb):
+            part.write(zeros)
+    return path
+
+
+def newsletter(
+    subject: str,
+    sender: str,
+    when: datetime,
+    html: str | None,
+    plain: str | None = None,
+    attachments: dict[str, bytes] | None = None,
+) -> EmailMessage:
+    """A newsletter as a mail program writes it: plain and/or HTML alternatives, and attachments."""
+    message = EmailMessage()
+    message["Subject"], message["From"], message["To"] = subject, sender, "reader@example.org"
+    message["Date"] = format_datetime(when)
+    message["Message-ID"] = f"<{abs(hash((subject, when)))}@news.example.com>"
+    if plain is not None:
+        message.set_content(plain)
+    if html is not None:
+        if plain is None:
+            message.set_content(html, subtype="html")
+        else:
+            message.add_alternative(html, subtype="html")
+    for name, data in (attachments or {}).items():
+        message.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    return message
+
+
+def write_mbox(path: Path, messages: list[EmailMessage] | list[bytes]) -> Path:
+    """An mbox mailbox of ``messages`` (each after its "From " line), written in one go."""
+    with path.open("wb") as out:
+        for message in messages:
+            data = message if isinstance(message, bytes) else message.as_bytes()
+            out.write(b"From news@example.com Mon Mar  4 07:00:00 2024\n" + data.rstrip(b"\n") + b"\n\n")
+    return path
+
+
+def write_warc(path: Path, pages: list[tuple[str, str, str]], extra_image: bool = False) -> Path:
+    """A web archive (gzipped per record when ``path`` ends in .gz) of (url, capture date, html) responses.
+
+    Each page also gets the request record a crawler writes before it; ``extra_image`` adds a PNG response.
+    """
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with path.open("wb") as out:
+        writer = WARCWriter(out, gzip=path.name.endswith(".gz"))
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "newsrag tests"}))
+        responses = [(url, date, "text/html; charset=utf-8", html.encode("utf-8")) for url, date, html in pages]
+        if extra_image:
+            responses.append(("https://news.example.com/logo.png", "2024-03-04T10:00:00Z", "image/png", b"\x89PNG"))
+        for url, date, kind, body in responses:
+            request = StatusAndHeaders(f"GET {url} HTTP/1.1", [("Host", "news.example.com")], is_http_request=True)
+            writer.write_record(
+                writer.create_warc_record(url, "request", http_headers=request, warc_headers_dict={"WARC-Date": date})
+            )
+            headers = StatusAndHeaders("200 OK", [("Content-Type", kind)], protocol="HTTP/1.1")
+            record = writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), http_headers=headers, warc_headers_dict={"WARC-Date": date}
+            )
+            writer.write_record(record)
+    return path
+
+
+def news_page(headline: str, paragraphs: list[str], date: str = "") -> str:
+    """A news page as a site serves it: navigation, the article, and a footer."""
+    meta = f'<meta property="article:published_time" content="{date}">' if date else ""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
+        f"<html><head><title>{headline}</title>{meta}</head><body>"
+        '<nav><a href="/">Home</a> <a href="/world">World</a></nav>'
+        f"<article><h1>{headline}</h1>{body}</article>"
+        "<footer>Copyright 2024 Example News</footer></body></html>"
+    )
+
+
+NOW = datetime(2024, 3, 4, 7, 30, tzinfo=UTC)
