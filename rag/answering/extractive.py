@@ -51,7 +51,9 @@ MAX_OPTION_SENTENCES = 24
 MIN_OPTION_SUPPORT = 0.3
 CACHE_SIZE = 20_000
 # Short answers: the best sentences (by word overlap and passage rank) that vote, and how clearly one must win.
-VOTE_SENTENCES = 60
+# 40 rather than 60: every voting sentence goes through the entity recogniser; 40 give 1 right short answer in
+# 330 RealTimeQA questions fewer than 60, in two thirds of the time.
+VOTE_SENTENCES = 40
 VOTE_MARGIN = 1.0
 # Sentences naming the short answer that lead the answer.
 SUPPORT_SENTENCES = 2
