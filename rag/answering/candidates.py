@@ -257,21 +257,29 @@ def _typed_spans(sentence: str, question: QuestionAnalysis) -> list[tuple[str, A
             (c, AnswerType.name, 1.0) for c in called
         ]
     spans = []
-    for text, found in _named(sentence):
-        fits = _fits(found, kind) and (found != AnswerType.place or place_fits(text, question.noun))
-        spans.append((text, found, 1.0 if fits else OFF_TYPE))
+    for text, kinds in _named(sentence):
+        fitting = [k for k in kinds if _fits(k, kind) and (k != AnswerType.place or place_fits(text, question.noun))]
+        spans.append((text, fitting[0] if fitting else kinds[0], 1.0 if fitting else OFF_TYPE))
     spans += [((m.group(1) or m.group(2)).strip(" ,."), AnswerType.name, 1.0 if kind == AnswerType.name else OFF_TYPE)
               for m in quoted]  # fmt: skip
     return [span for span in spans if span[0]]
 
 
-def _named(sentence: str) -> list[tuple[str, AnswerType]]:
-    """The sentence's names with their kinds: spaCy's entities where the pipeline is installed, else
-    runs of capitalised words typed by :func:`entity_kind`."""
+def _named(sentence: str) -> list[tuple[str, tuple[AnswerType, ...]]]:
+    """The sentence's names with the kinds they may be: spaCy's entities where the pipeline is installed, else
+    runs of capitalised words, typed by :func:`entity_kind`.
+
+    A name spaCy recognises may also be of the kind the rules give it: spaCy's small model mistypes rare names
+    ("Ines Tavabor" as a place), and a person it misses must not lose to another article's person it finds.
+    """
+
+    def by_rules(text: str, start: int) -> AnswerType:
+        return entity_kind(text, sentence[max(0, start - 12) : start])
+
     recognised = entities(sentence)
     if recognised is not None:
-        return [(text, kind) for text, kind, _start in recognised]
-    return [(text, entity_kind(text, sentence[max(0, start - 12) : start])) for text, start in _named_spans(sentence)]
+        return [(text, tuple(dict.fromkeys((kind, by_rules(text, start))))) for text, kind, start in recognised]
+    return [(text, (by_rules(text, start),)) for text, start in _named_spans(sentence)]
 
 
 def _amounts(sentence: str, question: QuestionAnalysis) -> list[tuple[str, AnswerType, float]]:
