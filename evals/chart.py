@@ -6,7 +6,7 @@ import base64
 import io
 from typing import Any
 
-from rag.core.html import escape, table_html
+from rag.core.html import escape, metric, table_html
 
 # Metrics shown as rates (0..1), in the order people ask about them.
 RATES = [
@@ -27,15 +27,6 @@ RATES = [
 ]
 
 
-def fmt(value: Any) -> str:
-    """A metric for people: three decimals, "–" when it does not apply."""
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
-
-
 def chart_figure(summary: dict[str, Any], title: str) -> Any:
     """The rates of ``summary`` as a horizontal bar chart (a matplotlib ``Figure``).
 
@@ -51,7 +42,7 @@ def chart_figure(summary: dict[str, Any], title: str) -> Any:
     bars = ax.barh(names[::-1], values[::-1], color="#3b6ea5")
     ax.bar_label(bars, labels=[f"{v:.2f}" for v in values[::-1]], padding=3)
     ax.set_xlim(0, 1.1)
-    ax.set_title(f"{title} (n={summary.get('n')}, p50 {fmt(summary.get('latency_p50_ms'))} ms)")
+    ax.set_title(f"{title} (n={summary.get('n')}, p50 {metric(summary.get('latency_p50_ms'))} ms)")
     fig.tight_layout()
     return fig
 
@@ -61,7 +52,7 @@ def summary_html(summary: dict[str, Any], title: str) -> str:
     png = io.BytesIO()
     chart_figure(summary, title).savefig(png, format="png", dpi=80)
     image = base64.b64encode(png.getvalue()).decode("ascii")
-    rows = [(k, fmt(v)) for k, v in summary.items() if k != "config" and not isinstance(v, list | dict)]
+    rows = [(k, metric(v)) for k, v in summary.items() if k != "config" and not isinstance(v, list | dict)]
     config = ", ".join(f"{k}={v}" for k, v in summary.get("config", {}).items())
     return (
         '<div class="newsrag-eval" style="display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start">'

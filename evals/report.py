@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from evals.chart import chart_figure
-from evals.chart import fmt as _fmt
 from evals.runner import EvalResult
+from rag.core.html import metric as _fmt
 
 
 def write_outputs(result: EvalResult, out: Path, title: str = "newsrag eval") -> None:

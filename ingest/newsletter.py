@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ingest.records import remove_element
+
 # Blocks longer than this are text, even if they mention unsubscribing: furniture is a line or two.
 MAX_FURNITURE_CHARS = 160
 FURNITURE = re.compile(
@@ -51,7 +53,7 @@ def strip_html(html: str) -> str:
         if _is_furniture(element):
             doomed[element] = None
     for element in doomed:
-        _remove(element)
+        remove_element(element)
     # Newsletters are laid out with tables, which trafilatura would read as data ("| cell | cell |"): a layout
     # table's cells are blocks of text.
     for element in root.iter("table", "thead", "tbody", "tfoot", "tr", "td", "th"):
@@ -73,20 +75,6 @@ def _is_pixel(image: Any) -> bool:
     """A tracking pixel: an image of at most 2 by 2 pixels (it reports that the message was opened)."""
     sizes = [re.match(r"\s*(\d+)", image.get(side) or "") for side in ("width", "height")]
     return any(m is not None and int(m.group(1)) <= 2 for m in sizes)
-
-
-def _remove(element: Any) -> None:
-    """Drop ``element`` but keep the text that follows it (its tail belongs to the parent)."""
-    parent = element.getparent()
-    if parent is None:
-        return
-    if element.tail:
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
-    parent.remove(element)
 
 
 def strip_lines(text: str) -> str:

@@ -168,16 +168,7 @@ def _drop_hidden(tree: Any) -> None:
         )
     ]
     for el in hidden:
-        parent = el.getparent()
-        if parent is None:  # inside an element already dropped
-            continue
-        if el.tail:  # the text after a hidden element is visible
-            previous = el.getprevious()
-            if previous is not None:
-                previous.tail = (previous.tail or "") + el.tail
-            else:
-                parent.text = (parent.text or "") + el.tail
-        parent.remove(el)
+        remove_element(el)
 
 
 def from_html(html: str | bytes, origin: str, url: str = "", max_bytes: int | None = None) -> Article:
@@ -244,3 +235,20 @@ def from_plain_text(text: str, origin: str, meta: dict[str, Any] | None = None) 
         authors=authors_of(authors),
         origin=origin,
     )
+
+
+def remove_element(element: Any) -> None:
+    """Drop an HTML element but keep the text that follows it (its tail is visible text of the parent).
+
+    An element inside one already dropped (no parent) is left alone.
+    """
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)

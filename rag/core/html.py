@@ -76,12 +76,13 @@ def link_markers(text: str, numbers: set[int], anchor: str) -> str:
 def table_html(columns: Sequence[str], rows: Iterable[Sequence[Any]], caption: str = "") -> str:
     """A plain HTML table, every cell escaped; floats to three decimals, None as "–"."""
     head = "".join(f"<th>{escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{escape(_cell(v))}</td>" for v in row) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(f"<td>{escape(metric(v))}</td>" for v in row) + "</tr>" for row in rows)
     title = f"<caption>{escape(caption)}</caption>" if caption else ""
     return f"<table>{title}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _cell(value: Any) -> str:
+def metric(value: Any) -> str:
+    """A value for people: three decimals for a float, "–" when it does not apply."""
     if value is None:
         return "–"
     if isinstance(value, float):
