@@ -146,6 +146,34 @@ def test_what_the_question_names_and_words_that_open_sentences_are_no_answers() 
     assert texts[0] == "CUPE"
 
 
+def _together(question: str, texts: list[str]) -> str | None:
+    """The several-answer short answer ``extract`` would give, with the sentences scored best first."""
+    from rag.answering.extractive import ExtractiveEngine, Sentence, _together
+    from rag.core.text import content_terms
+
+    analysis = analyse(question)
+    sentences = [
+        Sentence(text=t, passage=0, position=i, score=1.0 - i / 10, terms=frozenset(content_terms(t)))
+        for i, t in enumerate(texts)
+    ]
+    found = ExtractiveEngine(embedder=None).vote(analysis, sentences)  # type: ignore[arg-type]
+    together = _together(analysis.several, found, sentences)
+    return together.text if together else None
+
+
+def test_which_two_is_answered_with_the_two_names_listed_together() -> None:
+    assert analyse("Which two states sold winning tickets for the Powerball jackpot?").several == 2
+    assert analyse("Which state sold the winning ticket?").several == 1
+    question = "Which two states sold winning tickets for the Powerball jackpot?"
+    texts = [
+        "Winning Powerball tickets were sold in Missouri and Texas, the Texas Lottery said.",
+        "Texas sold the most Powerball tickets this year.",
+    ]
+    assert _together(question, texts) == "Missouri and Texas"
+    # Two places in one sentence but not named together are not the pair asked for.
+    assert _together(question, ["Tickets sold in Missouri won the Powerball jackpot, unlike those in Texas."]) is None
+
+
 def test_a_span_of_another_kind_cannot_win() -> None:
     found = _vote("Who directs the Louvre?", ["On Oct 22 the museum's director spoke."])
     assert found == []
@@ -234,3 +262,13 @@ def test_the_llm_engine_is_not_refused_for_want_of_a_date_to_quote(tmp_path: Pat
     unfocused = Extract([], 0.8, False, unfocused=True)
     assert _Gate(extract=unfocused, choice=None, picked=None, engine="extractive").refused
     assert not _Gate(extract=unfocused, choice=None, picked=None, engine="llm").refused
+
+
+def test_the_cli_shows_the_short_answer_bold_on_a_terminal_and_markdown_when_piped() -> None:
+    from rag.cli.main import styled
+
+    text = "**Missouri and Texas** — Two tickets were sold in Missouri and Texas [1]."
+    assert styled(text, terminal=False) == text
+    shown = styled(text, terminal=True)
+    assert str(shown) == "Missouri and Texas — Two tickets were sold in Missouri and Texas [1]."
+    assert [(str(shown)[s.start : s.end], s.style) for s in shown.spans] == [("Missouri and Texas", "bold")]

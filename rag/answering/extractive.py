@@ -19,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from rag.answering.candidates import Candidate, Commonness, vote
+from rag.answering.candidates import Candidate, Commonness, is_place, vote
 from rag.answering.choices import MultipleChoice, match, pick, supports
+from rag.answering.entities import warm
 from rag.answering.question import AnswerType, QuestionAnalysis, analyse
 from rag.core.text import content_terms, split_sentences
 from rag.core.types import Passage
@@ -59,6 +60,9 @@ VOTE_MARGIN = 1.0
 SUPPORT_SENTENCES = 2
 # A sentence is about the question when it holds this (IDF-weighted) share of the asking sentence's focus words.
 MIN_FOCUS = 0.5
+# "Which two…?": the answers are looked for among this many best candidates of the asked kind.
+TOGETHER_CANDIDATES = 6
+_LISTED = re.compile(r"\s*(?:,|,? and|&|,? as well as)\s+(?:the\s+)?")
 # How much the previous question's words count in a follow-up, against the follow-up's own.
 CONTEXT_WEIGHT = 0.3
 # A sentence without what a typed question asks for ("how many" → a number) can hardly answer it.
@@ -161,6 +165,11 @@ class ExtractiveEngine:
         self.min_score = min_score
         self.commonness = commonness
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def warm(self) -> None:
+        """Load the entity recogniser and the place names now (about a second each), not on the first question."""
+        warm(["Warm up in Paris."])
+        is_place("Paris")
 
     def candidates(self, passages: list[Passage]) -> list[Sentence]:
         out = []
@@ -271,6 +280,8 @@ class ExtractiveEngine:
         # The short answer is stated only when a sentence about the focus names it: votes from sentences on the
         # topic at large rank sentences well but pick the wrong thing too often.
         short = _winner([c for c in found if c.focused])
+        if analysis.several > 1:
+            short = _together(analysis.several, found, sentences) or short
         lead = short or _winner(found)
         support: list[int] = []
         if lead is not None:
@@ -327,6 +338,34 @@ def _winner(found: list[Candidate]) -> Candidate | None:
     if not fitting or (len(fitting) > 1 and fitting[0].score <= VOTE_MARGIN * fitting[1].score):
         return None
     return fitting[0]
+
+
+def _together(count: int, found: list[Candidate], sentences: list[Sentence]) -> Candidate | None:
+    """Several answers at once ("Which two states sold the winning tickets?"): the best sentence about the focus
+    that names ``count`` candidates of the asked kind, and those candidates in its order ("Missouri and Texas")."""
+    fitting = [c for c in found if c.fits and c.focused][:TOGETHER_CANDIDATES]
+    for i in sorted({i for c in fitting for i in c.focused}, key=lambda i: sentences[i].score, reverse=True):
+        text = sentences[i].text.lower()
+        # (A longer name is credited with the sentences of the names inside it: keep those the sentence spells.)
+        named = [c for c in fitting if i in c.sentences and c.text.lower() in text]
+        # "Texas" inside "Texas Lottery" in the same sentence is one thing named, not two.
+        named = [c for c in named if not any(c is not o and f" {c.key} " in f" {o.key} " for o in named)]
+        at = {c.key: text.find(c.text.lower()) for c in named}
+        chosen = sorted(named[:count], key=lambda c: at[c.key])
+        # Named together ("in Missouri and Texas"), not merely in one sentence: only then are they the answer.
+        gaps = [text[at[a.key] + len(a.text) : at[b.key]] for a, b in zip(chosen, chosen[1:], strict=False)]
+        if len(chosen) < count or not all(_LISTED.fullmatch(gap) for gap in gaps):
+            continue
+        names = [c.text for c in chosen]
+        return Candidate(
+            text=f"{', '.join(names[:-1])} and {names[-1]}",
+            kind=chosen[0].kind,
+            score=sum(c.score for c in chosen),
+            sentences=[i],
+            fits=True,
+            focused=[i],
+        )
+    return None
 
 
 def _vote_weight(s: Sentence) -> float:

@@ -83,6 +83,9 @@ _CHANGE = re.compile(
     r"climb|climbed|jump|jumped|surge|surged|decline|declined|go up|went up|go down|went down)\b"
 )
 _ASKING = re.compile(r"\b(who|whom|whose|what|which|where|when|how)\b", re.I)
+# "Which two actors…?", "name the three states…": the answer is several things of the asked kind.
+_SEVERAL = re.compile(r"\b(?:which|what|who are the|name the)\s+(two|three|four|both)\b")
+_COUNTS = {"two": 2, "both": 2, "three": 3, "four": 4}
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class QuestionAnalysis:
     noun: str = ""  # the word that decided the type ("country", "nickname"), or ""
     counted: frozenset[str] = frozenset()  # what "how many" counts ("vehicles", "federal workers"), stemmed
     money: bool = False  # "how much" about a cost, a price, a payment: an amount of money is asked for
+    several: int = 1  # how many things are asked for ("which two states": 2)
 
     @property
     def nickname(self) -> bool:
@@ -162,6 +166,7 @@ def analyse(question: str) -> QuestionAnalysis:
     focus = set(content_terms(asking)) - set(content_terms(noun))
     lowered = asking.lower()
     counted = _COUNTED.search(lowered)
+    several = _SEVERAL.search(lowered)
     return QuestionAnalysis(
         question=question,
         asking=asking,
@@ -172,4 +177,5 @@ def analyse(question: str) -> QuestionAnalysis:
         counted=frozenset(content_terms(counted.group(1))) if counted else frozenset(),
         # "How much did the cost of flour rise?" asks for a change (often a percentage), not for money.
         money=bool(re.search(r"\bhow much\b", lowered) and _MONEY.search(lowered) and not _CHANGE.search(lowered)),
+        several=_COUNTS[several.group(1)] if several and kind.entity else 1,
     )

@@ -7,6 +7,7 @@ as simonw/llm's plugins add theirs: ``newsrag eval`` and ``newsrag bench`` come 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from rag.cli.plugins import register_plugins
 from rag.cli.serve import log, serve
@@ -27,6 +29,7 @@ from rag.core.settings import Settings, load_settings
 app = typer.Typer(help="Question answering over news articles, with verified citations.", no_args_is_help=True)
 console = Console(stderr=True)
 out = Console()
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 IndexDir = Annotated[Path | None, typer.Option("--index-dir", help="Index folder (NEWSRAG_INDEX_DIR).")]
 ChromaHost = Annotated[str | None, typer.Option("--chroma-host", help="Chroma server host (NEWSRAG_CHROMA_HOST).")]
@@ -192,6 +195,19 @@ def _print_answer(answer: Any) -> None:
     )
 
 
+def styled(text: str, terminal: bool) -> Text | str:
+    """On a terminal, the short answer's Markdown bold ("**Cuba** — …") is shown bold; piped output keeps it."""
+    if not terminal:
+        return text
+    styled, last = Text(), 0
+    for match in _BOLD.finditer(text):
+        styled.append(text[last : match.start()])
+        styled.append(match.group(1), style="bold")
+        last = match.end()
+    styled.append(text[last:])
+    return styled
+
+
 def _ask_one(newsrag: Any, question: str, json_out: bool, history: Any = None, **options: Any) -> Any:
     from rag.answering.answerer import QuestionError
     from rag.index.store import StoreError
@@ -203,7 +219,7 @@ def _ask_one(newsrag: Any, question: str, json_out: bool, history: Any = None, *
             return answer
         response = newsrag.stream(question, history=history, **options)
         for delta in response:
-            out.print(delta, end="", markup=False, highlight=False)
+            out.print(styled(delta, out.is_terminal), end="", markup=False, highlight=False)
         out.print()
         answer = response.answer
         if response.changed():
