@@ -88,6 +88,22 @@ class Ingestor:
         started = time.perf_counter()
         inputs, self.report.unread = survey(sources)
         fetched = self._fetch_all(inputs)  # the network first: no fetch while the lock is held
+        return self._write_locked(inputs, fetched, prune, write_lock, started)
+
+    def run_fetched(
+        self, origin: str, loaded: list[Loaded], write_lock: AbstractContextManager[Any] | None = None
+    ) -> IngestReport:
+        """Write articles fetched already (a followed feed's new entries) as one ingest of ``origin``."""
+        return self._write_locked([origin], {0: loaded}, False, write_lock, time.perf_counter())
+
+    def _write_locked(
+        self,
+        inputs: list[str],
+        fetched: dict[int, list[Loaded]],
+        prune: bool,
+        write_lock: AbstractContextManager[Any] | None,
+        started: float,
+    ) -> IngestReport:
         with write_lock or nullcontext():
             self.store.begin_write()
             try:

@@ -5,7 +5,9 @@ belongs to (``content_hash``, ``n_chunks``, ``ingested_at``). That makes a commi
 without transactions: an article version is complete when all of its ``n_chunks`` chunks are
 present, and :meth:`ChunkStore.repair` drops incomplete versions and superseded ones. Writers mark
 the collection dirty before writing and clean after, with a fresh ``generation`` that tells the
-lexical index (and other app instances) that the content changed.
+lexical index (and other app instances) that the content changed. Each finished write also leaves one
+entry in a small journal collection (``<collection>-journal``): the ids of the articles it touched, so that
+a lexical index anywhere catches up by re-reading those articles rather than the whole collection.
 
 Every call into Chroma goes through :meth:`ChunkStore.explained_failures`: a server that went away, a read-only
 index directory or a full disk becomes a :class:`StoreError` that says so. With a Chroma server the
@@ -15,6 +17,7 @@ embedded index takes no new articles while its disk is (nearly) full, where Chro
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -37,6 +40,9 @@ from rag.core.settings import Settings
 from rag.core.types import ARTICLE_FIELDS, Link, SourceName, Title
 
 PAGE = 2000
+JOURNAL_SUFFIX = "-journal"
+# Journal entries older than this are dropped; an index that was last brought up to date before that rebuilds.
+JOURNAL_KEEP_SECONDS = 30 * 86_400
 # What Chroma raises when the server, the disk or the database fails (rather than when it is misused).
 FAILURES = (httpx.HTTPError, ChromaError, OSError, sqlite3.Error)
 
@@ -130,6 +136,8 @@ class ChunkStore:
         self.client = client if client is not None else chroma_client(settings)
         self._lock = threading.Lock()
         self._opened: Any = None
+        self._journal: Any = None
+        self._touched: set[str] = set()  # articles written or deleted since begin_write()
         self._handle()  # open now: a wrong setting fails here
         # Readers and writers (LlamaIndex's vector store too) use the collection through explained_failures().
         self.collection: Any = _GuardedCollection(self)
@@ -194,12 +202,55 @@ class ChunkStore:
 
     def begin_write(self) -> None:
         self._check_room()
+        self._touched = set()
         self._set_state(dirty=True)
 
     def end_write(self) -> str:
+        """Mark the collection clean with a new generation, after journalling the articles touched."""
         generation = uuid.uuid4().hex
+        if self._touched:
+            self._journal_add(generation, sorted(self._touched))
+        self._touched = set()
         self._set_state(dirty=False, generation=generation)
         return generation
+
+    # ----- the journal of touched articles
+    def _journal_collection(self) -> Any:
+        if self._journal is None:
+            with self.explained_failures():
+                self._journal = self.client.get_or_create_collection(
+                    self.settings.collection + JOURNAL_SUFFIX, embedding_function=None
+                )
+        return self._journal
+
+    def _journal_add(self, generation: str, article_ids: list[str]) -> None:
+        now = time.time()
+        journal = self._journal_collection()
+        with self.explained_failures():
+            # Chroma wants a vector for every record; the journal is only ever read by its metadata.
+            journal.add(
+                ids=[generation], documents=[json.dumps(article_ids)], metadatas=[{"at": now}], embeddings=[[1.0]]
+            )
+            journal.delete(where={"at": {"$lt": now - JOURNAL_KEEP_SECONDS}})
+
+    def journal_since(self, at: float) -> list[tuple[str, float, list[str]]]:
+        """The journal entries written at or after ``at`` (writer's clock), as (generation, at, article ids)."""
+        journal = self._journal_collection()
+        with self.explained_failures():
+            got = journal.get(where={"at": {"$gte": at}}, include=["documents", "metadatas"])
+        entries = [
+            (gid, float(meta["at"]), list(json.loads(doc)))
+            for gid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+        return sorted(entries, key=lambda e: e[1])
+
+    def chunks_of(self, article_ids: list[str]) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+        """The chunks of some articles as (id, text, metadata): what a lexical index re-reads after a change."""
+        for start in range(0, len(article_ids), 100):
+            got = self.collection.get(
+                where={"article_id": {"$in": article_ids[start : start + 100]}}, include=["documents", "metadatas"]
+            )
+            yield from zip(got["ids"], got["documents"], got["metadatas"], strict=True)
 
     def count(self) -> int:
         return self.collection.count()
@@ -211,6 +262,7 @@ class ChunkStore:
             return
         self._check_room()
         meta = nodes[0].metadata
+        self._touched.add(meta["article_id"])
         self.vector_store.add(nodes)
         self.collection.delete(
             where={
@@ -231,6 +283,7 @@ class ChunkStore:
             )
 
     def delete_article(self, article_id: str) -> None:
+        self._touched.add(article_id)
         self.collection.delete(where={"article_id": article_id})
 
     # ----- reading
@@ -286,6 +339,8 @@ class ChunkStore:
             complete = [h for h, ids in by_hash.items() if len(set(ids)) == int(info[(article_id, h)]["n_chunks"])]
             keep = max(complete, key=lambda h: float(info[(article_id, h)]["ingested_at"]), default=None)
             doomed.extend(i for h, ids in by_hash.items() if h != keep for i in ids)
+            if any(h != keep for h in by_hash):
+                self._touched.add(article_id)
         for start in range(0, len(doomed), PAGE):
             self.collection.delete(ids=doomed[start : start + PAGE])
         return len(doomed)
