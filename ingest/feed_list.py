@@ -8,6 +8,7 @@ why, and a fingerprint of every entry seen, so that only new and changed entries
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -15,6 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import BaseModel
+
+from rag.core.disk import disk_problem
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
@@ -61,8 +66,15 @@ class FeedList:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        with self._db() as db:
-            db.executescript(SCHEMA)
+        # Why the list cannot be used (a read-only or full folder): it then reads as empty and refuses changes.
+        self.unavailable = ""
+        try:
+            with self._db() as db:
+                db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            problem = disk_problem(path, exc) or "cannot be opened"
+            self.unavailable = f"the feed list {path} {problem} ({exc})"
+            log.warning("%s: no feeds are followed", self.unavailable)
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -76,7 +88,11 @@ class FeedList:
             db.close()
 
     def add(self, url: str, interval: float) -> Feed:
-        """Follow ``url`` (polled first at once); a feed already followed keeps its state, with the new interval."""
+        """Follow ``url`` (polled first at once); a feed already followed keeps its state, with the new interval.
+
+        ValueError when the list cannot be written."""
+        if self.unavailable:
+            raise ValueError(self.unavailable)
         with self._db() as db:
             db.execute(
                 "INSERT INTO feeds (url, interval, added_at) VALUES (?, ?, ?)"
@@ -89,6 +105,8 @@ class FeedList:
 
     def remove(self, url: str) -> bool:
         """Stop following ``url`` (its articles stay indexed); False when it was not followed."""
+        if self.unavailable:
+            return False
         with self._db() as db:
             db.execute("DELETE FROM entries WHERE feed_url = ?", (url,))
             return db.execute("DELETE FROM feeds WHERE url = ?", (url,)).rowcount > 0
@@ -99,6 +117,8 @@ class FeedList:
         return Feed(**dict(row)) if row else None
 
     def all(self) -> list[Feed]:
+        if self.unavailable:
+            return []
         with self._db() as db:
             rows = db.execute("SELECT * FROM feeds ORDER BY added_at").fetchall()
         return [Feed(**dict(r)) for r in rows]

@@ -106,6 +106,15 @@ class LexicalIndex:
             self._lock.release()
 
     def _refresh(self, now: float) -> None:
+        try:
+            self._refresh_on_disk(now)
+        except (OSError, ValueError) as exc:  # tantivy reports a read-only or full folder as a ValueError
+            if self._in_memory or not disk_problem(self.path, exc):
+                raise
+            self._to_memory(exc)
+            self._rebuild(str(self.store.state().get("generation", "")))
+
+    def _refresh_on_disk(self, now: float) -> None:
         state = self.store.state()
         current = str(state.get("generation", ""))
         self._checked_at = now
@@ -142,7 +151,7 @@ class LexicalIndex:
         self._reload()
 
     def _to_memory(self, exc: BaseException) -> None:
-        problem = disk_problem(self.path, exc) if isinstance(exc, OSError) else ""
+        problem = disk_problem(self.path, exc)
         problem = problem or "cannot be written"
         log.warning("the lexical index is kept in memory only: %s %s (%s)", self.path, problem, exc)
         self._index, self._in_memory = tantivy.Index(self.schema), True

@@ -200,27 +200,39 @@ class ChunkStore:
         metadata = self.state() | changes
         self.collection.modify(metadata=metadata)
 
-    def begin_write(self) -> None:
+    def begin_write(self) -> bool:
+        """Mark the collection dirty; returns whether it was dirty already (a writer died, or failed to write)."""
         self._check_room()
         self._touched = set()
+        was_dirty = bool(self.state().get("dirty"))
         self._set_state(dirty=True)
+        return was_dirty
 
-    def end_write(self) -> str:
-        """Mark the collection clean with a new generation, after journalling the articles touched."""
+    def end_write(self, dirty: bool = False) -> str:
+        """A new generation, after journalling the articles touched; the collection stays ``dirty`` when some
+        write failed (it may have left half an article: the next writer repairs)."""
         generation = uuid.uuid4().hex
         if self._touched:
             self._journal_add(generation, sorted(self._touched))
         self._touched = set()
-        self._set_state(dirty=False, generation=generation)
+        self._set_state(dirty=dirty, generation=generation)
         return generation
 
     # ----- the journal of touched articles
-    def _journal_collection(self) -> Any:
+    def _journal_collection(self, create: bool = True) -> Any:
+        """The journal collection; None when it does not exist yet and ``create`` is off (a reader never
+        creates it: creating writes, and a reader's folder may be read-only)."""
         if self._journal is None:
-            with self.explained_failures():
-                self._journal = self.client.get_or_create_collection(
-                    self.settings.collection + JOURNAL_SUFFIX, embedding_function=None
-                )
+            name = self.settings.collection + JOURNAL_SUFFIX
+            try:
+                with self.explained_failures():
+                    if create:
+                        self._journal = self.client.get_or_create_collection(name, embedding_function=None)
+                    else:
+                        self._journal = self.client.get_collection(name, embedding_function=None)
+            except StoreError as exc:
+                if create or not isinstance(exc.__cause__, NotFoundError | ValueError):
+                    raise
         return self._journal
 
     def _journal_add(self, generation: str, article_ids: list[str]) -> None:
@@ -235,7 +247,9 @@ class ChunkStore:
 
     def journal_since(self, at: float) -> list[tuple[str, float, list[str]]]:
         """The journal entries written at or after ``at`` (writer's clock), as (generation, at, article ids)."""
-        journal = self._journal_collection()
+        journal = self._journal_collection(create=False)
+        if journal is None:
+            return []
         with self.explained_failures():
             got = journal.get(where={"at": {"$gte": at}}, include=["documents", "metadatas"])
         entries = [
@@ -307,16 +321,18 @@ class ChunkStore:
             assert isinstance(node, TextNode)
             yield node
 
-    def articles(self) -> dict[str, ArticleRecord]:
-        """The newest version of every indexed article, by article id.
+    def articles(self, where: dict[str, Any] | None = None) -> dict[str, ArticleRecord]:
+        """The newest version of every indexed article (or of those matching ``where``), by article id.
 
-        Reads only each version's first chunk: :meth:`repair` (run before every write and whenever
-        a writer died) guarantees that the versions left are complete.
+        Reads only each version's first chunk: :meth:`repair` (run whenever a writer died or a write failed)
+        guarantees that the versions left are complete.
         """
         best: dict[str, ArticleRecord] = {}
         offset = 0
+        first = {"chunk_index": 0}
+        condition = {"$and": [first, where]} if where else first
         while True:
-            page = self.collection.get(where={"chunk_index": 0}, include=["metadatas"], limit=PAGE, offset=offset)
+            page = self.collection.get(where=condition, include=["metadatas"], limit=PAGE, offset=offset)
             if not page["ids"]:
                 return best
             for meta in page["metadatas"]:

@@ -254,10 +254,12 @@ class NewsRAG:
             ):
                 with self._write_lock:
                     self.store.begin_write()
+                    deleted = False
                     try:
                         self.store.delete_article(record.article_id)
+                        deleted = True
                     finally:
-                        self.store.end_write()
+                        self.store.end_write(dirty=not deleted)  # a failed delete may leave part: repair next
                 self.lexical.ensure_fresh(force=True)
                 return record
         return None
