@@ -51,6 +51,7 @@ def test_twenty_clients_while_the_follower_ingests(tmp_path: Path) -> None:
     try:
         publisher.start()
         report = run(server.url, CLIENTS, SECONDS, MAX_REQUESTS, ingest_stories=0, index_dir=server.index_dir)
+        fetched_during_load = sum(n for path, n in site.hits.items() if path.startswith("/news/"))
         stop.set()
         publisher.join()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -59,6 +60,7 @@ def test_twenty_clients_while_the_follower_ingests(tmp_path: Path) -> None:
         assert report["failures"] == 0, report["failure_reasons"]
         assert report["answers"]["mixed"] == 0 and report["answers"]["wrong"] == 0, report["bad_answers"]
         assert report["clients_answered"] == CLIENTS
+        assert fetched_during_load >= 2, "the follower fetched no new entry while the clients asked"
 
         # Every entry published, also during the load, is ingested and answered from.
         deadline = time.monotonic() + 120
