@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,6 +168,3 @@ def follow_due(
         feeds.save(result.feed)
         reports.append(report)
     return reports
-
-
-WriteLock = AbstractContextManager[Any]

@@ -192,3 +192,17 @@ def test_feeds_cli(tmp_path: Path) -> None:
     assert runner.invoke(app, ["feeds", "remove", "https://news.example/rss.xml", *index]).exit_code == 0
     assert runner.invoke(app, ["feeds", "remove", "https://news.example/rss.xml", *index]).exit_code == 1
     assert NewsRAG(index_dir=tmp_path / "index").feeds() == []
+
+
+def test_the_app_panel_lists_the_followed_feeds(tmp_path: Path) -> None:
+    import gradio as gr
+
+    from rag.service.services import Services
+    from rag.ui.feeds_panel import build_feeds_panel, feed_rows
+
+    newsrag = NewsRAG(index_dir=tmp_path / "index")
+    newsrag.add_feed("https://news.example/rss.xml", interval=600)
+    services = Services(newsrag=newsrag, auth=None)
+    with gr.Blocks():
+        build_feeds_panel(services)
+    assert feed_rows(services) == [["https://news.example/rss.xml", 10.0, "not yet", "", 0, ""]]

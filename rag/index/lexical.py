@@ -70,6 +70,7 @@ class LexicalIndex:
         self._in_memory = False
         self._searcher: Any = None
         self._frequencies: dict[str, int] = {}
+        self._memory_meta: dict[str, Any] | None = None  # the catch-up state of an in-memory index
         self.generation: str | None = None
         self._checked_at = 0.0
 
@@ -275,8 +276,6 @@ class LexicalIndex:
             return {"synced_at": float(meta["synced_at"]), "applied": list(meta["applied"])}
         except (OSError, ValueError, KeyError, TypeError):
             return None
-
-    _memory_meta: dict[str, Any] | None = None
 
     def _write_meta(self, synced_at: float, applied: list[str]) -> None:
         meta = {"format": FORMAT, "synced_at": synced_at, "applied": applied}
