@@ -36,9 +36,11 @@ def run(source: Path, size: int, out: Path, data: Path, n_questions: int, work_d
         qfile = work / "questions.json"
         qfile.write_text(json.dumps(questions(data, n_questions)))
         target = work / "index"
+        copy = work / "source"  # Chroma may write to an index it opens: the source is left as it was
+        shutil.copytree(source, copy)
         figures: dict[str, Any] = {}
         for name, args in (
-            ("build", (str(source), str(target), str(size))),
+            ("build", (str(copy), str(target), str(size))),
             ("query", (str(target), str(qfile))),
             ("serve", (str(target), str(work / "serve"), str(qfile))),
         ):
