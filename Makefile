@@ -13,7 +13,7 @@ export GRADIO_ANALYTICS_ENABLED=False
 # llama-cpp-python (test extra) compiles from source: a -march=native build dies with SIGILL on some CPUs.
 export CMAKE_ARGS=-DGGML_NATIVE=OFF
 
-.PHONY: run install install-test chromium test lint format bench clean
+.PHONY: run install install-test chromium test lint format bench bench-follow bench-scale clean
 
 run: install
 	$(VENV)/bin/newsrag ingest data/articles
@@ -61,6 +61,19 @@ lint: install-test
 # Benchmarks (issue: fast at scale): results in bench/results.json and bench/results.md.
 bench: install
 	$(PY) -m evals.perf --out bench
+	$(MAKE) bench-follow
+
+# Issue 17: incremental cost (1k vs 100k chunks) and freshness, on a copy of a built ~100k-chunk index
+# (BIG_INDEX; `make bench` builds one under a temporary folder and drops it, so give a kept one here).
+BIG_INDEX ?= /tmp/exp/scale100k
+bench-follow: install
+	@if [ -d $(BIG_INDEX)/chroma ]; then $(PY) -m evals.perf_follow --big $(BIG_INDEX) --out bench; \
+	else echo "bench-follow: no index at BIG_INDEX=$(BIG_INDEX) (a built ~100k-chunk index folder); skipped"; fi
+
+# Issue 17: 1M chunks, built from BIG_INDEX's chunks repeated (hours on 2 cores; ~19 GB of disk). Not in `make bench`.
+SCALE_SIZE ?= 1000000
+bench-scale: install
+	$(PY) -m evals.perf_scale --source $(BIG_INDEX) --size $(SCALE_SIZE) --out bench
 
 clean:
 	rm -rf .newsrag .pytest_cache build *.egg-info

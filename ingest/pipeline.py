@@ -30,6 +30,8 @@ from ingest.web import is_url, load_url
 from rag.core.settings import Settings
 from rag.index.store import ArticleRecord, ChunkStore, StoreError
 
+# Articles looked up one by one before the ingest reads the whole list of indexed articles at once.
+KNOWN_LOOKUPS = 200
 # Embed this many chunks at once: big enough to batch well across short articles.
 EMBED_GROUP = 256
 MAX_WRITE_FAILURES = 3
@@ -88,18 +90,39 @@ class Ingestor:
         started = time.perf_counter()
         inputs, self.report.unread = survey(sources)
         fetched = self._fetch_all(inputs)  # the network first: no fetch while the lock is held
+        return self._write_locked(inputs, fetched, prune, write_lock, started)
+
+    def run_fetched(
+        self, origin: str, loaded: list[Loaded], write_lock: AbstractContextManager[Any] | None = None
+    ) -> IngestReport:
+        """Write articles fetched already (a followed feed's new entries) as one ingest of ``origin``."""
+        return self._write_locked([origin], {0: loaded}, False, write_lock, time.perf_counter())
+
+    def _write_locked(
+        self,
+        inputs: list[str],
+        fetched: dict[int, list[Loaded]],
+        prune: bool,
+        write_lock: AbstractContextManager[Any] | None,
+        started: float,
+    ) -> IngestReport:
         with write_lock or nullcontext():
-            self.store.begin_write()
+            was_dirty = self.store.begin_write()
+            self.failed_writes, finished = 0, False
             try:
-                self._write_all(inputs, fetched, prune)
+                self._write_all(inputs, fetched, prune, repair=was_dirty)
+                finished = True
             finally:
-                self.store.end_write()
+                self.store.end_write(dirty=self.failed_writes > 0 or not finished)
                 self.report.seconds = time.perf_counter() - started
         return self.report
 
-    def _write_all(self, inputs: list[str], fetched: dict[int, list[Loaded]], prune: bool) -> None:
-        self.report.repaired_chunks = self.store.repair()
-        self.known = self.store.articles()
+    def _write_all(self, inputs: list[str], fetched: dict[int, list[Loaded]], prune: bool, repair: bool) -> None:
+        # Only a writer that died or a write that failed leaves versions to repair (and the collection dirty).
+        self.report.repaired_chunks = self.store.repair() if repair else 0
+        # The indexed articles, looked up as the inputs name them; read whole for a large ingest or a prune.
+        self.known: dict[str, ArticleRecord] = self.store.articles() if prune else {}
+        self._known_all, self._lookups, self._forgotten = prune, 0, set[str]()
         self.seen: dict[str, str] = {}
         self.write_failures = 0
         pending: list[_Pending] = []
@@ -164,7 +187,7 @@ class Ingestor:
             self._record(Outcome(**base, status="duplicate", reason=reason))
             return None
         self.seen[article_id] = where
-        known = self.known.get(article_id)
+        known = self._known({"article_id": article_id}).get(article_id)
         if known is not None and known.content_hash == version:
             if known.origin and known.origin != article.origin:
                 reason = f"same article as {known.origin}"
@@ -186,9 +209,22 @@ class Ingestor:
             return []
         return [
             r
-            for r in self.known.values()
+            for r in self._known({"origin": article.origin}).values()
             if r.origin == article.origin and r.article_id != article.article_id and r.article_id not in self.seen
         ]
+
+    def _known(self, where: dict[str, str]) -> dict[str, ArticleRecord]:
+        """The indexed articles matching ``where`` (one field): a small query each, or all of them once many
+        have been asked for."""
+        if not self._known_all and self._lookups >= KNOWN_LOOKUPS:
+            self.known, self._known_all = self.store.articles(), True
+        if self._known_all:
+            ((field_name, value),) = where.items()
+            return {i: r for i, r in self.known.items() if getattr(r, field_name) == value}
+        self._lookups += 1
+        found = self.store.articles(where)
+        self.known.update(found)
+        return {i: r for i, r in found.items() if i not in self._forgotten}
 
     def _flush(self, pending: list[_Pending]) -> None:
         if not pending:
@@ -216,9 +252,11 @@ class Ingestor:
             for old in self._replaced_by(p.article):
                 self.store.delete_article(old.article_id)
                 self.known.pop(old.article_id, None)
+                self._forgotten.add(old.article_id)
         except Exception as exc:  # disk full, read-only folder, Chroma server gone (a StoreError says which)
             self.write_failures += 1
             reason = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
+            self.failed_writes += 1
             self._fail(p, f"could not write to the index: {reason}")
             return
         self.write_failures = 0

@@ -82,19 +82,20 @@ def open_client(policy: FetchPolicy, budget: FetchBudget) -> httpx.Client:
     """A client whose every connection, redirects included, is checked by ``policy`` and timed by ``budget``."""
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING}
     if policy.trusted and urllib.request.getproxies():
-        # The owner's proxy (HTTP_PROXY, ...) stays in use; a body is still cut off at the deadline (see _read).
+        # The owner's proxy (HTTP_PROXY, ...) stays in use; a body is still cut off at the deadline (see read_body).
         return httpx.Client(timeout=budget.fetch_timeout, headers=headers)
     # A proxy would connect where no check can see: a visitor's fetch always goes direct.
     transport = GuardedTransport(policy, budget)
     return httpx.Client(transport=transport, timeout=budget.fetch_timeout, headers=headers, trust_env=False)
 
 
-def _send(client: httpx.Client, url: str) -> httpx.Response:
+def send(client: httpx.Client, url: str, headers: dict[str, str] | None = None) -> httpx.Response:
     """The streamed response at the end of ``url``'s redirects, which are followed here, one checked hop at a time.
 
-    httpx would read each redirect's whole body into memory; here it is closed unread.
+    httpx would read each redirect's whole body into memory; here it is closed unread. ``headers`` go with the
+    first request (a followed feed's conditional GET).
     """
-    request = client.build_request("GET", url)
+    request = client.build_request("GET", url, headers=headers)
     for _ in range(MAX_REDIRECTS + 1):
         response = client.send(request, stream=True)
         if response.next_request is None:
@@ -108,9 +109,9 @@ def fetch(client: httpx.Client, url: str, max_bytes: int, budget: FetchBudget) -
     """The body and content type of ``url``, read and unpacked up to ``max_bytes``; BadInput on any failure."""
     budget.start_fetch()
     try:
-        response = _send(client, url)
+        response = send(client, url)
         try:
-            return _read(response, url, max_bytes, budget), response.headers.get("content-type", "").lower()
+            return read_body(response, url, max_bytes, budget), response.headers.get("content-type", "").lower()
         finally:
             response.close()
     except httpx.TimeoutException as exc:
@@ -119,7 +120,7 @@ def fetch(client: httpx.Client, url: str, max_bytes: int, budget: FetchBudget) -
         raise BadInput(f"unreachable: {type(exc).__name__}: {exc}") from exc
 
 
-def _read(response: httpx.Response, url: str, max_bytes: int, budget: FetchBudget) -> bytes:
+def read_body(response: httpx.Response, url: str, max_bytes: int, budget: FetchBudget) -> bytes:
     """The response's body, unpacked up to ``max_bytes``, its downloaded bytes counted against ``budget``."""
     if response.status_code >= 400:
         raise BadInput(f"HTTP {response.status_code} from {url}")
@@ -191,7 +192,7 @@ def _feed(
         if stop := budget.exhausted():  # one line for the rest, not one per entry
             yield _skipped(feed_url, number, len(entries), stop)
             return
-        yield _entry(client, feed_url, number, entry, max_bytes, budget)
+        yield entry_article(client, feed_url, number, entry, max_bytes, budget)
     if len(entries) > max_items:
         reason = f"skipped: the feed has {len(entries)} entries, and only the first {max_items} are read"
         yield _skipped(feed_url, max_items + 1, len(entries), reason + " (NEWSRAG_MAX_FEED_ITEMS)", on_purpose=True)
@@ -203,7 +204,9 @@ def _skipped(feed_url: str, first: int, last: int, reason: str, on_purpose: bool
     return where, (Skipped if on_purpose else BadInput)(reason)
 
 
-def _entry(client: httpx.Client, feed_url: str, number: int, entry: Any, max_bytes: int, budget: FetchBudget) -> Loaded:
+def entry_article(
+    client: httpx.Client, feed_url: str, number: int, entry: Any, max_bytes: int, budget: FetchBudget
+) -> Loaded:
     """The article one feed entry links to, with the feed's date and title where the page has none."""
     link = entry.get("link", "")
     where = f"{feed_url}#entry{number}" + (f" ({link})" if link else "")

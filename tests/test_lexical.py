@@ -1,4 +1,4 @@
-"""The BM25 side: a search that overlaps a rebuild reads one consistent build, and does not wait for it."""
+"""The BM25 side: a search that overlaps an update reads one consistent view, and does not wait for it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rag import NewsRAG
 from tests.conftest import SAMPLE
 
 
-def test_a_search_overlapping_a_rebuild_reads_one_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_search_overlapping_an_update_reads_one_view(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     other = tmp_path / "other.txt"
     other.write_text(
         "Harbour budget approved\n\nThe city council approved the harbour budget of 40 million on Monday. "
@@ -24,20 +24,29 @@ def test_a_search_overlapping_a_rebuild_reads_one_build(tmp_path: Path, monkeypa
     lexical = newsrag.lexical
     lexical.ensure_fresh(force=True)
     before = set(lexical.chunk_ids)
-    bm25 = lexical._snap.bm25
-    assert bm25 is not None
-    original = bm25.retrieve
+    searcher = lexical._searcher
+    assert searcher is not None
+    original = searcher.search
 
-    def retrieve_during_a_rebuild(*args: Any, **kwargs: Any) -> Any:
-        # Another request forgets the sample and the index is rebuilt, shorter, mid-search.
+    def search_during_an_update(*args: Any, **kwargs: Any) -> Any:
+        # Another request forgets the sample and the index is updated, shorter, mid-search.
         newsrag.forget(next(a for a in newsrag.articles() if "Putin" in a.title).article_id)
-        lexical.ensure_fresh(force=True)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(bm25, "retrieve", retrieve_during_a_rebuild)
+    monkeypatch.setattr(lexical, "_searcher", _Spy(searcher, search_during_an_update))
     hits = lexical.search("Putin Witkoff meeting Moscow", top_k=5)
     assert hits and all(chunk_id in before for chunk_id, _ in hits)
     assert len(lexical.chunk_ids) < len(before)
+
+
+class _Spy:
+    """A searcher whose search() is replaced; everything else is the real one's."""
+
+    def __init__(self, real: Any, search: Any) -> None:
+        self._real, self.search = real, search
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
 
 
 def test_a_reader_does_not_wait_for_another_threads_rebuild(tmp_path: Path) -> None:

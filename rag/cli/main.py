@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from rag.cli.feeds import feeds_app, follow
 from rag.cli.plugins import register_plugins
 from rag.cli.serve import log, serve
 from rag.core.options import Engine as EngineChoice
@@ -322,6 +323,8 @@ def main() -> None:  # pragma: no cover - console entry point
 
 app.command()(serve)
 app.command()(log)
+app.add_typer(feeds_app, name="feeds")
+app.command()(follow)
 register_plugins(app)
 
 

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     )
     max_fetch_mb: float = Field(50.0, gt=0, description="Most bytes one ingest request may download, in total.")
 
+    # Followed feeds (`newsrag feeds add URL`; polled by `newsrag follow` and inside `newsrag serve`)
+    follow: bool = Field(True, description="`newsrag serve` polls the followed feeds in the background; off disables.")
+    feed_interval: float = Field(900.0, gt=0, description="Seconds between two polls of a followed feed (default).")
+    feed_max_backoff: float = Field(
+        21600.0, gt=0, description="Longest wait before polling again a feed whose polls keep failing (seconds)."
+    )
+
     # Retrieval and answers
     top_k: int = Field(5, ge=1, le=50, description="Passages an answer shows and an LLM reads.")
     read_k: int = Field(
@@ -128,6 +135,10 @@ class Settings(BaseSettings):
     @property
     def lexical_path(self) -> Path:
         return self.index_dir / "lexical"
+
+    @property
+    def feeds_path(self) -> Path:
+        return self.index_dir / "feeds.sqlite"
 
     @property
     def history_path(self) -> Path:

@@ -173,17 +173,15 @@ def embedder_id(settings: Settings) -> str:
 def build_embedder(settings: Settings) -> BaseEmbedding:
     """The configured embedder; heavy libraries are imported only for the one chosen."""
     if settings.embedder == "openai":
-        try:
-            from llama_index.embeddings.openai import OpenAIEmbedding
-        except ImportError as exc:  # pragma: no cover - part of the default install
-            raise EmbedderError("embedder=openai needs llama-index-embeddings-openai") from exc
+        from rag.index.openai_embedder import OpenAICompatibleEmbedding
+
         key = settings.openai_key(settings.embed_api_key)
         if not key and not settings.embed_base_url:
             raise EmbedderError("embedder=openai needs OPENAI_API_KEY or NEWSRAG_EMBED_BASE_URL")
-        return OpenAIEmbedding(
+        return OpenAICompatibleEmbedding(
             model_name=settings.embed_model,
             api_key=key or "unused",
-            api_base=settings.embed_base_url,
+            base_url=settings.embed_base_url,
             embed_batch_size=settings.embed_batch_size,
         )
     return MiniLMEmbedding(embed_batch_size=settings.embed_batch_size, threads=settings.embed_threads)

@@ -5,7 +5,9 @@ belongs to (``content_hash``, ``n_chunks``, ``ingested_at``). That makes a commi
 without transactions: an article version is complete when all of its ``n_chunks`` chunks are
 present, and :meth:`ChunkStore.repair` drops incomplete versions and superseded ones. Writers mark
 the collection dirty before writing and clean after, with a fresh ``generation`` that tells the
-lexical index (and other app instances) that the content changed.
+lexical index (and other app instances) that the content changed. Each finished write also leaves one
+entry in a small journal collection (``<collection>-journal``): the ids of the articles it touched, so that
+a lexical index anywhere catches up by re-reading those articles rather than the whole collection.
 
 Every call into Chroma goes through :meth:`ChunkStore.explained_failures`: a server that went away, a read-only
 index directory or a full disk becomes a :class:`StoreError` that says so. With a Chroma server the
@@ -15,6 +17,7 @@ embedded index takes no new articles while its disk is (nearly) full, where Chro
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -37,6 +40,9 @@ from rag.core.settings import Settings
 from rag.core.types import ARTICLE_FIELDS, Link, SourceName, Title
 
 PAGE = 2000
+JOURNAL_SUFFIX = "-journal"
+# Journal entries older than this are dropped; an index that was last brought up to date before that rebuilds.
+JOURNAL_KEEP_SECONDS = 30 * 86_400
 # What Chroma raises when the server, the disk or the database fails (rather than when it is misused).
 FAILURES = (httpx.HTTPError, ChromaError, OSError, sqlite3.Error)
 
@@ -130,6 +136,8 @@ class ChunkStore:
         self.client = client if client is not None else chroma_client(settings)
         self._lock = threading.Lock()
         self._opened: Any = None
+        self._journal: Any = None
+        self._touched: set[str] = set()  # articles written or deleted since begin_write()
         self._handle()  # open now: a wrong setting fails here
         # Readers and writers (LlamaIndex's vector store too) use the collection through explained_failures().
         self.collection: Any = _GuardedCollection(self)
@@ -192,14 +200,71 @@ class ChunkStore:
         metadata = self.state() | changes
         self.collection.modify(metadata=metadata)
 
-    def begin_write(self) -> None:
+    def begin_write(self) -> bool:
+        """Mark the collection dirty; returns whether it was dirty already (a writer died, or failed to write)."""
         self._check_room()
+        self._touched = set()
+        was_dirty = bool(self.state().get("dirty"))
         self._set_state(dirty=True)
+        return was_dirty
 
-    def end_write(self) -> str:
+    def end_write(self, dirty: bool = False) -> str:
+        """A new generation, after journalling the articles touched; the collection stays ``dirty`` when some
+        write failed (it may have left half an article: the next writer repairs)."""
         generation = uuid.uuid4().hex
-        self._set_state(dirty=False, generation=generation)
+        if self._touched:
+            self._journal_add(generation, sorted(self._touched))
+        self._touched = set()
+        self._set_state(dirty=dirty, generation=generation)
         return generation
+
+    # ----- the journal of touched articles
+    def _journal_collection(self, create: bool = True) -> Any:
+        """The journal collection; None when it does not exist yet and ``create`` is off (a reader never
+        creates it: creating writes, and a reader's folder may be read-only)."""
+        if self._journal is None:
+            name = self.settings.collection + JOURNAL_SUFFIX
+            try:
+                with self.explained_failures():
+                    if create:
+                        self._journal = self.client.get_or_create_collection(name, embedding_function=None)
+                    else:
+                        self._journal = self.client.get_collection(name, embedding_function=None)
+            except StoreError as exc:
+                if create or not isinstance(exc.__cause__, NotFoundError | ValueError):
+                    raise
+        return self._journal
+
+    def _journal_add(self, generation: str, article_ids: list[str]) -> None:
+        now = time.time()
+        journal = self._journal_collection()
+        with self.explained_failures():
+            # Chroma wants a vector for every record; the journal is only ever read by its metadata.
+            journal.add(
+                ids=[generation], documents=[json.dumps(article_ids)], metadatas=[{"at": now}], embeddings=[[1.0]]
+            )
+            journal.delete(where={"at": {"$lt": now - JOURNAL_KEEP_SECONDS}})
+
+    def journal_since(self, at: float) -> list[tuple[str, float, list[str]]]:
+        """The journal entries written at or after ``at`` (writer's clock), as (generation, at, article ids)."""
+        journal = self._journal_collection(create=False)
+        if journal is None:
+            return []
+        with self.explained_failures():
+            got = journal.get(where={"at": {"$gte": at}}, include=["documents", "metadatas"])
+        entries = [
+            (gid, float(meta["at"]), list(json.loads(doc)))
+            for gid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+        return sorted(entries, key=lambda e: e[1])
+
+    def chunks_of(self, article_ids: list[str]) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
+        """The chunks of some articles as (id, text, metadata): what a lexical index re-reads after a change."""
+        for start in range(0, len(article_ids), 100):
+            got = self.collection.get(
+                where={"article_id": {"$in": article_ids[start : start + 100]}}, include=["documents", "metadatas"]
+            )
+            yield from zip(got["ids"], got["documents"], got["metadatas"], strict=True)
 
     def count(self) -> int:
         return self.collection.count()
@@ -211,6 +276,7 @@ class ChunkStore:
             return
         self._check_room()
         meta = nodes[0].metadata
+        self._touched.add(meta["article_id"])
         self.vector_store.add(nodes)
         self.collection.delete(
             where={
@@ -231,6 +297,7 @@ class ChunkStore:
             )
 
     def delete_article(self, article_id: str) -> None:
+        self._touched.add(article_id)
         self.collection.delete(where={"article_id": article_id})
 
     # ----- reading
@@ -254,16 +321,18 @@ class ChunkStore:
             assert isinstance(node, TextNode)
             yield node
 
-    def articles(self) -> dict[str, ArticleRecord]:
-        """The newest version of every indexed article, by article id.
+    def articles(self, where: dict[str, Any] | None = None) -> dict[str, ArticleRecord]:
+        """The newest version of every indexed article (or of those matching ``where``), by article id.
 
-        Reads only each version's first chunk: :meth:`repair` (run before every write and whenever
-        a writer died) guarantees that the versions left are complete.
+        Reads only each version's first chunk: :meth:`repair` (run whenever a writer died or a write failed)
+        guarantees that the versions left are complete.
         """
         best: dict[str, ArticleRecord] = {}
         offset = 0
+        first = {"chunk_index": 0}
+        condition = {"$and": [first, where]} if where else first
         while True:
-            page = self.collection.get(where={"chunk_index": 0}, include=["metadatas"], limit=PAGE, offset=offset)
+            page = self.collection.get(where=condition, include=["metadatas"], limit=PAGE, offset=offset)
             if not page["ids"]:
                 return best
             for meta in page["metadatas"]:
@@ -286,6 +355,8 @@ class ChunkStore:
             complete = [h for h, ids in by_hash.items() if len(set(ids)) == int(info[(article_id, h)]["n_chunks"])]
             keep = max(complete, key=lambda h: float(info[(article_id, h)]["ingested_at"]), default=None)
             doomed.extend(i for h, ids in by_hash.items() if h != keep for i in ids)
+            if any(h != keep for h in by_hash):
+                self._touched.add(article_id)
         for start in range(0, len(doomed), PAGE):
             self.collection.delete(ids=doomed[start : start + PAGE])
         return len(doomed)

@@ -17,8 +17,12 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.llms import LLM
 
 from ingest.article import IngestReport, normalise_url
+from ingest.feed_list import Feed, FeedList
 from ingest.fetch_policy import TRUSTED, FetchPolicy
+from ingest.files import Loaded
+from ingest.follow import FeedReport, follow_due
 from ingest.pipeline import Ingestor
+from ingest.web import is_url
 from rag.answering.answerer import Answerer, History
 from rag.answering.candidates import commonness_from
 from rag.answering.extractive import ExtractiveEngine
@@ -250,13 +254,54 @@ class NewsRAG:
             ):
                 with self._write_lock:
                     self.store.begin_write()
+                    deleted = False
                     try:
                         self.store.delete_article(record.article_id)
+                        deleted = True
                     finally:
-                        self.store.end_write()
+                        self.store.end_write(dirty=not deleted)  # a failed delete may leave part: repair next
                 self.lexical.ensure_fresh(force=True)
                 return record
         return None
+
+    # ----- followed feeds
+    @cached_property
+    def _feed_list(self) -> FeedList:
+        return FeedList(self.settings.feeds_path)
+
+    def feeds(self) -> list[Feed]:
+        """The followed feeds, oldest first, with what the follower last found (status, note, next poll)."""
+        return self._feed_list.all()
+
+    def add_feed(self, url: str, interval: float | None = None) -> Feed:
+        """Follow an RSS/Atom feed: polled every ``interval`` seconds (default ``feed_interval``), first at once.
+
+        Raises ValueError for what is not an http(s) URL. The follower (``newsrag follow``, or inside
+        ``newsrag serve``) fetches only public addresses and those in ``fetch_allow``.
+        """
+        wanted = url.strip()
+        if not is_url(wanted) or any(c.isspace() for c in wanted):
+            raise ValueError(f"not a feed URL: {wanted[:200]!r} (give an http:// or https:// address)")
+        every = self.settings.feed_interval if interval is None else interval
+        if every <= 0:
+            raise ValueError(f"the interval must be positive, not {every}")
+        return self._feed_list.add(wanted, every)
+
+    def remove_feed(self, url: str) -> bool:
+        """Stop following ``url``; its articles stay indexed (``forget`` removes them). False if not followed."""
+        return self._feed_list.remove(url.strip())
+
+    def poll_feeds(self, url: str | None = None) -> list[FeedReport]:
+        """Poll the feeds that are due (or just ``url``, due or not) and ingest their new and changed entries."""
+        policy = FetchPolicy.for_visitors(self.settings.fetch_allow)
+        reports = follow_due(self._feed_list, self.settings, policy, self._ingest_fetched, only=url)
+        return reports
+
+    def _ingest_fetched(self, origin: str, loaded: list[Loaded]) -> IngestReport:
+        ingestor = Ingestor(self.settings, self.store, self.embedder)
+        report = ingestor.run_fetched(origin, loaded, write_lock=self._write_lock)
+        self.lexical.ensure_fresh(force=True)
+        return report
 
     def status(self, count_articles: bool = True) -> dict[str, Any]:
         """What the index holds and what builds it, for status lines and health checks."""

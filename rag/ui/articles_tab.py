@@ -15,6 +15,7 @@ from gradio.utils import get_upload_folder
 from ingest.uploads import UPLOAD_TYPES, save_upload
 from rag.index.store import StoreError
 from rag.service.services import Services
+from rag.ui.feeds_panel import build_feeds_panel
 from rag.ui.messages import escape, for_visitors
 
 RESULT_HEADERS = ["file", "status", "title", "chunks", "reason"]
@@ -151,4 +152,5 @@ def build(services: Services) -> ArticlesTab:
     added = added.then(lambda: (None, ""), outputs=[files, url], **PRIVATE)
     table.select(_selected_id, outputs=chosen, **PRIVATE)
     removed = delete_button.click(delete_handler(services), inputs=chosen, outputs=deleted, **PRIVATE)
+    build_feeds_panel(services)
     return ArticlesTab(table, chosen, [added, removed])

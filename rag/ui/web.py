@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from rag.core.settings import Settings, load_settings
 from rag.server.http import create_http_app
+from rag.service.follower import Follower
 from rag.service.services import Services, build_services
 from rag.ui.page import build_ui
 from rag.ui.theme import CSS, THEME
@@ -69,4 +70,10 @@ def run(settings: Settings | None = None) -> None:
     app = create_app(services)
     login = " (login required)" if services.auth else ""
     print(f"newsrag: serving http://{settings.host}:{settings.port}{login}", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    # The followed feeds are polled in the background (NEWSRAG_FOLLOW=false leaves that to `newsrag follow`).
+    follower = Follower(services.newsrag).start() if settings.follow else None
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    finally:
+        if follower is not None:
+            follower.stop(timeout=5)
