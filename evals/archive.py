@@ -38,7 +38,9 @@ def article(i: int) -> tuple[str, str]:
         f"Residents of {place} were told the change takes effect within {i % 9 + 2} weeks, "
         f"and the cost is put at {(i * 37) % 900 + 100} thousand euros."
     )
-    front = f"---\ntitle: {title}\nsource: {source}\npublished: {day.isoformat()}\nurl: https://news.example/{i:05d}\n---\n"
+    front = (
+        f"---\ntitle: {title}\nsource: {source}\npublished: {day.isoformat()}\nurl: https://news.example/{i:05d}\n---\n"
+    )
     return f"report-{i:05d}.txt", f"{front}{title}\n{body}\n"
 
 
