@@ -30,7 +30,7 @@ ARTICLE_HEADERS = ["title", "source", "date", "chunks", "added"]
 PAGE_SIZE = 25
 SORTS = [("date published", "date"), ("date added", "added"), ("title", "title"), ("source", "source"),
          ("chunks", "chunks")]  # fmt: skip
-ORDERS = [("newest / Z–A / most first", "desc"), ("oldest / A–Z / fewest first", "asc")]
+ORDERS = [("descending (newest, Z–A, most)", "desc"), ("ascending (oldest, A–Z, fewest)", "asc")]
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 NOT_AN_UPLOAD = "not an upload of this session: only files uploaded to this page are read"
 
