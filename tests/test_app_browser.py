@@ -100,7 +100,7 @@ class App:
     def pick_conversation(self, question: str) -> None:
         """Choose a conversation in the History tab: its buttons (open, export, delete) show."""
         self.history(question)
-        self.page.locator("#nr-past").get_by_text(question).first.click()
+        self.page.locator("#nr-past").get_by_text(question).locator("visible=true").first.click()
         expect(self.page.locator("#nr-history-said")).to_contain_text(question, timeout=SLOW)
 
     def shot(self, name: str) -> Path:
