@@ -40,6 +40,7 @@ class ArticlesTab:
     table: gr.Dataframe
     changed: list[Any]  # the events after which the index holds other articles
     reload: Any  # reload(event): chain a refresh of the list (at its current page) after ``event``
+    show: Any  # show(blocks): fill the list when the page loads, at once (no other event to wait for)
 
 
 def _page_uploads() -> Set[str]:
@@ -310,7 +311,7 @@ def build(services: Services) -> ArticlesTab:
             article_chunks = gr.HTML()
     deleted = gr.Markdown(elem_id="nr-deleted")
 
-    with gr.Accordion("Delete in bulk", open=False, elem_id="nr-bulk"):
+    with gr.Accordion("Delete in bulk", open=False, elem_id="nr-bulk") as bulk_panel:
         with gr.Row(elem_classes="nr-wrap-row"):
             bulk_source = gr.Dropdown([], label="Source", allow_custom_value=True, elem_id="nr-bulk-source")
             since = gr.Textbox(label="Published on or after", placeholder="YYYY-MM-DD", elem_id="nr-bulk-since")
@@ -326,6 +327,11 @@ def build(services: Services) -> ArticlesTab:
 
     def reload(event: Any) -> Any:
         return event.then(listing, **browse).then(sources_handler(services), outputs=bulk_source, **PRIVATE)
+
+    def show(blocks: gr.Blocks) -> Any:
+        return blocks.load(lambda *a: listing(*a, 0), **first_page)
+
+    bulk_panel.expand(sources_handler(services), outputs=bulk_source, **PRIVATE)  # the sources, when asked for
 
     search.submit(lambda *a: listing(*a, 0), **first_page)
     search.change(lambda *a: listing(*a, 0), trigger_mode="always_last", **first_page)
@@ -353,4 +359,4 @@ def build(services: Services) -> ArticlesTab:
     changed = [added, removed, bulk_removed]
     for event in changed:
         reload(event)
-    return ArticlesTab(table, changed, reload)
+    return ArticlesTab(table, changed, reload, show)

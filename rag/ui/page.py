@@ -129,7 +129,8 @@ def build_ui(services: Services) -> gr.Blocks:
         listing = {"inputs": [history.search, visitor], "outputs": [history.table, history.ids], **PRIVATE}
         # The visitor id first: once the status line shows, the page knows whose history to log and list.
         loaded = demo.load(visitor_id, inputs=visitor, outputs=visitor, **PRIVATE)
-        articles.reload(loaded.then(refresh, outputs=refreshed, **PRIVATE)).then(conversations, **listing)
+        loaded.then(refresh, outputs=refreshed, **PRIVATE).then(conversations, **listing)
+        articles.show(demo)  # the article list needs no visitor: it loads alongside
         for event in chat.asked:
             event.then(conversations, **listing)
         for event in articles.changed:
