@@ -14,6 +14,7 @@ one-off rebuild for a new index generation, in-process. Run alone: ``python -m e
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import time
@@ -132,6 +133,7 @@ def browser_figures(url: str, total: int) -> dict[str, Any]:
             context.close()
         browser.close()
     return {
+        "load_average_during_loads": os.getloadavg()[0],  # the machine is shared: how busy it was
         "page_load_s_median": statistics.median(loads),
         "page_load_s_max": max(loads),
         "page_loads": len(loads),

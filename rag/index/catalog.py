@@ -203,6 +203,13 @@ class ArticleCatalog:
                         break
         return self._record(found) if found else None
 
+    def titled(self, prefix: str) -> ArticleRecord | None:
+        """An article whose title starts with ``prefix`` (any case): a walk of the title index, not a scan."""
+        query = f"SELECT {', '.join(COLUMNS)} FROM articles WHERE title LIKE ? ESCAPE '\\' LIMIT 1"
+        with self._fresh() as db:
+            found = db.execute(query, (like_pattern(prefix)[1:],)).fetchone()
+        return self._record(found) if found else None
+
     def sources(self) -> list[str]:
         with self._fresh() as db:
             return [r[0] for r in db.execute("SELECT DISTINCT source FROM articles WHERE source != '' ORDER BY 1")]

@@ -15,7 +15,6 @@ from typing import Any
 import gradio as gr
 
 from rag.answering.answerer import QuestionError
-from rag.index.catalog import Selection
 from rag.index.store import StoreError
 from rag.service.history import Rating, is_visitor_id, new_conversation_id, new_visitor_id, scope_for
 from rag.service.services import Services
@@ -60,8 +59,8 @@ def refresh_handler(services: Services, outputs: int) -> Any:
             return (f"⚠️ {escape(for_visitors(exc))}", *[gr.skip()] * (outputs - 1))
         titles = [r.title for r in newest.records]
         if not any(t.startswith(chat_tab.SAMPLE_TITLE) for t in titles):
-            sample = services.newsrag.articles_page(Selection(text=chat_tab.SAMPLE_TITLE), limit=1).records
-            titles = [r.title for r in sample] + titles
+            sample = services.newsrag.catalog.titled(chat_tab.SAMPLE_TITLE)
+            titles = ([sample.title] if sample else []) + titles
         questions = chat_tab.example_questions(titles)
         buttons = [gr.Button(value=q, visible=True) for q in questions]
         buttons += [gr.Button(value="", visible=False)] * (chat_tab.MAX_EXAMPLES - len(questions))
