@@ -124,3 +124,24 @@ def test_the_catalog_is_a_cache_rebuilt_when_deleted_or_unwritable(newsrag: News
     not_a_folder.write_text("")
     in_memory = ArticleCatalog(newsrag.store, not_a_folder / "catalog.sqlite")
     assert in_memory.count() == N and in_memory.page(Selection(text="report 00001")).total == 1
+
+
+def test_a_large_catalog_is_rebuilt_in_the_background_and_own_deletes_show_at_once(
+    newsrag: NewsRAG, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rag.index.catalog
+
+    assert newsrag.catalog.count() == N
+    monkeypatch.setattr(rag.index.catalog, "QUICK_REBUILD", 0)  # every archive counts as large
+    other = NewsRAG(index_dir=newsrag.settings.index_dir)
+    assert other.ingest(write_archive(tmp_path / "more", 2, start=N)).ok  # another writer: a new generation
+    during = newsrag.articles_page(limit=1)
+    assert during.stale and during.total == N  # the previous table, at once, while the new one is built
+    newsrag.catalog.wait(60)
+    after = newsrag.articles_page(limit=1)
+    assert not after.stale and after.total == N + 2
+    gone = newsrag.forget_selected(Selection(source=SOURCES[3]))
+    listed = newsrag.articles_page(Selection(source=SOURCES[3]))
+    assert gone and listed.total == 0  # already out of the list, while a rebuild may still be running
+    newsrag.catalog.wait(60)
+    assert newsrag.catalog.count() == N + 2 - len(gone) and not newsrag.articles_page().stale

@@ -295,6 +295,7 @@ class NewsRAG:
                 self.store.delete_articles(article_ids)
             finally:
                 self.store.end_write()
+        self.catalog.drop(article_ids)  # gone from the list at once, even while a large catalog is rebuilt
         self.lexical.ensure_fresh(force=True)
 
     def status(self, count_articles: bool = True) -> dict[str, Any]:

@@ -148,6 +148,8 @@ def listing_handler(services: Services) -> Any:
             if page.total
             else ("No article matches." if (text or "").strip() else "No articles indexed yet.")
         )
+        if page.stale:
+            line += " · the list is being updated with the latest changes"
         table = gr.Dataframe(value=_rows(page.records), headers=ARTICLE_HEADERS)
         return table, [r.article_id for r in page.records], line, page.offset
 
