@@ -59,7 +59,8 @@ lint: install-test
 	$(VENV)/bin/ruff format .
 
 # Benchmarks (issue: fast at scale): results in bench/results.json and bench/results.md.
-bench: install
+# The Articles-tab part drives Debian's chromium with playwright (the test extra).
+bench: install-test chromium
 	$(PY) -m evals.perf --out bench
 	$(MAKE) bench-follow
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from evals.load import bench_part as part_load
 from evals.load import markdown as load_markdown
+from evals.perf_articles import markdown as articles_markdown
 from evals.realtimeqa import week_articles, week_cases
 from evals.realtimeqa import weeks as list_weeks
 
@@ -34,6 +35,7 @@ TARGETS = {
     "retrieval_p95_ms_100k": "<= 100",
     "extractive_p95_ms_100k": "<= 300",
     "serve_peak_rss_mb_100k": "<= 1536",
+    "articles_page_load_s_100k": "< 3",
 }
 
 
@@ -385,6 +387,12 @@ def benchmark(data_dir: Path, out_dir: Path, n_articles: int, repeats: int, size
             f["serve_peak_rss_mb_100k"] = big["serve_peak_rss_mb"]
             f["startup_to_first_answer_s_100k"] = big["serve_startup_first_answer_s"]
         f["load"] = run_part("load", str(slices[0]), str(work / "load"))  # 20 clients for 60 s, see evals/load.py
+        # The Articles tab over an archive of the largest size, as articles (one chunk each): evals/perf_articles.py
+        t = time.perf_counter()
+        f["articles_tab"] = _articles_part(max(sizes))
+        spent["articles_tab"] = time.perf_counter() - t
+        if max(sizes) == 100_000 and "page_load_s_median" in f["articles_tab"]:
+            f["articles_page_load_s_100k"] = f["articles_tab"]["page_load_s_median"]
     results["seconds"] = time.perf_counter() - started
     results["part_seconds"] = {k: round(v, 1) for k, v in spent.items()}
     results["config"] = {"articles": n_articles, "repeats": repeats, "sizes": sizes, "questions": n_questions}
@@ -392,6 +400,19 @@ def benchmark(data_dir: Path, out_dir: Path, n_articles: int, repeats: int, size
     (out_dir / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     (out_dir / "results.md").write_text(markdown(results), encoding="utf-8")
     return results
+
+
+def _articles_part(size: int) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, "-m", "evals.perf_articles", "--part", "--size", str(size)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"bench part articles_tab failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def _machine() -> dict[str, Any]:
@@ -427,6 +448,7 @@ def markdown(results: dict[str, Any]) -> str:
             lines += ["", f"## {value['chunks']} chunks (from {size} requested)", ""]
             lines += [f"- {k}: {v:.1f}" if isinstance(v, float) else f"- {k}: {v}" for k, v in value.items()]
     lines += load_markdown(f["load"]) if "load" in f else []
+    lines += articles_markdown(f["articles_tab"]) if "articles_tab" in f else []
     lines += ["", f"Corpus: {f.get('corpus')}", f"Total bench time: {results['seconds']:.0f} s"]
     parts = ", ".join(f"{k} {v:.0f} s" for k, v in results.get("part_seconds", {}).items())
     lines += [f"Time by part: {parts}", ""]

@@ -86,6 +86,23 @@ class App:
                 return passage
         raise AssertionError("the Sources block does not open")
 
+    def history(self, waiting_for: str = "") -> str:
+        """The History tab's list as text, once ``waiting_for`` is listed (or the wait runs out)."""
+        self.page.get_by_role("tab", name="History").click()
+        listed = self.page.locator("#nr-past")
+        deadline = time.monotonic() + SLOW / 1000
+        while True:
+            text = listed.inner_text()
+            if waiting_for in text or time.monotonic() > deadline:
+                return text
+            self.page.wait_for_timeout(500)
+
+    def pick_conversation(self, question: str) -> None:
+        """Choose a conversation in the History tab: its buttons (open, export, delete) show."""
+        self.history(question)
+        self.page.locator("#nr-past").get_by_text(question).locator("visible=true").first.click()
+        expect(self.page.locator("#nr-history-said")).to_contain_text(question, timeout=SLOW)
+
     def shot(self, name: str) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
@@ -184,11 +201,12 @@ def test_upload_an_article_then_ask_about_it(app: App, tmp_path: Path) -> None:
     assert meta.locator("a").get_attribute("href") == "https://gazette.example/ferry-terminal"
     app.shot("uploaded-article-cited")
 
-    # Delete it again: pick its row, delete, and it leaves the list.
+    # Delete it again: open its row, delete, and it leaves the list.
     page.get_by_role("tab", name="Articles").click()
     listed.get_by_text("Northport council approves ferry terminal").locator("visible=true").first.click()
-    expect(page.locator("#nr-chosen input")).to_have_value(re.compile("Northport council"), timeout=SLOW)
-    page.get_by_role("button", name="Delete article").click()
+    expect(page.locator("#nr-article-head")).to_contain_text("Northport council", timeout=SLOW)
+    expect(page.locator("#nr-article-text textarea")).to_have_value(re.compile("48 million euros"))
+    page.get_by_role("button", name="Delete this article").click()
     expect(page.get_by_text("Deleted “Northport council approves ferry terminal”")).to_be_visible(timeout=SLOW)
     expect(listed).not_to_contain_text("Northport council approves ferry terminal", timeout=SLOW)
 
@@ -205,9 +223,7 @@ def test_settings_and_status_tell_what_answers(app: App) -> None:
 def test_history_reopens_a_past_conversation(app: App) -> None:
     app.ask("How long did Witkoff and Putin meet?")
     app.page.get_by_role("button", name="New conversation").click()
-    app.page.get_by_role("tab", name="History").click()
-    app.page.locator("#nr-past input").click()
-    app.page.get_by_role("option", name="How long did Witkoff and Putin meet?").first.click()
+    app.pick_conversation("How long did Witkoff and Putin meet?")
     app.page.get_by_role("button", name="Open in chat").click()
     app.page.get_by_label("user's message: How long did Witkoff and Putin meet?").wait_for(timeout=SLOW)
     assert "three hours" in app.page.locator("[data-testid='bot']").first.inner_text()

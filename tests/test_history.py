@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from rag.cli.main import app
 from rag.core.types import Answer, Citation
-from rag.service.history import EVERYONE, MIGRATIONS, HistoryLog, new_visitor_id, scope_for
+from rag.service.history import EVERYONE, MIGRATIONS, HistoryLog, Rating, new_visitor_id, scope_for
 
 
 def _answer(question: str, text: str = "Mr Putin wants neutrality. [1]", refused: bool = False) -> Answer:
@@ -149,7 +149,7 @@ def test_earlier_turns_get_scopes_from_the_migration(tmp_path: Path) -> None:
                        " '[]', '{}')", (conversation, user, channel))  # fmt: skip
     db.close()
     log = HistoryLog(path)
-    assert log.applied()[-3:] == ["003_add_turns_scope", "004_scope_earlier_turns", "005_index_turns_by_scope"]
+    assert log.applied()[-4:-1] == ["003_add_turns_scope", "004_scope_earlier_turns", "005_index_turns_by_scope"]
     assert {t.conversation_id: t.scope for t in log.recent()} == {"a": "user:alice", "b": None, "c": "channel:openai"}
 
 
@@ -200,3 +200,79 @@ def test_log_setting_reads_off(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setenv("NEWSRAG_LOG", "off")
     assert load_settings().log is False
+
+
+# ----- search, delete, ratings, exports (issue #20)
+def test_conversations_are_searched_within_the_scope_only(log: HistoryLog) -> None:
+    mine, theirs = scope_for(None, new_visitor_id(), "ui"), scope_for(None, new_visitor_id(), "ui")
+    log.record(_answer("What did the Cuba envoy say?"), conversation_id="m1", channel="ui", scope=mine)
+    log.record(_answer("Anything about ferries?", text="The ferry resumes. [1]"), conversation_id="m2",
+               channel="ui", scope=mine)  # fmt: skip
+    log.record(_answer("What did the Cuba envoy say?"), conversation_id="t1", channel="ui", scope=theirs)
+    assert [c.conversation_id for c in log.conversations(scope=mine, text="cuba")] == ["m1"]
+    assert [c.conversation_id for c in log.conversations(scope=mine, text="ferry resumes")] == ["m2"]  # answers too
+    assert [c.conversation_id for c in log.conversations(scope=theirs, text="envoy")] == ["t1"]
+    assert log.conversations(scope=mine, text="100%") == [] and log.conversations(scope=None, text="Cuba") == []
+
+
+def test_a_conversation_is_deleted_only_by_its_own_scope(log: HistoryLog) -> None:
+    mine, theirs = scope_for(None, new_visitor_id(), "ui"), scope_for(None, new_visitor_id(), "ui")
+    first = log.record(_answer("q1"), conversation_id="c1", channel="ui", scope=mine)
+    log.record(_answer("q2"), conversation_id="c1", channel="ui", scope=mine)
+    assert first is not None and log.rate(first, "up", scope=mine)
+    assert log.delete_conversation("c1", scope=theirs) == 0 and log.delete_conversation("c1", scope=None) == 0
+    assert len(log.turns("c1", scope=mine)) == 2
+    assert log.delete_conversation("c1", scope=mine) == 2
+    assert log.turns("c1", scope=EVERYONE) == [] and log.rated() == []  # its ratings went with it
+
+
+def test_ratings_are_kept_per_answer_and_only_in_the_answers_scope(log: HistoryLog) -> None:
+    mine, theirs = scope_for(None, new_visitor_id(), "ui"), scope_for(None, new_visitor_id(), "ui")
+    turn = log.record(_answer("q"), conversation_id="c", channel="ui", scope=mine)
+    assert turn is not None
+    assert not log.rate(turn, "up", scope=theirs) and not log.rate(turn, "up", scope=None)
+    assert not log.rate(turn + 1000, "up", scope=mine)
+    assert log.rate(turn, "👎", scope=mine) and log.rate(turn, "down", "  should have said\nCuba ", scope=mine)
+    (rated,) = log.rated()
+    assert (rated.rating, rated.note) == (Rating.down, "should have said Cuba")  # the latest kept, one per answer
+    with pytest.raises(ValueError, match="'up'"):
+        log.rate(turn, "meh", scope=mine)
+
+
+def test_markdown_exports_carry_numbered_sources(log: HistoryLog) -> None:
+    from rag.service.exports import answer_markdown, conversation_markdown
+
+    answer = _answer("What are Putin's terms?")
+    assert answer_markdown(answer) == "Mr Putin wants neutrality. [1]\n\nSources:\n[1] Putin's terms"
+    log.record(answer, conversation_id="c", channel="ui", scope="user:a")
+    log.record(_answer("And then?"), conversation_id="c", channel="ui", scope="user:a")
+    text = conversation_markdown(log.turns("c", scope="user:a"))
+    assert text.startswith("# What are Putin's terms?") and "## And then?" in text and text.count("[1] Putin") == 2
+
+
+def test_newsrag_log_as_suite_writes_rated_answers_as_eval_cases(tmp_path: Path) -> None:
+    from evals.suite import load_suite
+
+    index = tmp_path / "index"
+    log = HistoryLog(index / "history.sqlite")
+    cited = Citation(chunk_id="c1", article_id="a1", title="Havana talks", text="The envoy met officials in Cuba.",
+                     quote="The envoy met officials in Cuba.", number=1)  # fmt: skip
+    good = Answer(question="Where did the envoy go?", text="The envoy went to Cuba. [1] It rained.",
+                  engine="extractive", citations=[cited])  # fmt: skip
+    bad = Answer(question="Where did the envoy go next?", text="To Mexico. [1]", engine="extractive",
+                 citations=[cited])  # fmt: skip
+    up = log.record(good, conversation_id="c", channel="ui", scope="user:a")
+    down = log.record(bad, conversation_id="c", channel="ui", scope="user:a")
+    log.record(_answer("unrated"), conversation_id="c", channel="ui", scope="user:a")
+    assert up and down and log.rate(up, "up", scope="user:a") and log.rate(down, "down", "Cuba", scope="user:a")
+    target = tmp_path / "review" / "from-feedback.jsonl"
+    target.parent.mkdir()
+    result = CliRunner().invoke(app, ["log", "--as-suite", str(target), "--index-dir", str(index)])
+    assert result.exit_code == 0, result.output
+    assert "2 rated answers" in result.output
+    good_case, bad_case = load_suite(target)
+    assert good_case.question == "Where did the envoy go?" and good_case.key_facts == [["The envoy went to Cuba."]]
+    assert good_case.evidence == ["The envoy met officials in Cuba."] and not good_case.review
+    assert bad_case.answer == "Cuba" and bad_case.review and bad_case.key_facts == []
+    assert bad_case.evidence == ["The envoy met officials in Cuba."]
+    assert not any(p.name == target.name for p in (Path(__file__).parents[1] / "evals" / "suites").glob("*"))

@@ -262,6 +262,76 @@ def test_gradio_api_requires_login_when_auth_is_set(auth_server: Server) -> None
     assert '"user": "alice"' in logged.stdout
 
 
+# ----- feedback on answers (👍/👎 and a note), through /v1 and the Gradio API, kept in the question log
+def _rated(server: Server) -> dict[int, Any]:
+    from rag.service.history import HistoryLog
+
+    return {t.id: t for t in HistoryLog(server.index_dir / "history.sqlite").rated()}
+
+
+def test_v1_feedback_rates_an_answer_of_the_caller(server: Server) -> None:
+    reply = _openai(server).chat.completions.create(model="newsrag", messages=[{"role": "user", "content": PUTIN}])
+    turn_id = reply.choices[0].model_extra["turn_id"]
+    assert isinstance(turn_id, int)
+    rated = httpx.post(server.url + "/v1/feedback", json={"turn_id": turn_id, "rating": "up"}, timeout=30)
+    assert rated.status_code == 200 and rated.json() == {"object": "feedback", "turn_id": turn_id, "rating": "up"}
+    assert _rated(server)[turn_id].rating == "up"
+    again = {"turn_id": turn_id, "rating": "👎", "note": "should have said Cuba"}
+    assert httpx.post(server.url + "/v1/feedback", json=again, timeout=30).status_code == 200
+    assert (_rated(server)[turn_id].rating, _rated(server)[turn_id].note) == ("down", "should have said Cuba")
+
+    bad = httpx.post(server.url + "/v1/feedback", json={"turn_id": turn_id, "rating": "meh"}, timeout=30)
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_rating"
+    unknown = httpx.post(server.url + "/v1/feedback", json={"turn_id": 10**9, "rating": "up"}, timeout=30)
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_turn"
+    assert httpx.post(server.url + "/v1/feedback", json={"rating": "up"}, timeout=30).status_code == 400
+
+
+def test_v1_streamed_answers_carry_their_turn_id(server: Server) -> None:
+    stream = _openai(server).chat.completions.create(
+        model="newsrag", messages=[{"role": "user", "content": PUTIN}], stream=True
+    )
+    turn_id = list(stream)[-1].choices[0].model_extra["turn_id"]
+    rated = httpx.post(server.url + "/v1/feedback", json={"turn_id": turn_id, "rating": "down"}, timeout=30)
+    assert rated.status_code == 200 and _rated(server)[turn_id].rating == "down"
+
+
+def test_gradio_api_feedback_and_scopes_between_channels(server: Server) -> None:
+    from gradio_client import Client
+
+    client = Client(server.url, verbose=False)
+    answer = client.predict(PUTIN, api_name="/ask")
+    assert client.predict(answer["turn_id"], "down", "should have said Cuba", api_name="/feedback") == {
+        "turn_id": answer["turn_id"],
+        "rating": "down",
+    }
+    assert _rated(server)[answer["turn_id"]].note == "should have said Cuba"
+    # An answer given through /v1 is not the Gradio API caller's to rate, nor the other way round.
+    v1_turn = (
+        _openai(server)
+        .chat.completions.create(model="newsrag", messages=[{"role": "user", "content": PUTIN}])
+        .choices[0]
+        .model_extra["turn_id"]
+    )
+    with pytest.raises(Exception, match="no answer with that turn_id"):
+        client.predict(v1_turn, "up", "", api_name="/feedback")
+    across = httpx.post(server.url + "/v1/feedback", json={"turn_id": answer["turn_id"], "rating": "up"}, timeout=30)
+    assert across.status_code == 404 and _rated(server)[answer["turn_id"]].rating == "down"
+
+
+def test_v1_feedback_needs_the_login_and_rates_only_that_users_answers(auth_server: Server) -> None:
+    reply = _openai(auth_server, key=PASSWORD).chat.completions.create(
+        model="newsrag", messages=[{"role": "user", "content": PUTIN}]
+    )
+    turn_id = reply.choices[0].model_extra["turn_id"]
+    body = {"turn_id": turn_id, "rating": "up"}
+    assert httpx.post(auth_server.url + "/v1/feedback", json=body, timeout=30).status_code == 401
+    wrong = httpx.post(auth_server.url + "/v1/feedback", json=body, headers={"Authorization": "Bearer x"}, timeout=30)
+    assert wrong.status_code == 401
+    ok = httpx.post(auth_server.url + "/v1/feedback", json=body, auth=(USER, PASSWORD), timeout=30)
+    assert ok.status_code == 200 and _rated(auth_server)[turn_id].user == USER
+
+
 # ----- the README's examples for the app, run as written against the running server
 def _readme_app_snippets() -> list[Any]:
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.DOTALL)

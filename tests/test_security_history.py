@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from evals.app_process import BIN, Server, environment, free_port, start_server
 from rag.core.settings import load_settings
@@ -54,35 +52,9 @@ def _fresh_app(browser: Any, server: Server) -> App:
     return App(context.new_page(), server.url)
 
 
-def _options(page: Any) -> Any:
-    """Open the History dropdown's list (from unfocused: a click on the focused box does not open it)."""
-    box = page.locator("#nr-past input")
-    box.evaluate("box => box.blur()")
-    box.click()
-    page.wait_for_timeout(300)
-    return page.get_by_role("option")
-
-
 def _history(app: App, waiting_for: str) -> list[str]:
-    """The History tab's conversations, read once ``waiting_for`` is listed (or the wait runs out)."""
-    app.page.get_by_role("tab", name="History").click()
-    deadline = time.monotonic() + SLOW / 1000
-    while True:
-        options = _options(app.page).all_inner_texts()
-        if any(waiting_for in o for o in options) or time.monotonic() > deadline:
-            return options
-        app.page.wait_for_timeout(700)
-
-
-def _pick(app: App, question: str) -> None:
-    """Choose a conversation in the History tab (again, if a late listing re-rendered the open list)."""
-    for _ in range(5):
-        try:
-            _options(app.page).filter(has_text=question).first.click(timeout=5000)
-            return
-        except PlaywrightTimeout:
-            continue
-    raise AssertionError(f"{question!r} cannot be picked in the History tab")
+    """The History tab's conversations (its rows' text), read once ``waiting_for`` is listed (or the wait runs out)."""
+    return app.history(waiting_for).splitlines()
 
 
 def _log(server: Server) -> list[dict[str, Any]]:
@@ -126,7 +98,7 @@ def test_a_fresh_browser_does_not_see_another_visitors_history(browser: Any, ope
         listed_a = _history(a, PRIVATE_QUESTION)
         assert any(PRIVATE_QUESTION in o for o in listed_a), listed_a
         assert not any(OTHER_QUESTION in o for o in listed_a), listed_a
-        _pick(a, PRIVATE_QUESTION)
+        a.pick_conversation(PRIVATE_QUESTION)
         a.page.get_by_role("button", name="Open in chat").click()
         a.page.get_by_label(f"user's message: {PRIVATE_QUESTION}").wait_for(timeout=SLOW)
         assert "three hours" in a.page.locator("[data-testid='bot']").first.inner_text()
@@ -177,20 +149,24 @@ def test_another_visitors_conversation_cannot_be_opened_through_the_api(browser:
     by_elem = {c["props"].get("elem_id"): c["id"] for c in config["components"]}
     kinds = {c["id"]: c["type"] for c in config["components"]}
     events = list(enumerate(config["dependencies"]))
-    listing = next(i for i, d in events if d["outputs"] == [by_elem["nr-past"]] and d["targets"][0][1] == "select")
-    reopen = next(i for i, d in events if [by_elem["nr-open"], "click"] in d["targets"])
+    listing = next(i for i, d in events if [by_elem["nr-history-search"], "submit"] in d["targets"])
+    actions = [next(i for i, d in events if [by_elem[e], "click"] in d["targets"])
+               for e in ("nr-open", "nr-export", "nr-history-delete")]  # fmt: skip
     attacker_visitor = uuid.uuid4().hex  # a well-formed id of the attacker's own
 
     def data(fn: int, conversation: str) -> list[Any]:
-        given = {"dropdown": conversation, "browserstate": attacker_visitor}
+        # The chosen conversation is server-side state: whatever a client sends for it is not read, but send the id.
+        given = {"textbox": PRIVATE_QUESTION, "state": conversation, "browserstate": attacker_visitor}
         return [given.get(kinds[i]) for i in config["dependencies"][fn]["inputs"]]
 
     for conversation in ids:
         session = uuid.uuid4().hex
-        listed = _queue_call(open_server, session, listing, data(listing, conversation))
-        assert PRIVATE_QUESTION not in json.dumps(listed)
-        opened = _queue_call(open_server, session, reopen, data(reopen, conversation))
-        assert PRIVATE_QUESTION not in json.dumps(opened), opened
+        listed = _queue_call(open_server, session, listing, data(listing, conversation))  # a search for its text
+        assert listed["success"] and PRIVATE_QUESTION not in json.dumps(listed)
+        for action in actions:
+            done = _queue_call(open_server, session, action, data(action, conversation))
+            assert PRIVATE_QUESTION not in json.dumps(done), done
+    assert ids <= {t["conversation_id"] for t in _log(open_server)}  # the delete did not reach them
 
 
 @pytest.mark.browser

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -51,12 +51,24 @@ def log(
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many questions, newest first.")] = 20,
     conversation: Annotated[str | None, typer.Option("--conversation", help="Only this conversation id.")] = None,
     index_dir: Annotated[Path | None, typer.Option("--index-dir", help="Index folder (NEWSRAG_INDEX_DIR).")] = None,
+    as_suite: Annotated[
+        Path | None,
+        typer.Option(
+            "--as-suite",
+            help="Write the rated answers (👍/👎) to this file as eval-suite cases (JSONL), to review before adding"
+            " it to evals/suites/.",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """List the logged questions and answers (index_dir/history.sqlite), newest first: every visitor's and user's."""
     from rag.service.history import EVERYONE, HistoryLog
 
     settings = load_settings(index_dir=index_dir)
     path = settings.history_path
+    if as_suite is not None:
+        _write_suite(HistoryLog(path) if path.exists() else None, as_suite)
+        return
     if not path.exists():
         if json_out:
             out.print("[]")
@@ -83,6 +95,23 @@ def log(
         table.add_row(when, t.conversation_id, escape(who), t.engine, question, answer)
     out.print(table)
     console.print(f"{len(turns)} questions" + ("" if settings.log else " (logging is off: NEWSRAG_LOG=off)"))
+
+
+def _write_suite(history: Any, target: Path) -> None:
+    """The rated answers as eval cases in ``target``: 👍 with key facts, 👎 with the note, marked for review."""
+    from rag.service.exports import suite_case
+
+    cases = [suite_case(t) for t in history.rated()] if history is not None else []
+    try:
+        target.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in cases), encoding="utf-8")
+    except OSError as exc:
+        console.print(f"[red]error:[/red] cannot write {escape(str(target))}: {escape(exc.strerror or str(exc))}")
+        raise typer.Exit(1) from exc
+    review = sum(1 for c in cases if c.get("review"))
+    console.print(
+        f"wrote {len(cases)} rated answers to {escape(str(target))} ({len(cases) - review} 👍 with key facts,"
+        f" {review} 👎 marked for review); check them, then add the file to evals/suites/ if they hold"
+    )
 
 
 def _short(text: str, width: int) -> str:

@@ -141,6 +141,11 @@ class Settings(BaseSettings):
         return self.index_dir / "feeds.sqlite"
 
     @property
+    def catalog_path(self) -> Path:
+        """The article catalog, a cache of the store's article list (``rag/index/catalog.py``)."""
+        return self.index_dir / "catalog.sqlite"
+
+    @property
     def history_path(self) -> Path:
         """The question log (``newsrag log``, the app's History tab)."""
         return self.index_dir / "history.sqlite"

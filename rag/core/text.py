@@ -143,3 +143,26 @@ def content_terms(text: str) -> list[str]:
     """Stemmed content words and normalised numbers of ``text``, as one list of terms."""
     words, numbers = content_words(_QUESTION_WORDS.sub(" ", text))
     return sorted(words | numbers)
+
+
+MIN_OVERLAP = 12
+
+
+def rejoin(pieces: list[str]) -> str:
+    """Overlapping consecutive pieces of one text (an article's chunks) joined back into the text.
+
+    Each piece may begin with the end of the one before it (the chunk overlap): that part is dropped. An overlap
+    counts from ``MIN_OVERLAP`` characters, so that a shared letter or space is not taken for one; pieces that do
+    not overlap are joined with a space (the splitter cut at whitespace).
+    """
+    text = ""
+    for piece in pieces:
+        longest = min(len(text), len(piece))
+        overlap = next((k for k in range(longest, MIN_OVERLAP - 1, -1) if text.endswith(piece[:k])), 0)
+        text += piece[overlap:] if overlap else (" " if text else "") + piece
+    return text
+
+
+def like_pattern(text: str) -> str:
+    """An SQL ``LIKE ? ESCAPE '\\'`` pattern matching ``text`` anywhere, its own % and _ taken literally."""
+    return "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -300,6 +300,19 @@ class ChunkStore:
         self._touched.add(article_id)
         self.collection.delete(where={"article_id": article_id})
 
+    def delete_articles(self, article_ids: list[str]) -> None:
+        """Delete many articles, a page of ids per request (Chroma caps the size of one filter)."""
+        self._touched.update(article_ids)
+        for start in range(0, len(article_ids), PAGE):
+            self.collection.delete(where={"article_id": {"$in": article_ids[start : start + PAGE]}})
+
+    def article_chunks(self, article_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """One article's chunks as (text, metadata), in order (its newest version only)."""
+        got = self.collection.get(where={"article_id": article_id}, include=["documents", "metadatas"])
+        chunks = sorted(zip(got["documents"], got["metadatas"], strict=True), key=lambda c: c[1]["chunk_index"])
+        newest = max((float(m["ingested_at"]) for _, m in chunks), default=0.0)
+        return [(text, meta) for text, meta in chunks if float(meta["ingested_at"]) == newest]
+
     # ----- reading
     def iter_chunks(self, include_text: bool = True) -> Iterator[tuple[str, str | None, dict[str, Any]]]:
         """Every chunk as (id, text, metadata), page by page."""

@@ -1,7 +1,8 @@
 """OpenAI-compatible routes (``/v1/models``, ``/v1/chat/completions``), so any OpenAI client can ask newsrag.
 
 The answer is the assistant message, with its ``[n]`` markers; the passages they point at are in a
-``citations`` list on the choice (with ``refused``, ``flags`` and ``notices``). Earlier user and
+``citations`` list on the choice (with ``refused``, ``flags``, ``notices`` and the log's ``turn_id``, which
+``POST /v1/feedback`` takes with a 👍/👎 rating and a note). Earlier user and
 assistant messages are the conversation history. newsrag's own options ride along as extra body
 fields: ``engine``, ``top_k``, ``sources``, ``since``, ``until``. Errors use OpenAI's error shape.
 """
@@ -28,7 +29,7 @@ from rag.core.types import Answer
 from rag.index.filters import MAX_FILTER_CHARS, MAX_FILTER_VALUES
 from rag.index.store import StoreError
 from rag.server.errors import OpenAIError, error_body
-from rag.service.history import new_conversation_id, scope_for
+from rag.service.history import MAX_NOTE_CHARS, Rating, new_conversation_id, scope_for
 from rag.service.services import Services
 
 MODEL_ID = "newsrag"
@@ -120,17 +121,38 @@ def chat_completions(
     scope = scope_for(user, None, "openai")
     conversation = svc.history.continued(history, scope=scope) or new_conversation_id()
 
-    def log(answer: Answer) -> None:
+    def log(answer: Answer) -> int | None:
         served = {"served_ms": round((time.perf_counter() - started) * 1000, 1)}
-        svc.history.record(
+        return svc.history.record(
             answer, conversation_id=conversation, channel="openai", scope=scope, user=user, extra_timings=served
         )
 
     reply = _Reply(model=body.model or MODEL_ID)
     if body.stream:
         return StreamingResponse(reply.sse(first, deltas, response, log), media_type="text/event-stream")
-    log(response.answer)
-    return reply.completion(response.answer)
+    return reply.completion(response.answer, log(response.answer))
+
+
+class FeedbackRequest(BaseModel):
+    """A 👍/👎 on an answer of this API: the ``turn_id`` its choice carried, and an optional note."""
+
+    model_config = ConfigDict(extra="forbid")
+    turn_id: int
+    rating: str = Field(max_length=10)  # "up" / "down" (or 👍 / 👎)
+    note: str = Field("", max_length=MAX_NOTE_CHARS)
+
+
+@router.post("/feedback")
+def feedback(body: FeedbackRequest, request: Request, user: str | None = Depends(authenticate)) -> dict[str, Any]:
+    """Rate an answer given through /v1 (newsrag's own endpoint): kept in the question log for ``--as-suite``."""
+    try:
+        rating = Rating.parse(body.rating)
+    except ValueError as exc:
+        raise OpenAIError(400, str(exc), code="invalid_rating") from exc
+    # The same scope the answer was logged in: a caller can rate only the answers of its own scope.
+    if not services(request).history.rate(body.turn_id, rating, body.note, scope=scope_for(user, None, "openai")):
+        raise OpenAIError(404, "no answer with that turn_id was given to you", code="unknown_turn")
+    return {"object": "feedback", "turn_id": body.turn_id, "rating": rating.value}
 
 
 class _Reply:
@@ -143,17 +165,18 @@ class _Reply:
         return {"id": self.id, "object": kind, "created": self.created, "model": self.model, "choices": [choice]}
 
     @staticmethod
-    def _extras(answer: Answer) -> dict[str, Any]:
+    def _extras(answer: Answer, turn_id: int | None) -> dict[str, Any]:
         return {
             "citations": [c.model_dump(mode="json") for c in answer.citations],
             "refused": answer.refused,
             "flags": answer.flags,
             "notices": answer.notices,
+            "turn_id": turn_id,  # for POST /v1/feedback; None when the log is off
         }
 
-    def completion(self, answer: Answer) -> dict[str, Any]:
+    def completion(self, answer: Answer, turn_id: int | None) -> dict[str, Any]:
         message = {"role": "assistant", "content": answer.text}
-        choice = {"index": 0, "message": message, "finish_reason": "stop"} | self._extras(answer)
+        choice = {"index": 0, "message": message, "finish_reason": "stop"} | self._extras(answer, turn_id)
         return self._envelope("chat.completion", choice)
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
@@ -174,12 +197,12 @@ class _Reply:
             yield f"data: {json.dumps(error_body(message, 'server_error'))}\n\n"
             yield "data: [DONE]\n\n"
             return
-        log(answer)
+        turn_id = log(answer)
         delta: dict[str, Any] = {}
         if response.changed():
             # Citations are checked after streaming; when that changed the text, send the checked one.
             delta = {"content": f"\n\nChecked answer: {answer.text}"}
-        yield self._chunk(delta, "stop", **self._extras(answer))
+        yield self._chunk(delta, "stop", **self._extras(answer, turn_id))
         yield "data: [DONE]\n\n"
 
 

@@ -32,6 +32,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from rag.core.disk import disk_problem
+from rag.core.text import like_pattern
 from rag.core.types import Answer, Citation
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     ("005_index_turns_by_scope", "CREATE INDEX turns_by_scope ON turns (scope, id)"),
+    (
+        # A reader's 👍/👎 on an answer and their note; one per turn, the latest kept (`newsrag log --as-suite`).
+        "006_create_feedback",
+        """
+        CREATE TABLE feedback (
+            turn_id INTEGER PRIMARY KEY,
+            rating TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            rated_at REAL NOT NULL
+        )
+        """,
+    ),
 ]
 
 _JSON_COLUMNS = ("citations", "flags", "notices", "timings")
@@ -80,6 +93,24 @@ _JSON_COLUMNS = ("citations", "flags", "notices", "timings")
 API_CHANNELS = ("api", "openai")  # callers without a browser: the Gradio API (/ask) and /v1
 _VISITOR_ID = re.compile(r"[0-9a-f]{32}")
 PRIVATE_MODE = 0o600  # the log holds every visitor's questions: readable by the owner alone
+
+
+MAX_NOTE_CHARS = 2000
+
+
+class Rating(enum.StrEnum):
+    """A reader's verdict on an answer."""
+
+    up = "up"  # 👍 right
+    down = "down"  # 👎 wrong: the note says what it should have said
+
+    @classmethod
+    def parse(cls, value: object) -> Rating:
+        aliases = {"👍": cls.up, "👎": cls.down, "like": cls.up, "dislike": cls.down}
+        found = aliases.get(str(value).strip().lower()) or cls.__members__.get(str(value).strip().lower())
+        if found is None:
+            raise ValueError(f"a rating is 'up' (👍) or 'down' (👎), not {str(value)[:20]!r}")
+        return found
 
 
 class Everyone(enum.Enum):
@@ -146,6 +177,8 @@ class Turn(BaseModel):
     flags: list[str] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
+    rating: Rating | None = None  # the reader's 👍/👎, if any
+    note: str = ""  # and what they said about it
 
     def to_answer(self) -> Answer:
         """The logged answer as an :class:`Answer` again (without the uncited passages)."""
@@ -305,10 +338,24 @@ class HistoryLog:
         where, params = _scoped(scope)
         return self._turns(f"WHERE conversation_id = ? AND {where} ORDER BY id", (conversation_id, *params))
 
-    def conversations(self, *, scope: Scope = None, limit: int = 50) -> list[Conversation]:
-        """The conversations in ``scope``, most recently active first."""
+    def turn(self, turn_id: int, *, scope: Scope = None) -> Turn | None:
+        """One turn of ``scope`` by its id; None when there is none, or it is someone else's."""
+        where, params = _scoped(scope)
+        found = self._turns(f"WHERE id = ? AND {where}", (turn_id, *params))
+        return found[0] if found else None
+
+    def conversations(self, *, scope: Scope = None, limit: int = 50, text: str = "") -> list[Conversation]:
+        """The conversations in ``scope``, most recently active first; with ``text``, those that asked or said it."""
         where, params = _scoped(scope)
         first_where, first_params = _scoped(scope, "first.scope")
+        if text.strip():
+            like = like_pattern(text)
+            inner, inner_params = _scoped(scope)
+            where += (
+                " AND conversation_id IN (SELECT conversation_id FROM turns WHERE"
+                f" (question LIKE ? ESCAPE '\\' OR answer LIKE ? ESCAPE '\\') AND {inner})"
+            )
+            params = (*params, like, like, *inner_params)
         rows = self._select(
             "SELECT conversation_id, MIN(created_at) AS started_at, MAX(created_at) AS updated_at,"
             " MAX(user) AS user, COUNT(*) AS turns,"
@@ -319,6 +366,37 @@ class HistoryLog:
             (*first_params, *params, limit),
         )
         return [Conversation(**dict(row)) for row in rows]
+
+    def delete_conversation(self, conversation_id: str, *, scope: Scope = None) -> int:
+        """Delete one conversation of ``scope`` (and its ratings); how many turns went (0: none, or not theirs)."""
+        if not self.enabled:
+            return 0
+        where, params = _scoped(scope)
+        doomed = f"SELECT id FROM turns WHERE conversation_id = ? AND {where}"
+        with self._connect() as db:
+            db.execute(f"DELETE FROM feedback WHERE turn_id IN ({doomed})", (conversation_id, *params))
+            return db.execute(f"DELETE FROM turns WHERE id IN ({doomed})", (conversation_id, *params)).rowcount
+
+    def rate(self, turn_id: int, rating: Rating | str, note: str = "", *, scope: Scope = None) -> bool:
+        """Record a 👍/👎 (and a note) on one answer of ``scope``; False when there is no such turn in it."""
+        rating = Rating.parse(rating)
+        note = " ".join((note or "").split())[:MAX_NOTE_CHARS]
+        if not self.enabled:
+            return False
+        where, params = _scoped(scope)
+        with self._connect() as db:
+            if db.execute(f"SELECT 1 FROM turns WHERE id = ? AND {where}", (turn_id, *params)).fetchone() is None:
+                return False
+            db.execute(
+                "INSERT OR REPLACE INTO feedback (turn_id, rating, note, rated_at) VALUES (?, ?, ?, ?)",
+                (turn_id, rating.value, note, time.time()),
+            )
+        return True
+
+    def rated(self, scope: Scope = EVERYONE) -> list[Turn]:
+        """Every rated answer, oldest first (the owner's export to an eval suite: ``newsrag log --as-suite``)."""
+        where, params = _scoped(scope)
+        return self._turns(f"WHERE feedback.rating IS NOT NULL AND {where} ORDER BY id", params)
 
     def continued(self, history: list[tuple[str, str]], *, scope: Scope = None) -> str | None:
         """The conversation in ``scope`` whose latest turn is the end of ``history`` (a client resending its turns).
@@ -350,7 +428,11 @@ class HistoryLog:
             return []
 
     def _turns(self, where: str, params: tuple[Any, ...]) -> list[Turn]:
-        rows = self._select(f"SELECT * FROM turns {where}", params)
+        rows = self._select(
+            f"SELECT turns.*, feedback.rating, COALESCE(feedback.note, '') AS note FROM turns"
+            f" LEFT JOIN feedback ON feedback.turn_id = turns.id {where}",
+            params,
+        )
         turns = []
         for row in rows:
             data = dict(row)

@@ -31,6 +31,7 @@ from rag.answering.response import Response
 from rag.core.options import Engine
 from rag.core.settings import Settings, load_settings, offline_environment
 from rag.core.types import Answer
+from rag.index.catalog import ArticleCatalog, ArticleView, CatalogPage, Selection, SortKey
 from rag.index.embedder import build_embedder, embedder_id
 from rag.index.filters import Filters
 from rag.index.lexical import LexicalIndex
@@ -106,6 +107,11 @@ class NewsRAG:
         if self.settings.llm_configured and self.settings.engine != Engine.extractive:
             return build_llm(self.settings)
         return None
+
+    @cached_property
+    def catalog(self) -> ArticleCatalog:
+        """The article list for search, sort and paging (a cache of the store's, per generation)."""
+        return ArticleCatalog(self.store, self.settings.catalog_path)
 
     @cached_property
     def answerer(self) -> Answerer:
@@ -245,24 +251,58 @@ class NewsRAG:
         records = list(self.store.articles().values())
         return sorted(records, key=lambda r: (r.published_at or "", r.ingested_at), reverse=True)
 
+    def articles_page(
+        self,
+        selection: Selection | None = None,
+        *,
+        sort: SortKey | str = SortKey.date,
+        descending: bool = True,
+        offset: int = 0,
+        limit: int = 25,
+    ) -> CatalogPage:
+        """One page of the indexed articles matching ``selection`` (text, source, date range), sorted.
+
+        Never the whole list: a page is at most ``rag.index.catalog.MAX_PAGE`` articles; ``total`` counts them all.
+        """
+        return self.catalog.page(selection, sort=sort, descending=descending, offset=offset, limit=limit)
+
+    def article(self, article_id: str) -> ArticleView | None:
+        """One indexed article with its chunks and cleaned text, or None."""
+        return self.catalog.view(article_id)
+
     def forget(self, id_or_url: str) -> ArticleRecord | None:
         """Remove one article by id, URL or source file; returns what was removed, or None."""
         wanted = id_or_url.strip()
-        for record in self.store.articles().values():
-            if wanted in (record.article_id, record.origin) or (
-                record.url and normalise_url(record.url) == normalise_url(wanted)
-            ):
-                with self._write_lock:
-                    self.store.begin_write()
-                    deleted = False
-                    try:
-                        self.store.delete_article(record.article_id)
-                        deleted = True
-                    finally:
-                        self.store.end_write(dirty=not deleted)  # a failed delete may leave part: repair next
-                self.lexical.ensure_fresh(force=True)
-                return record
-        return None
+        record = self.catalog.find(wanted, same_url=lambda url: normalise_url(url) == normalise_url(wanted))
+        if record is None:
+            return None
+        self._delete([record.article_id])
+        return record
+
+    def forget_selected(self, selection: Selection) -> list[ArticleRecord]:
+        """Remove every article ``selection`` matches (a source, a date range); returns what was removed.
+
+        An empty selection matches everything and is refused: clearing the whole index takes a new index folder.
+        """
+        if selection == Selection():
+            raise ValueError("name a source or a date range to delete articles in bulk")
+        records = self.catalog.selected(selection)
+        self._delete([r.article_id for r in records])
+        return records
+
+    def _delete(self, article_ids: list[str]) -> None:
+        if not article_ids:
+            return
+        with self._write_lock:
+            self.store.begin_write()
+            deleted = False
+            try:
+                self.store.delete_articles(article_ids)
+                deleted = True
+            finally:
+                self.store.end_write(dirty=not deleted)  # a failed delete may leave part: the next writer repairs
+        self.catalog.drop(article_ids)  # gone from the list at once, even while a large catalog is rebuilt
+        self.lexical.ensure_fresh(force=True)
 
     # ----- followed feeds
     @cached_property
@@ -308,7 +348,7 @@ class NewsRAG:
         return {
             "embedder": embedder_id(self.settings),
             "chunks": self.store.count(),
-            "articles": len(self.store.articles()) if count_articles else None,
+            "articles": self.catalog.count() if count_articles else None,
             "store": f"chroma server {self.settings.chroma_host}:{self.settings.chroma_port}"
             if self.settings.chroma_host
             else f"embedded chroma in {self.settings.chroma_path}",

@@ -1,8 +1,15 @@
-"""The Articles tab: add files or a URL to the index, see what is indexed, delete an article."""
+"""The Articles tab: add files or a URL; browse the index (search, sort, pages); read, delete, bulk-delete.
+
+The list is paged on the server from the article catalog (``rag/index/catalog.py``): a page view sends
+one page of rows and reads no chunk metadata, so the tab stays quick with 100k articles. Other panels of
+the tab (the followed feeds) mount after :func:`build` inside the same ``gr.Tab``, and may chain
+:meth:`ArticlesTab.reload` on their own events so that the list shows what they added.
+"""
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Set
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,13 +20,17 @@ from gradio.context import Context
 from gradio.utils import get_upload_folder
 
 from ingest.uploads import UPLOAD_TYPES, save_upload
-from rag.index.store import StoreError
+from rag.index.catalog import Selection
+from rag.index.store import ArticleRecord, StoreError
 from rag.service.services import Services
-from rag.ui.feeds_panel import build_feeds_panel
-from rag.ui.messages import escape, for_visitors
+from rag.ui.messages import count, escape, for_visitors
 
 RESULT_HEADERS = ["file", "status", "title", "chunks", "reason"]
-ARTICLE_HEADERS = ["title", "source", "date", "chunks", "id"]
+ARTICLE_HEADERS = ["title", "source", "date", "chunks", "added"]
+PAGE_SIZE = 25
+SORTS = [("date published", "date"), ("date added", "added"), ("title", "title"), ("source", "source"),
+         ("chunks", "chunks")]  # fmt: skip
+ORDERS = [("descending (newest, Z–A, most)", "desc"), ("ascending (oldest, A–Z, fewest)", "asc")]
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 NOT_AN_UPLOAD = "not an upload of this session: only files uploaded to this page are read"
 
@@ -27,13 +38,9 @@ NOT_AN_UPLOAD = "not an upload of this session: only files uploaded to this page
 @dataclass
 class ArticlesTab:
     table: gr.Dataframe
-    chosen: gr.Dropdown
     changed: list[Any]  # the events after which the index holds other articles
-
-
-def _selected_id(event: gr.SelectData) -> str | None:
-    """Clicking a row of the article list picks that article for deletion."""
-    return str(event.row_value[-1]) if event.row_value else None
+    reload: Any  # reload(event): chain a refresh of the list (at its current page) after ``event``
+    show: Any  # show(blocks): fill the list when the page loads, at once (no other event to wait for)
 
 
 def _page_uploads() -> Set[str]:
@@ -109,48 +116,249 @@ def add_handler(services: Services, uploaded: Set[str]) -> Any:
     return add_articles
 
 
+def _rows(records: list[ArticleRecord]) -> list[list[Any]]:
+    added = (time.strftime("%Y-%m-%d %H:%M", time.localtime(r.ingested_at)) for r in records)
+    return [[r.title, r.source, r.published_at[:10], r.n_chunks, when] for r, when in zip(records, added, strict=True)]
+
+
+def listing_handler(services: Services) -> Any:
+    """One page of the list: rows, the ids behind them, the count line, and the (clamped) offset."""
+    newsrag = services.newsrag
+
+    def listing(text: str, sort: str, order: str, offset: float) -> tuple[Any, ...]:
+        try:
+            page = newsrag.articles_page(
+                Selection(text=(text or "")[:200]),
+                sort=sort or "date",
+                descending=order != "asc",
+                offset=int(offset or 0),
+                limit=PAGE_SIZE,
+            )
+            if page.offset and page.offset >= page.total:  # past the end (a delete emptied the last page)
+                last = max(0, (page.total - 1) // PAGE_SIZE * PAGE_SIZE)
+                return listing(text, sort, order, last)
+        except StoreError as exc:
+            return gr.skip(), gr.skip(), f"⚠️ {escape(for_visitors(exc))}", gr.skip()
+        first, last = page.offset + 1, page.offset + len(page.records)
+        pages = max(1, -(-page.total // PAGE_SIZE))
+        found = "matching" if (text or "").strip() else "indexed"
+        line = (
+            f"**{first:,}–{last:,} of {count(page.total, 'article')} {found}** · page {page.offset // PAGE_SIZE + 1}"
+            f" of {pages:,}"
+            if page.total
+            else ("No article matches." if (text or "").strip() else "No articles indexed yet.")
+        )
+        if page.stale:
+            line += " · the list is being updated with the latest changes"
+        table = gr.Dataframe(value=_rows(page.records), headers=ARTICLE_HEADERS)
+        return table, [r.article_id for r in page.records], line, page.offset
+
+    return listing
+
+
+def open_handler(services: Services) -> Any:
+    """Clicking a row opens that article: its metadata, cleaned text and chunks."""
+    newsrag = services.newsrag
+
+    def open_article(ids: list[str], event: gr.SelectData) -> tuple[Any, ...]:
+        row = event.index[0] if isinstance(event.index, list | tuple) else event.index
+        article_id = ids[row] if ids and 0 <= row < len(ids) else None
+        view = newsrag.article(article_id) if article_id else None
+        if view is None:
+            return None, gr.Column(visible=False), "", "", ""
+        r = view.record
+        meta = " · ".join(escape(x) for x in (r.source, r.published_at[:10], r.authors) if x)
+        link = f" · [link]({r.url})" if r.url.startswith(("http://", "https://")) else ""
+        head = f"### {escape(r.title or '(untitled)')}\n{meta or 'no source or date known'}{link} · id `{r.article_id}`"
+        chunks = "\n\n".join(
+            f'<div class="nr-chunk"><b>chunk {i + 1} of {len(view.chunks)}</b><div>{escape(c)}</div></div>'
+            for i, c in enumerate(view.chunks)
+        )
+        return article_id, gr.Column(visible=True), head, view.text, chunks
+
+    return open_article
+
+
 def delete_handler(services: Services) -> Any:
     newsrag = services.newsrag
     uploads = services.settings.index_dir / "uploads"
 
-    def delete(article_id: str | None) -> str:
+    def delete(article_id: str | None) -> tuple[Any, ...]:
         if not article_id:
-            return "Choose an article to delete."
+            return "Open an article to delete it.", gr.skip()
         try:
             removed = newsrag.forget(article_id)
         except StoreError as exc:
-            return f"Could not delete: {escape(for_visitors(exc))}"
+            return f"Could not delete: {escape(for_visitors(exc))}", gr.skip()
         if removed is None:
-            return "That article is no longer indexed."
-        origin = Path(removed.origin) if removed.origin else None
-        if origin is not None and origin.parent == uploads.resolve() and origin.exists():
-            origin.unlink()  # an upload we keep only for the index
-        return f"Deleted “{escape(removed.title)}”."
+            return "That article is no longer indexed.", gr.Column(visible=False)
+        _drop_upload(removed, uploads)
+        return f"Deleted “{escape(removed.title)}”.", gr.Column(visible=False)
 
     return delete
 
 
+def _drop_upload(removed: ArticleRecord, uploads: Path) -> None:
+    origin = Path(removed.origin) if removed.origin else None
+    if origin is not None and origin.parent == uploads.resolve() and origin.exists():
+        origin.unlink()  # an upload we keep only for the index
+
+
+def _selection(source: str | None, since: str, until: str) -> Selection:
+    return Selection(source=source or "", since=(since or "").strip()[:10], until=(until or "").strip()[:10])
+
+
+def bulk_count_handler(services: Services) -> Any:
+    """Step one of a bulk delete: say how many articles the source or date range holds, and ask to confirm."""
+    newsrag = services.newsrag
+
+    def bulk_count(source: str | None, since: str, until: str) -> tuple[Any, ...]:
+        selection = _selection(source, since, until)
+        if selection == Selection():
+            return "Choose a source or a date range first.", gr.Button(visible=False), 0
+        try:
+            n = newsrag.catalog.count(selection)
+        except StoreError as exc:
+            return f"⚠️ {escape(for_visitors(exc))}", gr.Button(visible=False), 0
+        if not n:
+            return "No indexed article matches.", gr.Button(visible=False), 0
+        what = " · ".join(x for x in (selection.source, _range(selection)) if x)
+        question = f"**{count(n, 'article')} will be deleted** ({escape(what)}). This cannot be undone."
+        return question, gr.Button(value=f"Delete {count(n, 'article')}", visible=True), n
+
+    return bulk_count
+
+
+def _range(selection: Selection) -> str:
+    if selection.since or selection.until:
+        return f"published {selection.since or '…'} to {selection.until or '…'}"
+    return ""
+
+
+def bulk_delete_handler(services: Services) -> Any:
+    """Step two: delete them, unless the count changed since the user confirmed it (then ask again)."""
+    newsrag = services.newsrag
+    uploads = services.settings.index_dir / "uploads"
+
+    def bulk_delete(source: str | None, since: str, until: str, confirmed: int) -> tuple[Any, ...]:
+        selection = _selection(source, since, until)
+        try:
+            if selection == Selection() or newsrag.catalog.count(selection) != confirmed:
+                return bulk_count_handler(services)(source, since, until)
+            removed = newsrag.forget_selected(selection)
+        except (StoreError, ValueError) as exc:
+            return f"Could not delete: {escape(for_visitors(exc))}", gr.Button(visible=False), 0
+        for record in removed:
+            _drop_upload(record, uploads)
+        return f"Deleted {count(len(removed), 'article')}.", gr.Button(visible=False), 0
+
+    return bulk_delete
+
+
+def sources_handler(services: Services) -> Any:
+    def sources() -> Any:
+        try:
+            return gr.Dropdown(choices=services.newsrag.catalog.sources())
+        except StoreError:
+            return gr.skip()
+
+    return sources
+
+
 def build(services: Services) -> ArticlesTab:
     """The tab's components, inside the caller's ``gr.Tab``, with its own events wired."""
-    files = gr.File(
-        label=f"Upload articles ({', '.join(UPLOAD_TYPES)}; up to {services.settings.max_upload_mb:g} MB each)",
-        file_count="multiple",
-        file_types=list(UPLOAD_TYPES),
-        elem_id="nr-files",
+    with gr.Accordion("Add articles", open=True, elem_id="nr-add-articles"):
+        files = gr.File(
+            label=f"Upload articles ({', '.join(UPLOAD_TYPES)}; up to {services.settings.max_upload_mb:g} MB each)",
+            file_count="multiple",
+            file_types=list(UPLOAD_TYPES),
+            elem_id="nr-files",
+        )
+        url = gr.Textbox(label="…or an article URL or RSS/Atom feed URL", elem_id="nr-url")
+        add_button = gr.Button("Add to the index", variant="primary", elem_id="nr-add")
+        results = gr.Dataframe(headers=RESULT_HEADERS, label="Result", interactive=False, elem_id="nr-results")
+
+    with gr.Row(elem_classes="nr-wrap-row"):
+        search = gr.Textbox(label="Search titles and sources", elem_id="nr-article-search", scale=3, min_width=200)
+        sort = gr.Dropdown(SORTS, value="date", label="Sort by", elem_id="nr-sort", scale=1, min_width=140)
+        order = gr.Dropdown(ORDERS, value="desc", label="Order", elem_id="nr-order", scale=1, min_width=140)
+    summary = gr.Markdown(elem_id="nr-article-count")
+    table = gr.Dataframe(
+        headers=ARTICLE_HEADERS,
+        label="Indexed articles (click one to read it)",
+        interactive=False,
+        wrap=True,
+        elem_id="nr-articles",
+        max_height=900,
     )
-    url = gr.Textbox(label="…or an article URL or RSS/Atom feed URL", elem_id="nr-url")
-    add_button = gr.Button("Add to the index", variant="primary", elem_id="nr-add")
-    results = gr.Dataframe(headers=RESULT_HEADERS, label="Result", interactive=False, elem_id="nr-results")
-    table = gr.Dataframe(headers=ARTICLE_HEADERS, label="Indexed articles", interactive=False, elem_id="nr-articles")
-    with gr.Row():
-        chosen = gr.Dropdown([], label="Article to delete", scale=4, elem_id="nr-chosen")
-        delete_button = gr.Button("Delete article", variant="stop", scale=1, elem_id="nr-delete")
-    deleted = gr.Markdown()
+    ids = gr.State([])  # the article ids of the rows shown, in order
+    offset = gr.State(0)
+    with gr.Row(elem_classes="nr-pager"):
+        previous_button = gr.Button("← Previous", size="sm", elem_id="nr-prev", min_width=100)
+        next_button = gr.Button("Next →", size="sm", elem_id="nr-next", min_width=100)
+
+    opened = gr.State(None)
+    with gr.Column(visible=False, elem_id="nr-article") as article_panel:
+        article_head = gr.Markdown(elem_id="nr-article-head")
+        delete_button = gr.Button("Delete this article", variant="stop", size="sm", elem_id="nr-delete")
+        # A plain text box: the text exactly as indexed, with nothing in it taken for markup.
+        article_text = gr.Textbox(
+            label="Cleaned text (as indexed, rebuilt from its chunks)",
+            lines=6,
+            max_lines=20,
+            interactive=False,
+            elem_id="nr-article-text",
+        )
+        with gr.Accordion("Chunks", open=False, elem_id="nr-article-chunks"):
+            article_chunks = gr.HTML()
+    deleted = gr.Markdown(elem_id="nr-deleted")
+
+    with gr.Accordion("Delete in bulk", open=False, elem_id="nr-bulk") as bulk_panel:
+        with gr.Row(elem_classes="nr-wrap-row"):
+            bulk_source = gr.Dropdown([], label="Source", allow_custom_value=True, elem_id="nr-bulk-source")
+            since = gr.Textbox(label="Published on or after", placeholder="YYYY-MM-DD", elem_id="nr-bulk-since")
+            until = gr.Textbox(label="Published on or before", placeholder="YYYY-MM-DD", elem_id="nr-bulk-until")
+        count_button = gr.Button("Count the articles to delete", elem_id="nr-bulk-count")
+        confirm_text = gr.Markdown(elem_id="nr-bulk-confirm-text")
+        confirm_button = gr.Button(visible=False, variant="stop", elem_id="nr-bulk-confirm")
+        counted = gr.State(0)
+
+    listing = listing_handler(services)
+    browse = {"inputs": [search, sort, order, offset], "outputs": [table, ids, summary, offset], **PRIVATE}
+    first_page = {"inputs": [search, sort, order], "outputs": [table, ids, summary, offset], **PRIVATE}
+
+    def reload(event: Any) -> Any:
+        return event.then(listing, **browse).then(sources_handler(services), outputs=bulk_source, **PRIVATE)
+
+    def show(blocks: gr.Blocks) -> Any:
+        return blocks.load(lambda *a: listing(*a, 0), **first_page)
+
+    bulk_panel.expand(sources_handler(services), outputs=bulk_source, **PRIVATE)  # the sources, when asked for
+
+    search.submit(lambda *a: listing(*a, 0), **first_page)
+    search.change(lambda *a: listing(*a, 0), trigger_mode="always_last", **first_page)
+    for control in (sort, order):
+        control.input(lambda *a: listing(*a, 0), **first_page)
+    step = {"inputs": [search, sort, order, offset], "outputs": [table, ids, summary, offset], **PRIVATE}
+    previous_button.click(lambda t, s, o, at: listing(t, s, o, max(0, at - PAGE_SIZE)), **step)
+    next_button.click(lambda t, s, o, at: listing(t, s, o, at + PAGE_SIZE), **step)
+    table.select(
+        open_handler(services),
+        inputs=ids,
+        outputs=[opened, article_panel, article_head, article_text, article_chunks],
+        **PRIVATE,
+    )
 
     add = add_handler(services, _page_uploads())
     added = add_button.click(add, inputs=[files, url], outputs=results, api_name="ingest")
     added = added.then(lambda: (None, ""), outputs=[files, url], **PRIVATE)
-    table.select(_selected_id, outputs=chosen, **PRIVATE)
-    removed = delete_button.click(delete_handler(services), inputs=chosen, outputs=deleted, **PRIVATE)
-    build_feeds_panel(services)
-    return ArticlesTab(table, chosen, [added, removed])
+    removed = delete_button.click(delete_handler(services), inputs=opened, outputs=[deleted, article_panel], **PRIVATE)
+    bulk = {"outputs": [confirm_text, confirm_button, counted], **PRIVATE}
+    count_button.click(bulk_count_handler(services), inputs=[bulk_source, since, until], **bulk)
+    bulk_removed = confirm_button.click(
+        bulk_delete_handler(services), inputs=[bulk_source, since, until, counted], **bulk
+    )
+    changed = [added, removed, bulk_removed]
+    for event in changed:
+        reload(event)
+    return ArticlesTab(table, changed, reload, show)

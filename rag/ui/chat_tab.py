@@ -11,7 +11,8 @@ import gradio as gr
 
 from rag.answering.answerer import QuestionError
 from rag.index.store import StoreError
-from rag.service.history import new_conversation_id
+from rag.service.exports import answer_markdown
+from rag.service.history import Rating, new_conversation_id
 from rag.service.services import Services
 from rag.ui.history_tab import visitor_scope
 from rag.ui.messages import error_message, escape, render_answer, turns_of
@@ -52,6 +53,7 @@ class ChatTab:
     chatbot: gr.Chatbot
     question: gr.Textbox
     conversation: gr.State
+    turn_ids: gr.State  # the logged turn of each question in the chat, in order (for 👍/👎 and copying)
     examples_hint: gr.Markdown
     examples: list[gr.Button]
     sources: gr.Dropdown
@@ -63,16 +65,17 @@ def respond_handler(services: Services) -> Any:
     newsrag, log = services.newsrag, services.history
 
     def respond(message: str, chat: list, conversation: str, engine: str, top_k: float, sources: list[str],
-                since: str, until: str, visitor: str | None,
+                since: str, until: str, visitor: str | None, turn_ids: list[int | None],
                 request: gr.Request) -> Iterator[tuple[Any, ...]]:  # fmt: skip
         question = (message or "").strip()
         if not question:
-            yield chat, message, conversation
+            yield chat, message, conversation, turn_ids
             return
         conversation = conversation or new_conversation_id()
         history = turns_of(chat)
         chat = [*chat, gr.ChatMessage(role="user", content=escape(question))]
-        yield chat, "", conversation
+        turn_ids = [*(turn_ids or []), None]  # this question's turn, known once it is logged
+        yield chat, "", conversation, turn_ids
         started = time.perf_counter()
         filters = {
             "sources": sources or None,
@@ -82,17 +85,68 @@ def respond_handler(services: Services) -> Any:
         try:
             response = newsrag.stream(question, history=history, engine=engine, top_k=int(top_k), **filters)
             for _ in response:
-                yield [*chat, gr.ChatMessage(role="assistant", content=escape(response.streamed))], "", conversation
+                streamed = gr.ChatMessage(role="assistant", content=escape(response.streamed))
+                yield [*chat, streamed], "", conversation, turn_ids
             answer = response.answer
         except (QuestionError, ValueError, StoreError) as exc:
-            yield [*chat, error_message(exc)], "", conversation
+            yield [*chat, error_message(exc)], "", conversation, turn_ids
             return
         served = {"served_ms": round((time.perf_counter() - started) * 1000, 1)}
         user, scope = request.username if request else None, visitor_scope(request, visitor)
-        log.record(answer, conversation_id=conversation, channel="ui", scope=scope, user=user, extra_timings=served)
-        yield [*chat, *render_answer(answer)], "", conversation
+        turn_ids[-1] = log.record(
+            answer, conversation_id=conversation, channel="ui", scope=scope, user=user, extra_timings=served
+        )
+        yield [*chat, *render_answer(answer)], "", conversation, turn_ids
 
     return respond
+
+
+def _turn_at(chat: list[dict[str, Any]], turn_ids: list[int | None], index: Any) -> int | None:
+    """The logged turn a chat message belongs to: the one of the question before it (or at it)."""
+    position = index[0] if isinstance(index, list | tuple) else index
+    asked = sum(1 for m in (chat or [])[: int(position) + 1] if m.get("role") == "user")
+    return turn_ids[asked - 1] if 0 < asked <= len(turn_ids or []) else None
+
+
+def rate_handler(services: Services) -> Any:
+    """👍/👎 on an answer: recorded at once in the visitor's log; the note box then asks what it should have said."""
+
+    def rate(chat: list, turn_ids: list[int | None], visitor: str | None, event: gr.LikeData,
+             request: gr.Request) -> tuple[Any, ...]:  # fmt: skip
+        turn_id = _turn_at(chat, turn_ids, event.index)
+        if turn_id is None or event.liked not in (True, False):
+            return None, gr.Column(visible=False), ""
+        rating = Rating.up if event.liked is True else Rating.down
+        if not services.history.rate(turn_id, rating, scope=visitor_scope(request, visitor)):
+            return None, gr.Column(visible=False), "This answer could not be rated (the question log is off)."
+        thanks = "Thanks: rated 👍." if rating == Rating.up else "Thanks: rated 👎. What should it have said?"
+        return (turn_id, rating.value), gr.Column(visible=True), thanks
+
+    return rate
+
+
+def note_handler(services: Services) -> Any:
+    def save_note(rated: tuple[int, str] | None, note: str, visitor: str | None, request: gr.Request) -> tuple:
+        if not rated or not (note or "").strip():
+            return gr.skip(), "Write a note first."
+        turn_id, rating = rated
+        saved = services.history.rate(turn_id, rating, note, scope=visitor_scope(request, visitor))
+        return ("", "Note saved with your rating.") if saved else (gr.skip(), "The note could not be saved.")
+
+    return save_note
+
+
+def markdown_handler(services: Services) -> Any:
+    """The latest answer as Markdown with its numbered sources, to copy or download."""
+
+    def as_markdown(turn_ids: list[int | None], visitor: str | None, request: gr.Request) -> Any:
+        logged = [t for t in (turn_ids or []) if t is not None]
+        turn = services.history.turn(logged[-1], scope=visitor_scope(request, visitor)) if logged else None
+        if turn is None:
+            return gr.Code(value="No logged answer to copy yet.", visible=True)
+        return gr.Code(value=f"**{turn.question}**\n\n{answer_markdown(turn.to_answer())}", visible=True)
+
+    return as_markdown
 
 
 def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
@@ -102,20 +156,43 @@ def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
     """
     settings = services.settings
     conversation = gr.State("")
+    turn_ids = gr.State([])
     chatbot = gr.Chatbot(
         elem_id="nr-chat",
         height=560,
         label="Conversation",
         buttons=["copy"],
-        feedback_options=None,
+        feedback_options=("Like", "Dislike"),
         placeholder="Ask a question about the indexed articles. Every answer cites its sources.",
     )
-    with gr.Row():
-        question = gr.Textbox(
-            elem_id="nr-question", show_label=False, placeholder="Your question…", scale=6, autofocus=True
+    rated = gr.State(None)  # (turn id, rating) of the answer rated last, for its note
+    feedback_said = gr.Markdown(elem_id="nr-feedback-said")
+    with gr.Column(visible=False, elem_id="nr-note-box") as note_box, gr.Row(elem_classes="nr-wrap-row"):
+        note = gr.Textbox(
+            label="Note (optional): what should it have said?",
+            placeholder="e.g. should have said Cuba",
+            elem_id="nr-note",
+            scale=4,
+            min_width=200,
         )
-        ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="nr-ask")
-        new_button = gr.Button("New conversation", scale=1, elem_id="nr-new")
+        note_button = gr.Button("Save note", size="sm", elem_id="nr-save-note", scale=1, min_width=100)
+    with gr.Row(elem_classes="nr-wrap-row"):
+        # One line that grows: Enter asks (Gradio submits on Enter when lines=1), Shift+Enter adds a line.
+        question = gr.Textbox(
+            elem_id="nr-question",
+            show_label=False,
+            placeholder="Your question… (Enter asks, Shift+Enter adds a line)",
+            lines=1,
+            max_lines=8,
+            scale=6,
+            min_width=220,
+            autofocus=True,
+        )
+        ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="nr-ask", min_width=80)
+        new_button = gr.Button("New conversation", scale=1, elem_id="nr-new", min_width=120)
+    copy_button = gr.Button("Copy the answer as Markdown", size="sm", elem_id="nr-copy-md")
+    copied = gr.Code(language="markdown", label="Answer as Markdown", visible=False, elem_id="nr-answer-md",
+                     wrap_lines=True)  # fmt: skip
     examples_hint = gr.Markdown()
     with gr.Row(elem_id="nr-examples"):
         examples = [gr.Button(visible=False, size="sm") for _ in range(MAX_EXAMPLES)]
@@ -129,13 +206,22 @@ def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
 
     respond = respond_handler(services)
     chat_io = {
-        "inputs": [question, chatbot, conversation, engine, top_k, sources, since, until, visitor],
-        "outputs": [chatbot, question, conversation],
+        "inputs": [question, chatbot, conversation, engine, top_k, sources, since, until, visitor, turn_ids],
+        "outputs": [chatbot, question, conversation, turn_ids],
     }
     asked = [trigger(respond, **chat_io, **PRIVATE) for trigger in (question.submit, ask_button.click)]
     for button in examples:
         picked = button.click(lambda q: q, inputs=button, outputs=question, **PRIVATE)
         asked.append(picked.then(respond, **chat_io, **PRIVATE))
-    new_button.click(lambda: ([], "", ""), outputs=[chatbot, question, conversation], **PRIVATE)
-    chatbot.clear(lambda: "", outputs=conversation, **PRIVATE)
-    return ChatTab(chatbot, question, conversation, examples_hint, examples, sources, asked)
+    new_button.click(lambda: ([], "", "", []), outputs=[chatbot, question, conversation, turn_ids], **PRIVATE)
+    chatbot.clear(lambda: ("", []), outputs=[conversation, turn_ids], **PRIVATE)
+    chatbot.like(
+        rate_handler(services), inputs=[chatbot, turn_ids, visitor], outputs=[rated, note_box, feedback_said], **PRIVATE
+    )
+    saved = {"inputs": [rated, note, visitor], "outputs": [note, feedback_said], **PRIVATE}
+    note_button.click(note_handler(services), **saved)
+    note.submit(note_handler(services), **saved)
+    copy_button.click(markdown_handler(services), inputs=[turn_ids, visitor], outputs=copied, **PRIVATE).then(
+        None, inputs=copied, js="(text) => { navigator.clipboard?.writeText(text).catch(() => {}); }"
+    )
+    return ChatTab(chatbot, question, conversation, turn_ids, examples_hint, examples, sources, asked)

@@ -74,8 +74,8 @@ def render_answer(answer: Answer) -> list[gr.ChatMessage]:
 
 
 def count(n: int, noun: str) -> str:
-    """A count with its noun, plural unless one: 1 passage, 3 passages."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+    """A count with its noun, plural unless one: 1 passage, 3 passages, 1,001 articles."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _text(content: Any) -> str:

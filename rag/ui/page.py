@@ -1,7 +1,8 @@
 """The page (Gradio 6): Chat, Articles and History tabs, the status line, and the ``/ask`` Gradio API.
 
 Its Gradio API: ``Client(url).predict(question, api_name="/ask")`` returns the answer as a dict
-(``Answer.to_dict()``); ``api_name="/ingest"`` indexes uploaded files or a URL.
+(``Answer.to_dict()`` and the log's ``turn_id``); ``api_name="/feedback"`` rates it (``turn_id``, "up" or
+"down", a note); ``api_name="/ingest"`` indexes uploaded files or a URL.
 
 Each browser gets a random visitor id on its first visit, kept in its localStorage (``gr.BrowserState``,
 so it survives reloads and server restarts); without a login, it is whose history the page shows.
@@ -15,12 +16,14 @@ import gradio as gr
 
 from rag.answering.answerer import QuestionError
 from rag.index.store import StoreError
-from rag.service.history import is_visitor_id, new_conversation_id, new_visitor_id, scope_for
+from rag.service.history import Rating, is_visitor_id, new_conversation_id, new_visitor_id, scope_for
 from rag.service.services import Services
 from rag.ui import articles_tab, chat_tab, history_tab
+from rag.ui.feeds_panel import build_feeds_panel
 from rag.ui.messages import count, escape, for_visitors
 
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
+NO_ARTICLES = "No articles yet: add some in the Articles tab."
 # Where the browser keeps its visitor id. Fixed, so that the id outlives a server restart (Gradio's default is a
 # random key per process). The "secret" only obfuscates: Gradio sends it to the browser with the page. What keeps
 # a visitor's history theirs is the id's 128 random bits, which only their browser (same-origin storage) holds.
@@ -34,7 +37,7 @@ def visitor_id(stored: str | None) -> str:
 
 
 def status_line(services: Services, articles: int | None = None) -> str:
-    """The status line; ``articles`` saves a second listing when the caller already has one."""
+    """The status line; ``articles`` saves a second count when the caller already has one."""
     newsrag, settings = services.newsrag, services.settings
     s = newsrag.status() if articles is None else newsrag.status(count_articles=False) | {"articles": articles}
     engine = newsrag.answerer.resolve_engine(None)
@@ -47,28 +50,23 @@ def status_line(services: Services, articles: int | None = None) -> str:
 
 
 def refresh_handler(services: Services, outputs: int) -> Any:
-    """What changes with the index: the status, example questions, the article list, the source filter."""
+    """What changes with the index: the status, example questions, the source filter (the list pages itself)."""
 
     def refresh() -> tuple[Any, ...]:
         try:
-            records = services.newsrag.articles()
+            newest = services.newsrag.articles_page(limit=chat_tab.MAX_EXAMPLES)  # one page, never the whole list
+            sources = services.newsrag.catalog.sources()
         except StoreError as exc:  # the page still loads, and says the index is unavailable
             return (f"⚠️ {escape(for_visitors(exc))}", *[gr.skip()] * (outputs - 1))
-        rows = [[r.title, r.source, r.published_at[:10], r.n_chunks, r.article_id] for r in records]
-        questions = chat_tab.example_questions([r.title for r in records])
+        titles = [r.title for r in newest.records]
+        if not any(t.startswith(chat_tab.SAMPLE_TITLE) for t in titles):
+            sample = services.newsrag.catalog.titled(chat_tab.SAMPLE_TITLE)
+            titles = ([sample.title] if sample else []) + titles
+        questions = chat_tab.example_questions(titles)
         buttons = [gr.Button(value=q, visible=True) for q in questions]
         buttons += [gr.Button(value="", visible=False)] * (chat_tab.MAX_EXAMPLES - len(questions))
-        choices = [(f"{r.title[:80]} ({r.article_id})", r.article_id) for r in records]
-        sources = sorted({r.source for r in records if r.source})
-        hint = "Examples from the indexed articles:" if records else "No articles yet: add some in the Articles tab."
-        return (
-            status_line(services, len(records)),
-            hint,
-            gr.Dataframe(value=rows, headers=articles_tab.ARTICLE_HEADERS),
-            gr.Dropdown(choices=choices, value=None),
-            gr.Dropdown(choices=sources),
-            *buttons,
-        )
+        hint = "Examples from the indexed articles:" if newest.total else NO_ARTICLES
+        return (status_line(services, newest.total), hint, gr.Dropdown(choices=sources), *buttons)
 
     return refresh
 
@@ -85,10 +83,29 @@ def ask_handler(services: Services) -> Any:
             raise gr.Error(for_visitors(exc), print_exception=False) from exc
         user = request.username if request else None
         scope = scope_for(user, None, "api")  # a Gradio API caller has no browser identity: see scope_for
-        services.history.record(answer, conversation_id=new_conversation_id(), channel="api", scope=scope, user=user)
-        return answer.to_dict()
+        turn_id = services.history.record(
+            answer, conversation_id=new_conversation_id(), channel="api", scope=scope, user=user
+        )
+        return answer.to_dict() | {"turn_id": turn_id}
 
     return ask
+
+
+def feedback_handler(services: Services) -> Any:
+    def feedback(turn_id: int, rating: str, note: str = "", request: gr.Request = None) -> dict:  # type: ignore[assignment]
+        """Rate an answer that ``/ask`` gave: ``turn_id`` from its result, ``rating`` "up" (👍) or "down" (👎),
+        an optional ``note`` (what it should have said). Kept in the question log for ``newsrag log --as-suite``.
+        """
+        try:
+            parsed = Rating.parse(rating)
+        except ValueError as exc:
+            raise gr.Error(str(exc), print_exception=False) from exc
+        scope = scope_for(request.username if request else None, None, "api")  # the scope /ask logged it in
+        if not services.history.rate(int(turn_id), parsed, note or "", scope=scope):
+            raise gr.Error("no answer with that turn_id was given to you", print_exception=False)
+        return {"turn_id": int(turn_id), "rating": parsed.value}
+
+    return feedback
 
 
 def build_ui(services: Services) -> gr.Blocks:
@@ -102,24 +119,38 @@ def build_ui(services: Services) -> gr.Blocks:
                 chat = chat_tab.build(services, visitor)
             with gr.Tab("Articles", id="articles"):
                 articles = articles_tab.build(services)
+                build_feeds_panel(services)
             with gr.Tab("History", id="history"):
                 history = history_tab.build()
 
-        refreshed = [status, chat.examples_hint, articles.table, articles.chosen, chat.sources, *chat.examples]
+        refreshed = [status, chat.examples_hint, chat.sources, *chat.examples]
         refresh = refresh_handler(services, len(refreshed))
-        past_conversations = history_tab.past_conversations_handler(services)
-        listing = {"inputs": visitor, "outputs": history.past, **PRIVATE}
+        conversations = history_tab.listing_handler(services)
+        listing = {"inputs": [history.search, visitor], "outputs": [history.table, history.ids], **PRIVATE}
         # The visitor id first: once the status line shows, the page knows whose history to log and list.
         loaded = demo.load(visitor_id, inputs=visitor, outputs=visitor, **PRIVATE)
-        loaded.then(refresh, outputs=refreshed, **PRIVATE).then(past_conversations, **listing)
+        loaded.then(refresh, outputs=refreshed, **PRIVATE).then(conversations, **listing)
+        articles.show(demo)  # the article list needs no visitor: it loads alongside
         for event in chat.asked:
-            event.then(past_conversations, **listing)
+            event.then(conversations, **listing)
         for event in articles.changed:
             event.then(refresh, outputs=refreshed, **PRIVATE)
-        reopened = [chat.chatbot, chat.conversation, tabs]
-        history.open_button.click(
-            history_tab.reopen_handler(services), inputs=[history.past, visitor], outputs=reopened, **PRIVATE
+        history.search.submit(conversations, **listing)
+        history.search.change(conversations, trigger_mode="always_last", **listing)
+        reopened = [chat.chatbot, chat.conversation, chat.turn_ids, tabs]
+        chosen = [history.chosen, visitor]
+        history.open_button.click(history_tab.reopen_handler(services), inputs=chosen, outputs=reopened, **PRIVATE)
+        deleted = history.delete_button.click(
+            history_tab.delete_handler(services),
+            inputs=chosen,
+            outputs=[history.chosen, history.panel, history.said],
+            **PRIVATE,
         )
-        tabs.select(past_conversations, **listing)
+        deleted.then(conversations, **listing)
+        history.export_button.click(
+            history_tab.export_handler(services), inputs=chosen, outputs=history.exported, **PRIVATE
+        )
+        tabs.select(conversations, **listing)
         gr.api(ask_handler(services), api_name="ask")
+        gr.api(feedback_handler(services), api_name="feedback")
     return demo

@@ -17,4 +17,16 @@ CSS = """
 .nr-warning { color: #b45309; }
 .nr-timings { color: var(--body-text-color-subdued); font-size: 0.85em; }
 #nr-status { font-size: 0.95em; }
+/* The article and history lists are sorted and paged on the server: the table's own menu would sort one page. */
+#nr-articles .cell-menu-button, #nr-past .cell-menu-button { display: none; }
+.nr-chunk { margin: 0 0 0.8em 0; padding-left: 0.7em; border-left: 3px solid var(--border-color-primary); }
+.nr-pager { justify-content: center; }
+/* A phone (390 px): rows wrap instead of squeezing, the page never scrolls sideways, the chat leaves room. */
+@media (max-width: 600px) {
+  .gradio-container { padding-left: 6px !important; padding-right: 6px !important; }
+  .nr-wrap-row { flex-wrap: wrap; }
+  .nr-wrap-row > * { min-width: 100% !important; }
+  #nr-chat { height: 460px !important; }
+  #nr-articles, #nr-past { font-size: 0.9em; }
+}
 """
