@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from rag.index.catalog import Selection
 from rag.service.newsrag import NewsRAG
 from tests.conftest import SAMPLE
 from tests.support.chroma_server import CHROMA, ChromaServer
@@ -72,5 +73,11 @@ def test_two_instances_see_each_others_writes_incrementally(tmp_path: Path, monk
         no_rebuild(again, monkeypatch)
         assert found(again, "Witkoff Putin Moscow") and found(again, "lighthouses")
         assert set(again.lexical.chunk_ids) == chroma_ids(again)
+
+        # A bulk delete (the Articles tab's, by text or source) is journalled like any other write.
+        gone = again.forget_selected(Selection(text="harbour"))
+        assert [r.title for r in gone] == ["Harbour budget approved"]
+        assert not found(writer, "lighthouses seawalls")
+        assert set(writer.lexical.chunk_ids) == chroma_ids(writer)
     finally:
         chroma.stop()
