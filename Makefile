@@ -65,11 +65,11 @@ bench: install-test chromium
 	$(MAKE) bench-follow
 
 # Issue 17: incremental cost (1k vs 100k chunks) and freshness, on a copy of a built ~100k-chunk index
-# (BIG_INDEX; `make bench` builds one under a temporary folder and drops it, so give a kept one here).
-BIG_INDEX ?= /tmp/exp/scale100k
+# (BIG_INDEX: `make bench` keeps the 100k-chunk index it builds there, about 2 GB, git-ignored).
+BIG_INDEX ?= bench/work/scale-100000
 bench-follow: install
 	@if [ -d $(BIG_INDEX)/chroma ]; then $(PY) -m evals.perf_follow --big $(BIG_INDEX) --out bench; \
-	else echo "bench-follow: no index at BIG_INDEX=$(BIG_INDEX) (a built ~100k-chunk index folder); skipped"; fi
+	else echo "bench-follow: no index at BIG_INDEX=$(BIG_INDEX) (a built ~100k-chunk index folder: \`make bench\` keeps one there); skipped"; fi
 
 # Issue 17: 1M chunks, built from BIG_INDEX's chunks repeated (hours on 2 cores; ~19 GB of disk). Not in `make bench`.
 SCALE_SIZE ?= 1000000

@@ -28,6 +28,8 @@ from evals.realtimeqa import weeks as list_weeks
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "realtimeqa" / "dev"
+# The largest index built is kept here (not in git): `make bench-follow` and `make bench-scale` start from it.
+KEPT = ROOT / "bench" / "work"
 TARGETS = {
     "ingest_vs_raw_embedder": ">= 0.8",
     "ingest_vs_plain_llamaindex": ">= 1.0",
@@ -379,6 +381,11 @@ def benchmark(data_dir: Path, out_dir: Path, n_articles: int, repeats: int, size
             served = run_part("serve", str(target), str(work / f"serve-{size}"), str(qfile))
             scale |= {f"serve_{k}": v for k, v in served.items()}
             f[f"scale_{size}"] = scale
+            if size == max(sizes):
+                kept = KEPT / f"scale-{size}"
+                shutil.rmtree(kept, ignore_errors=True)
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(target, kept)
             shutil.rmtree(target, ignore_errors=True)
         if 100_000 in sizes:
             big = f["scale_100000"]
