@@ -301,8 +301,13 @@ PARTS = {"ingest": part_ingest, "raw": part_raw_embedder, "plain": part_plain_ll
 
 def run_part_process(name: str, *args: str) -> dict[str, Any]:
     """Run one part in a fresh Python process and return what it printed as JSON."""
+    return run_json_process(name, "evals.perf", "--part", name, *args)
+
+
+def run_json_process(name: str, module: str, *args: str) -> dict[str, Any]:
+    """Run ``python -m module args`` in a fresh process; return the JSON its last line printed."""
     result = subprocess.run(
-        [sys.executable, "-m", "evals.perf", "--part", name, *args],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -410,16 +415,7 @@ def benchmark(data_dir: Path, out_dir: Path, n_articles: int, repeats: int, size
 
 
 def _articles_part(size: int) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, "-m", "evals.perf_articles", "--part", "--size", str(size)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"bench part articles_tab failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_json_process("articles_tab", "evals.perf_articles", "--part", "--size", str(size))
 
 
 def _machine() -> dict[str, Any]:

@@ -22,6 +22,8 @@ import logging
 import shutil
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -209,16 +211,10 @@ class LexicalIndex:
             if writer is None:
                 self._reload()
                 return False
-            try:
+            with _committed(writer):
                 for article_id in todo:
                     writer.delete_documents_by_term("article_id", article_id)
                 self._add(writer, list(self.store.chunks_of(todo)))
-                writer.commit()
-            except BaseException:
-                writer.rollback()
-                raise
-            finally:
-                writer.wait_merging_threads()
             self._changed()
             log.info("lexical index: %d articles updated in %.3fs", len(todo), time.perf_counter() - started)
         synced = max((at for _gid, at, _a in entries), default=meta["synced_at"])
@@ -250,7 +246,7 @@ class LexicalIndex:
         return writer
 
     def _build_into(self, writer: Any) -> None:
-        try:
+        with _committed(writer):
             writer.delete_all_documents()
             batch: list[tuple[str, str | None, dict[str, Any]]] = []
             for chunk in self.store.iter_chunks():
@@ -259,12 +255,6 @@ class LexicalIndex:
                     self._add(writer, batch)
                     batch = []
             self._add(writer, batch)
-            writer.commit()
-        except BaseException:
-            writer.rollback()
-            raise
-        finally:
-            writer.wait_merging_threads()
 
     def _read_meta(self) -> dict[str, Any] | None:
         if self._in_memory:
@@ -362,3 +352,16 @@ class LexicalIndex:
             for chunk_id, score in hits
             if isinstance(by_id.get(chunk_id), TextNode)
         ]
+
+
+@contextmanager
+def _committed(writer: Any) -> Iterator[Any]:
+    """A tantivy write: committed when the block ends, rolled back if it raises; merges finished either way."""
+    try:
+        yield writer
+        writer.commit()
+    except BaseException:
+        writer.rollback()
+        raise
+    finally:
+        writer.wait_merging_threads()
