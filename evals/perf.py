@@ -143,18 +143,14 @@ def part_build(source_index: Path, target: Path, size: int) -> dict[str, Any]:
     """An index of ``size`` chunks: the source's real chunks repeated, each copy's vectors slightly varied."""
     import numpy as np
 
-    from rag.index.store import PAGE, ChunkStore
+    from rag.index.store import ChunkStore, read_pages
     from rag.service.newsrag import NewsRAG
 
     started = time.perf_counter()
     newsrag = NewsRAG(index_dir=target)
     source = ChunkStore(newsrag.settings.model_copy(update={"index_dir": source_index}), newsrag.store.embedder_id)
     got: dict[str, list[Any]] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
-    while page := source.collection.get(
-        include=["embeddings", "documents", "metadatas"], limit=PAGE, offset=len(got["ids"])
-    ):
-        if not page["ids"]:
-            break
+    for page in read_pages(source.collection, ["embeddings", "documents", "metadatas"]):
         for key, values in got.items():  # page by page: one get of 100k chunks has too many SQL variables
             values.extend(page[key])
     base = len(got["ids"])

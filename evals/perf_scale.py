@@ -6,6 +6,10 @@ extractive-answer latency over RealTimeQA questions, and ``newsrag serve``: its 
 peak RSS. Results go to ``bench/results-scale-<size>.json`` and ``.md`` with the wall time of every part.
 
     python -m evals.perf_scale --source /path/to/built/index --size 1000000 --out bench
+    python -m evals.perf_scale --source ... --keep --work DIR     # leaves DIR/newsrag-scale-index-<size>
+    python -m evals.perf_scale --built DIR/newsrag-scale-index-1000000 --size 1000000   # measure it again
+
+At 1M chunks the build takes over an hour here: ``--keep`` and ``--built`` spare a second one.
 """
 
 from __future__ import annotations
@@ -28,28 +32,43 @@ TARGETS = {
 }
 
 
-def run(source: Path, size: int, out: Path, data: Path, n_questions: int, work_dir: Path | None) -> dict[str, Any]:
+def run(
+    source: Path | None,
+    size: int,
+    out: Path,
+    data: Path,
+    n_questions: int,
+    work_dir: Path | None,
+    built: Path | None = None,
+    keep: bool = False,
+) -> dict[str, Any]:
+    """Build (unless ``built`` names an index built before) and measure; ``keep`` leaves the built index behind."""
     started = time.perf_counter()
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="newsrag-scale-", dir=work_dir) as tmp:
         work = Path(tmp)
         qfile = work / "questions.json"
         qfile.write_text(json.dumps(questions(data, n_questions)))
-        target = work / "index"
-        copy = work / "source"  # Chroma may write to an index it opens: the source is left as it was
-        shutil.copytree(source, copy)
+        target = built or (work_dir or Path(tempfile.gettempdir())) / f"newsrag-scale-index-{size}"
+        parts: list[tuple[str, tuple[str, ...]]] = []
+        if built is None:
+            assert source is not None
+            shutil.rmtree(target, ignore_errors=True)
+            copy = work / "source"  # Chroma may write to an index it opens: the source is left as it was
+            shutil.copytree(source, copy)
+            parts.append(("build", (str(copy), str(target), str(size))))
+        parts += [("query", (str(target), str(qfile))), ("serve", (str(target), str(work / "serve"), str(qfile)))]
         figures: dict[str, Any] = {}
-        for name, args in (
-            ("build", (str(copy), str(target), str(size))),
-            ("query", (str(target), str(qfile))),
-            ("serve", (str(target), str(work / "serve"), str(qfile))),
-        ):
-            t = time.perf_counter()
-            got = run_part_process(name, *args)
-            seconds[name] = round(time.perf_counter() - t, 1)
-            figures |= {f"serve_{k}": v for k, v in got.items()} if name == "serve" else got
-            print(name, seconds[name], "s", flush=True)
-        shutil.rmtree(target, ignore_errors=True)
+        try:
+            for name, args in parts:
+                t = time.perf_counter()
+                got = run_part_process(name, *args)
+                seconds[name] = round(time.perf_counter() - t, 1)
+                figures |= {f"serve_{k}": v for k, v in got.items()} if name == "serve" else got
+                print(name, seconds[name], "s", flush=True)
+        finally:
+            if built is None and not keep:
+                shutil.rmtree(target, ignore_errors=True)
     results = {
         "size": size,
         "figures": figures,
@@ -77,11 +96,15 @@ def markdown(results: dict[str, Any]) -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--source", type=Path, required=True, help="A built index whose chunks are repeated.")
+    parser.add_argument("--source", type=Path, help="A built index whose chunks are repeated.")
+    parser.add_argument("--built", type=Path, help="Measure this index, built by an earlier --keep run, instead.")
+    parser.add_argument("--keep", action="store_true", help="Leave the built index in --work for a --built run.")
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=Path("bench"))
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--questions", type=int, default=60)
     parser.add_argument("--work", type=Path, default=None, help="Where the index is built (needs ~19 GB per 1M).")
     a = parser.parse_args()
-    print(markdown(run(a.source, a.size, a.out, a.data, a.questions, a.work)))
+    if (a.source is None) == (a.built is None):
+        parser.error("give either --source (build, then measure) or --built (measure only)")
+    print(markdown(run(a.source, a.size, a.out, a.data, a.questions, a.work, a.built, a.keep)))

@@ -14,7 +14,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from rag.core.settings import Settings
 from rag.index.embedder import embedder_id
-from rag.index.store import PAGE, chroma_client
+from rag.index.store import chroma_client, read_pages
 
 
 def reindex(settings: Settings, embedder: BaseEmbedding, progress: Callable[[int], None] | None = None) -> int:
@@ -30,15 +30,11 @@ def reindex(settings: Settings, embedder: BaseEmbedding, progress: Callable[[int
         configuration={"hnsw": {"space": "cosine"}},
         embedding_function=None,
     )
-    written, offset = 0, 0
-    while True:
-        page = old.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
-        if not page["ids"]:
-            break
+    written = 0
+    for page in read_pages(old, ["documents", "metadatas"]):
         vectors = embedder.get_text_embedding_batch(page["documents"])
         new.add(ids=page["ids"], embeddings=vectors, documents=page["documents"], metadatas=page["metadatas"])
         written += len(page["ids"])
-        offset += len(page["ids"])
         if progress:
             progress(written)
     client.delete_collection(name)
