@@ -126,6 +126,23 @@ def test_the_catalog_is_a_cache_rebuilt_when_deleted_or_unwritable(newsrag: News
     assert in_memory.count() == N and in_memory.page(Selection(text="report 00001")).total == 1
 
 
+def test_a_large_archive_without_a_table_yet_builds_it_in_the_background(
+    newsrag: NewsRAG, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first start on a large archive (an index built elsewhere) lists nothing yet rather than waiting."""
+    import rag.index.catalog
+
+    monkeypatch.setattr(rag.index.catalog, "QUICK_REBUILD", 0)  # every archive counts as large
+    fresh = ArticleCatalog(newsrag.store, newsrag.settings.index_dir / "another-catalog.sqlite")
+    fresh.warm()  # what `newsrag serve` does at start: for a large archive, nothing yet
+    assert fresh._builder is None  # no thread competing with the first answers
+    first = fresh.page(Selection())
+    assert first.stale and first.total == 0  # at once: nothing listed yet, marked as being built
+    fresh.wait(60)
+    after = fresh.page(Selection())
+    assert not after.stale and after.total == N
+
+
 def test_a_large_catalog_is_rebuilt_in_the_background_and_own_deletes_show_at_once(
     newsrag: NewsRAG, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -39,7 +39,8 @@ CREATE INDEX IF NOT EXISTS articles_by_chunks ON articles (n_chunks);
 COLUMNS = tuple(ArticleRecord.model_fields)
 MAX_PAGE = 200  # rows one page may ask for: a page is never the whole list
 # Up to this many articles a new generation's table is built before the read that needs it (about a second per
-# 5,000 articles on 2 cores); above it, reads get the previous table while a thread builds the new one.
+# 5,000 articles on 2 cores); above it, reads get the previous table (or none, the first time: an index of more
+# chunks than this) while a thread builds the new one.
 QUICK_REBUILD = 20_000
 
 
@@ -148,7 +149,12 @@ class ArticleCatalog:
         with self._lock, self._connect() as db:
             row = db.execute("SELECT value FROM catalog_state WHERE key = 'generation'").fetchone()
             self.stale = row is not None and row[0] != generation
-            if row is None:
+            if row is None and self.store.count() > QUICK_REBUILD:
+                # No table yet for a large archive (a first start, an index built elsewhere): listing it takes a
+                # while at 1M chunks, so `newsrag serve` answers meanwhile and the list shows as being built.
+                self.stale = True
+                self._rebuild_in_background(generation)
+            elif row is None:
                 self._write(db, generation, self.store.articles().values())
             elif self.stale:
                 if db.execute("SELECT COUNT(*) FROM articles").fetchone()[0] <= QUICK_REBUILD:
@@ -218,6 +224,13 @@ class ArticleCatalog:
 
     def count(self, selection: Selection | None = None) -> int:
         return self.page(selection, limit=1).total
+
+    def warm(self) -> None:
+        """Bring the table up to date now when that is quick. A large archive's is brought up to date when the
+        list is first read instead: building it beside a starting server delays the first answers (by seconds at
+        1M chunks), and a list read a moment later loses nothing."""
+        if self.store.count() <= QUICK_REBUILD:
+            self.count()
 
     def selected(self, selection: Selection) -> list[ArticleRecord]:
         """Every selected article (for a bulk delete)."""

@@ -82,5 +82,5 @@ def build_services(settings: Settings) -> Services:
     newsrag.store  # noqa: B018 - open now: a wrong setting fails here, not at the first question
     newsrag.answerer.retriever.retrieve("warm up", 1, None, settings.retrieval)
     newsrag.answerer.extractive.warm()
-    newsrag.catalog.count()  # the article list is ready too (built once per index generation, kept on disk)
+    newsrag.catalog.warm()  # the article list is ready too, if small (built once per index generation, kept on disk)
     return Services(newsrag=newsrag, auth=auth)

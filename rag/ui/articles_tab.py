@@ -148,7 +148,9 @@ def listing_handler(services: Services) -> Any:
             if page.total
             else ("No article matches." if (text or "").strip() else "No articles indexed yet.")
         )
-        if page.stale:
+        if page.stale and not page.total and not (text or "").strip():
+            line = "The article list is being built: it shows here in a moment."
+        elif page.stale:
             line += " · the list is being updated with the latest changes"
         table = gr.Dataframe(value=_rows(page.records), headers=ARTICLE_HEADERS)
         return table, [r.article_id for r in page.records], line, page.offset
