@@ -151,7 +151,7 @@ def part_build(source_index: Path, target: Path, size: int) -> dict[str, Any]:
     source = ChunkStore(newsrag.settings.model_copy(update={"index_dir": source_index}), newsrag.store.embedder_id)
     got: dict[str, list[Any]] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
     for page in read_pages(source.collection, ["embeddings", "documents", "metadatas"]):
-        for key, values in got.items():  # page by page: one get of 100k chunks has too many SQL variables
+        for key, values in got.items():
             values.extend(page[key])
     base = len(got["ids"])
     rng = np.random.default_rng(0)

@@ -17,6 +17,7 @@ import sys
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,9 @@ def test_read_only_index_is_a_clear_error_and_stays_intact(
         newsrag.ingest(more)
     with pytest.raises(StoreError, match="is read-only"):
         newsrag.forget(article.article_id)
+    # Chroma's connections opened now stay read-only after the folder is writable again: open several.
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(lambda _: newsrag.store.collection.get(limit=1)["ids"], range(64)))
 
     # A new process cannot open it at all (Chroma writes even to open): one clear line, no traceback.
     for command in (["ask", PUTIN], ["ingest", str(more)]):

@@ -149,7 +149,7 @@ class ArticleCatalog:
         with self._lock, self._connect() as db:
             row = db.execute("SELECT value FROM catalog_state WHERE key = 'generation'").fetchone()
             self.stale = row is not None and row[0] != generation
-            if row is None and self.store.count() > QUICK_REBUILD:
+            if row is None and self._large():
                 # No table yet for a large archive (a first start, an index built elsewhere): listing it takes a
                 # while at 1M chunks, so `newsrag serve` answers meanwhile and the list shows as being built.
                 self.stale = True
@@ -229,8 +229,13 @@ class ArticleCatalog:
         """Bring the table up to date now when that is quick. A large archive's is brought up to date when the
         list is first read instead: building it beside a starting server delays the first answers (by seconds at
         1M chunks), and a list read a moment later loses nothing."""
-        if self.store.count() <= QUICK_REBUILD:
+        if not self._large():
             self.count()
+
+    def _large(self) -> bool:
+        """Whether the store may hold more than QUICK_REBUILD articles: its chunk count is an upper bound that
+        costs nothing to ask, where counting articles means listing them."""
+        return self.store.count() > QUICK_REBUILD
 
     def selected(self, selection: Selection) -> list[ArticleRecord]:
         """Every selected article (for a bulk delete)."""

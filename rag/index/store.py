@@ -18,6 +18,7 @@ embedded index takes no new articles while its disk is (nearly) full, where Chro
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -39,16 +40,22 @@ from rag.core.errors import NewsRAGError
 from rag.core.settings import Settings
 from rag.core.types import ARTICLE_FIELDS, Link, SourceName, Title
 
+log = logging.getLogger(__name__)
+
 PAGE = 2000
 # Chunks read per request when reading many. A page of known ids costs time in proportion to the page, but a page
 # by offset (or by a filter) costs time in proportion to the collection: at 1M chunks, reading everything by offset
-# took hours, by ids minutes. Above about 1,000 ids a request gets slower per id.
+# had read 7% after 13 minutes; by ids it took about 8 minutes in all. Above about 1,000 ids a request gets slower
+# per id.
 READ_PAGE = 500
 JOURNAL_SUFFIX = "-journal"
 # Journal entries older than this are dropped; an index that was last brought up to date before that rebuilds.
 JOURNAL_KEEP_SECONDS = 30 * 86_400
 # What Chroma raises when the server, the disk or the database fails (rather than when it is misused).
 FAILURES = (httpx.HTTPError, ChromaError, OSError, sqlite3.Error)
+# What a write through a connection opened while the folder was read-only fails with: SQLite's code 8, or
+# Chroma's compaction failing on it (its cause is not passed on).
+STALE_CONNECTION = ("attempt to write a readonly database", "Error purging logs")
 
 
 class StoreError(NewsRAGError, RuntimeError):
@@ -153,11 +160,29 @@ class ChunkStore:
         try:
             yield
         except FAILURES as exc:
-            # A restarted server or a re-created collection: open it again next time. (Not after a failure of
-            # the embedded database: there is nothing to reconnect, and on a full disk reopening can hang.)
+            # A restarted server or a re-created collection: open it again next time. The embedded database is
+            # opened again only when a connection was left read-only (on a full disk, reopening can hang).
             if self.settings.chroma_host or isinstance(exc, NotFoundError):
                 self._opened = None
+            elif self._stale_read_only(exc):
+                self._reconnect()
             raise StoreError(explain(self.settings, exc)) from exc
+
+    def _stale_read_only(self, exc: BaseException) -> bool:
+        """SQLite refused a write as read-only although the folder is writable again: the refusal came from a
+        connection opened while it was read-only, which stays read-only for its life."""
+        if self.settings.chroma_host or not any(sign in str(exc) for sign in STALE_CONNECTION):
+            return False
+        return not disk_problem(self.settings.chroma_path)
+
+    def _reconnect(self) -> None:
+        """Open the embedded database again, with fresh connections; calls under way finish on the old ones."""
+        server = getattr(self.client, "_server", None)
+        if hasattr(server, "bindings"):  # chromadb's Rust-backed embedded client; start() replaces its bindings
+            try:
+                server.start()
+            except Exception as exc:  # the old bindings stay; the caller reports the failure it had
+                log.warning("could not reopen the index in %s: %s", self.settings.chroma_path, exc)
 
     def _handle(self) -> Any:
         """The Chroma collection, opened on first use and again after a failure."""
@@ -382,6 +407,13 @@ class _GuardedCollection:
             return attr
 
         def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                with self._store.explained_failures():
+                    return attr(*args, **kwargs)
+            except StoreError as exc:
+                if exc.__cause__ is None or not self._store._stale_read_only(exc.__cause__):
+                    raise
+            # Refused by a connection left read-only (now replaced): once more, on a fresh one.
             with self._store.explained_failures():
                 return attr(*args, **kwargs)
 
