@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag import NewsRAG
-from rag.answering.choices import match, pick, split_options, supports
+from rag.answering.choices import MultipleChoice, closest, match, pick, split_options, supports
 
 
 def test_split_options_formats() -> None:
@@ -84,3 +84,55 @@ def test_unsupported_options_get_no_pick(sample_newsrag: NewsRAG) -> None:
         "Who met Putin in Moscow? Options: A) Angela Merkel; B) Emmanuel Macron; C) Olaf Scholz"
     )
     assert not answer.text.startswith(("A)", "B)", "C)"))
+
+
+def test_closest_option_is_the_best_fit_but_never_one_the_stem_names() -> None:
+    choice = MultipleChoice(stem="Who did the Dalai Lama meet?", options=["Dalai Lama", "Aga Khan", "Pope Leo XIV"])
+    assert closest(choice, [0.9, 0.4, 0.6]) == 2
+    assert closest(choice, [0.9, None, None]) is None
+    assert closest(choice, [None, None, None]) is None
+
+
+SUCCESSION = """Tibetan spiritual leader sets out how his successor will be found
+
+Tibet's exiled spiritual leader said on Wednesday that the centuries-old institution would continue after his death, \
+and that only his own office in Dharamsala would have the authority to recognise his successor. The leader, who turns \
+90 this week, said the search for his successor would follow past tradition, and that no government would have a role.
+"""
+STRIKE = """Harbour strike ends after nine days
+
+Dock workers in the port city ended a nine-day strike on Friday after a pay deal was agreed with the operators.
+"""
+LEADERS = ["Pope Leo XIV", "Archbishop of Canterbury", "Dalai Lama", "Aga Khan"]
+
+
+@pytest.fixture(scope="module")
+def succession(tmp_path_factory: pytest.TempPathFactory) -> NewsRAG:
+    folder = tmp_path_factory.mktemp("succession")
+    newsrag = NewsRAG(index_dir=folder / "index", engine="extractive")
+    for name, text in (("succession.txt", SUCCESSION), ("strike.txt", STRIKE)):
+        (folder / name).write_text(text)
+        assert newsrag.ingest(folder / name).ok
+    return newsrag
+
+
+@pytest.mark.parametrize("order", [LEADERS, LEADERS[::-1]])
+def test_an_on_topic_question_no_option_settles_gets_a_guess_that_says_so(
+    succession: NewsRAG, order: list[str]
+) -> None:
+    """No sentence names an option, but the passages are about the question: the option that reads closest
+    ("Dalai Lama" beside an exiled Tibetan leader) is named, as a guess, quoting the closest passage."""
+    options = "; ".join(f"{letter}) {option}" for letter, option in zip("ABCD", order, strict=True))
+    answer = succession.ask(f"Which exiled spiritual leader said his office would recognise his successor? {options}")
+    letter = "ABCD"[order.index("Dalai Lama")]
+    assert answer.text.startswith(f"{letter}) Dalai Lama, a guess"), answer.text
+    assert not answer.refused and answer.flags == [] and answer.short_answer is None  # a guess is not stated
+    assert [c.title for c in answer.citations] == ["Tibetan spiritual leader sets out how his successor will be found"]
+    assert answer.citations[0].supported and "Dharamsala" in answer.citations[0].quote
+
+
+def test_an_off_topic_question_with_options_is_still_refused(succession: NewsRAG) -> None:
+    answer = succession.ask(
+        "Who won the Tour de France? Options: A) Tadej Pogacar; B) Jonas Vingegaard; C) Remco Evenepoel"
+    )
+    assert answer.refused and answer.citations == []

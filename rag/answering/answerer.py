@@ -14,7 +14,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rag.answering.choices import LETTERS, MultipleChoice, split_options
+from rag.answering.choices import LETTERS, MultipleChoice, closest, split_options
 from rag.answering.citations import is_refusal, verify
 from rag.answering.extractive import Extract, ExtractiveEngine, Sentence
 from rag.answering.injection import FOLLOWED_FLAG, Planted, drop_planted_instructions, repeated_payload
@@ -29,6 +29,8 @@ from rag.index.filters import Filters
 from rag.index.retrieve import Retriever
 
 MAX_QUESTION_CHARS = 2000
+# Said with an option the engine only guesses (see choices.closest).
+GUESS_REASON = "a guess (no option is clearly supported), from the passage closest to the question with it"
 # Earlier turns are context, never a way round the question limit: the last few, each cut to this size.
 MAX_HISTORY_TURNS = 20
 MAX_TURN_CHARS = 2 * MAX_QUESTION_CHARS
@@ -84,6 +86,7 @@ class _Turn:
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
     planted: list[Planted] = field(default_factory=list)  # instructions taken out of the passages, for _verify
+    filters: Filters | None = None
 
     def answer(self, **fields: Any) -> Answer:
         """The final answer, with everything the stages learnt about the question."""
@@ -106,12 +109,14 @@ class _Gate:
     choice: MultipleChoice | None
     picked: tuple[int, Sentence] | None
     engine: AnswerEngine = "extractive"
+    # No option clearly supported, the stem on topic: the option that reads closest, and the passage it reads to.
+    guess: tuple[int, Passage] | None = None
 
     @property
     def refused(self) -> bool:
         # An option the passages clearly support is grounded even when the stem alone scores under the gate.
         nothing_to_quote = self.extract.unfocused and self.engine == "extractive"
-        return (self.extract.refused or nothing_to_quote) and not self.picked
+        return (self.extract.refused or nothing_to_quote) and not self.picked and not self.guess
 
 
 class Answerer:
@@ -173,6 +178,7 @@ class Answerer:
     ) -> Generator[str, None, Answer]:
         turns = [(role, _clean(text)[:MAX_TURN_CHARS]) for role, text in (history or [])[-MAX_HISTORY_TURNS:]]
         turn.query, turn.context = self.standalone(turn.question, turns, turn.engine, turn.notices)
+        turn.filters = filters
         turn.timings["condense_ms"] = _ms(turn.started)
         shown = top_k or self.settings.top_k
         self._retrieve(turn, max(shown, self.settings.read_k), filters)
@@ -213,7 +219,24 @@ class Answerer:
         scored = choice.stem if choice else (turn.question if turn.context else turn.query)
         extract = self.extractive.extract(scored, turn.pool, turn.context)
         picked = self.extractive.choose(choice, turn.pool) if choice else None
-        return _Gate(extract=extract, choice=choice, picked=picked, engine=turn.engine)
+        guess = None
+        # A guess only where the engine has no answer of its own: one that names none of the options ("Who met
+        # Putin? A) Merkel B) Macron", the articles say Witkoff) is worth more than any of them.
+        if choice and not picked and not extract.refused and not extract.short and turn.engine == "extractive":
+            guess = self._closest_option(choice, turn.filters)
+        return _Gate(extract=extract, choice=choice, picked=picked, engine=turn.engine, guess=guess)
+
+    def _closest_option(self, choice: MultipleChoice, filters: Filters | None) -> tuple[int, Passage] | None:
+        """The option whose completed question reads closest to a passage (dense similarity), and that passage."""
+        best: list[Passage | None] = []
+        for option in choice.options:
+            found = self.retriever.retrieve(f"{choice.stem} {option}", 1, filters, "dense")
+            # A passage carrying an instruction is no evidence (as in _retrieve), and not quoted either.
+            kept = drop_planted_instructions(found).passages
+            best.append(kept[0] if kept else None)
+        option = closest(choice, [p.similarity if p else None for p in best])
+        passage = best[option] if option is not None else None
+        return (option, passage) if option is not None and passage is not None else None
 
     def _generate(self, turn: _Turn, gate: _Gate, hold: bool) -> Generator[str, None, tuple[str, list[Passage]]]:
         """Stream the engine's text; returns (the raw text with [n] markers, the passages the markers count)."""
@@ -236,6 +259,12 @@ class Answerer:
             option, sentence = gate.picked
             raw = f"{LETTERS[option]}) {gate.choice.options[option]}: {_cited(sentence.answer_text, 1)}"
             cite_from = [turn.pool[sentence.passage]]
+        elif gate.choice and gate.guess:
+            option, passage = gate.guess
+            named = gate.choice.options[option]
+            quote = _best_quote(f"{gate.choice.stem} {named}", passage)
+            raw = f"{LETTERS[option]}) {named}, {GUESS_REASON}: {_cited(quote, 1)}"  # one sentence: cited
+            cite_from = [passage]
         else:
             raw, cite_from = self._extractive_text(gate.extract, turn.pool)
         if not hold:
@@ -341,6 +370,8 @@ def _short_answer(engine: AnswerEngine, gate: _Gate) -> str | None:
         return None
     if gate.choice and gate.picked:
         return gate.choice.options[gate.picked[0]]
+    if gate.guess:  # a guess is no short answer: that is what the engine states
+        return None
     return gate.extract.short.text if gate.extract.short else None
 
 
@@ -350,7 +381,10 @@ def _supporting_first(pool: list[Passage], gate: _Gate, k: int) -> list[Passage]
     if gate.picked:
         quoted.insert(0, gate.picked[1].passage)
     order = list(dict.fromkeys(quoted + list(range(len(pool)))))
-    return [pool[i] for i in order[:k]]
+    shown = [pool[i] for i in order]
+    if gate.guess:  # the passage a guess quotes may come from outside the pool
+        shown = [gate.guess[1], *(p for p in shown if p.chunk_id != gate.guess[1].chunk_id)]
+    return shown[:k]
 
 
 def _relevance(gate: _Gate) -> float:

@@ -5,7 +5,10 @@ A question may carry its options ("Who won? Options: A) Ruto; B) Odinga; C) ..."
 each option instead. An option's support is the sum of the stem scores (the same sentence scorer as
 open questions) of the sentences that contain it: whole, or most of its content words at a discount.
 The engine names the best-supported option when it clearly beats the runner-up, quoting and citing
-the sentence that supports it; otherwise it answers as it would an open question.
+the sentence that supports it. When none does but the passages are on the question's topic, it names
+the option whose completed question ("Who won? Ruto") reads closest to some passage, as a guess, and
+says so (:func:`closest`): on the RealTimeQA dev weeks that guess is right for about a third of such
+questions, against a quarter by chance.
 """
 
 from __future__ import annotations
@@ -99,3 +102,17 @@ def pick(support: list[tuple[float, int | None]]) -> int | None:
     if len(ranked) > 1 and support[ranked[0]][0] < MARGIN * support[ranked[1]][0]:
         return None
     return ranked[0]
+
+
+def closest(choice: MultipleChoice, fits: list[float | None]) -> int | None:
+    """The option with the best fit (the similarity of the stem completed with it to its closest passage).
+
+    An option the stem itself names is passed over: a quiz does not ask for what it states.
+    """
+    stem = _norm(choice.stem)
+    ranked = [
+        (fit, k)
+        for k, (option, fit) in enumerate(zip(choice.options, fits, strict=True))
+        if fit is not None and _norm(option) not in stem
+    ]
+    return max(ranked)[1] if ranked else None
