@@ -186,6 +186,9 @@ def test_numbers_fit_when_they_count_what_is_asked() -> None:
     )
     assert found[0][0] == "687,000 vehicles"
     assert _vote("How much is each check?", ["The $1,776 checks will go to 1.45 million troops."])[0][0] == "$1,776"
+    # A comma after digits ends the number: a year followed by a clause is not an amount ("2025, aimed").
+    rebate = ["Hawley announced the American Worker Rebate Act of 2025, aimed at sending $600 checks to Americans."]
+    assert [text for text, _ in _vote("In which of the following amounts are the checks?", rebate)] == ["$600 checks"]
 
 
 def test_dates_of_statements_and_relative_times_are_no_answers() -> None:

@@ -46,8 +46,9 @@ _TIME_UNITS = r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?
 _SCALE = r"(?:thousand|million|billion|trillion|hundred)"
 _NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundreds|thousands|millions)"
 _NUMBER = re.compile(
-    rf"(?:[$€£]\s?)?\b\d[\d,]*(?:\.\d+)?(?:\s?(?:%|percent\b|per cent\b))?(?:\s{_SCALE}\b)?"
-    rf"(?:\s(?:to|and|-)\s\d[\d,]*(?:\.\d+)?)?(?:\s(?!{_SCALE}\b)[a-z]+(?:-[a-z]+)?)?"
+    # A comma ends a number unless digits follow it: "the Act of 2025, aimed at" is a year, not "2025, aimed".
+    rf"(?:[$€£]\s?)?\b\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s?(?:%|percent\b|per cent\b))?(?:\s{_SCALE}\b)?"
+    rf"(?:\s(?:to|and|-)\s\d(?:[\d,]*\d)?(?:\.\d+)?)?(?:\s(?!{_SCALE}\b)[a-z]+(?:-[a-z]+)?)?"
     rf"|\b{_NUMBER_WORDS}\s(?:{_SCALE}\s)?[a-z]+",
     re.IGNORECASE,
 )
