@@ -45,8 +45,9 @@ def report_markdown(result: EvalResult, title: str, chart: str) -> str:
 
 
 def _table(rows: list[dict[str, Any]]) -> list[str]:
-    """Markdown table lines for a list of flat dicts (the columns of the first row)."""
-    columns = list(rows[0])
+    """Markdown table lines for a list of flat dicts: the columns of the first row that some row has a value for
+    (an open run's weeks have no ``mc_accuracy``)."""
+    columns = [c for c in rows[0] if any(row.get(c) is not None for row in rows)]
     lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
     lines += ["| " + " | ".join(_fmt(row.get(c)) for c in columns) + " |" for row in rows]
     return lines

@@ -172,13 +172,16 @@ def test_report_shows_per_week_as_a_table(tmp_path: Path) -> None:
     row = {"id": "c1", "question": "q", "answerable": True, "gold": "", "answer": "Nato", "engine": "extractive",
            "citations": [], "retrieved": [], "metrics": {"correct": True, "answer_words": 1},
            "timings": {"total_ms": 5.0}, "error": ""}  # fmt: skip
-    weeks = [{"week": "20250704", "questions": 12, "answer_contains_gold": 0.25}, {"week": "20250711", "questions": 9}]
+    weeks = [
+        {"week": "20250704", "questions": 12, "answer_contains_gold": 0.25, "mc_accuracy": None},
+        {"week": "20250711", "questions": 9, "mc_accuracy": None},  # options not asked: no column
+    ]
     summary = summarise([row], {}) | {"per_week": weeks}
     write_outputs(EvalResult(rows=[row], summary=summary), tmp_path)
     report = (tmp_path / "report.md").read_text()
     assert "| week | questions | answer_contains_gold |" in report
     assert "| 20250704 | 12 | 0.250 |" in report and "| 20250711 | 9 | – |" in report
-    assert "[{" not in report  # no Python repr of the list
+    assert "[{" not in report and "mc_accuracy" not in report  # no Python repr of the list
 
 
 def test_calibration_chooses_the_lowest_threshold_refusing_nine_in_ten_unanswerable() -> None:
