@@ -86,7 +86,7 @@ class _Turn:
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
     planted: list[Planted] = field(default_factory=list)  # instructions taken out of the passages, for _verify
-    filters: Filters | None = None
+    filters: Filters | None = None  # the caller's restriction, for searches after the retrieval (a guess's)
 
     def answer(self, **fields: Any) -> Answer:
         """The final answer, with everything the stages learnt about the question."""
@@ -235,8 +235,9 @@ class Answerer:
             kept = drop_planted_instructions(found).passages
             best.append(kept[0] if kept else None)
         option = closest(choice, [p.similarity if p else None for p in best])
-        passage = best[option] if option is not None else None
-        return (option, passage) if option is not None and passage is not None else None
+        if option is None or (passage := best[option]) is None:
+            return None
+        return option, passage
 
     def _generate(self, turn: _Turn, gate: _Gate, hold: bool) -> Generator[str, None, tuple[str, list[Passage]]]:
         """Stream the engine's text; returns (the raw text with [n] markers, the passages the markers count)."""
