@@ -79,11 +79,15 @@ def test_extractive_engine_names_the_supported_option_and_cites_it(
     assert choice.options["ABC".index(letter)].lower() in answer.citations[0].text.lower()
 
 
-def test_unsupported_options_get_no_pick(sample_newsrag: NewsRAG) -> None:
+def test_options_no_passage_supports_get_only_a_guess_whose_quote_shows_what_happened(
+    sample_newsrag: NewsRAG,
+) -> None:
     answer = sample_newsrag.ask(
         "Who met Putin in Moscow? Options: A) Angela Merkel; B) Emmanuel Macron; C) Olaf Scholz"
     )
-    assert not answer.text.startswith(("A)", "B)", "C)"))
+    assert answer.text.split(", ")[0] in ("A) Angela Merkel", "B) Emmanuel Macron", "C) Olaf Scholz"), answer.text
+    assert ", a guess (no option is clearly supported)" in answer.text and answer.short_answer is None
+    assert "Witkoff" in answer.citations[0].quote and answer.flags == []
 
 
 def test_closest_option_is_the_best_fit_but_never_one_the_stem_names() -> None:
