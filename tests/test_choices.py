@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag import NewsRAG
-from rag.answering.choices import MultipleChoice, closest, match, pick, split_options, supports
+from rag.answering.choices import MultipleChoice, closest, match, named_option, pick, split_options, supports
 
 
 def test_split_options_formats() -> None:
@@ -140,3 +140,13 @@ def test_an_off_topic_question_with_options_is_still_refused(succession: NewsRAG
         "Who won the Tour de France? Options: A) Tadej Pogacar; B) Jonas Vingegaard; C) Remco Evenepoel"
     )
     assert answer.refused and answer.citations == []
+
+
+def test_a_short_answer_names_the_one_option_it_matches() -> None:
+    awards = MultipleChoice(stem="Which awards?", options=["Oscars", "Emmys", "Golden Globes", "Grammys"])
+    assert named_option(awards, "Golden Globe Awards") == 2
+    presidents = MultipleChoice(stem="Who?", options=["Abraham Lincoln", "George Washington", "Teddy Roosevelt"])
+    assert named_option(presidents, "Washington") == 1
+    trumps = MultipleChoice(stem="Who?", options=["Melania Trump", "Ivanka Trump", "Ann Coulter"])
+    assert named_option(trumps, "Trump") is None  # names two
+    assert named_option(trumps, "Harper Lee") is None

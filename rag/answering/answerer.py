@@ -14,7 +14,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rag.answering.choices import LETTERS, MultipleChoice, closest, split_options
+from rag.answering.choices import LETTERS, MultipleChoice, closest, named_option, split_options
 from rag.answering.citations import is_refusal, verify
 from rag.answering.extractive import Extract, ExtractiveEngine, Sentence
 from rag.answering.injection import FOLLOWED_FLAG, Planted, drop_planted_instructions, repeated_payload
@@ -219,6 +219,10 @@ class Answerer:
         scored = choice.stem if choice else (turn.question if turn.context else turn.query)
         extract = self.extractive.extract(scored, turn.pool, turn.context)
         picked = self.extractive.choose(choice, turn.pool) if choice else None
+        if choice and not picked and extract.short and extract.sentences and turn.engine == "extractive":
+            # The engine's own short answer is an option: that option, with the sentence naming it (it leads).
+            own = named_option(choice, extract.short.text)
+            picked = (own, extract.sentences[0]) if own is not None else None
         guess = None
         # Also where the engine has a short answer of its own that is none of the options: on RealTimeQA those
         # are mostly wrong, and the guess is right more often. The quote shows what the passage says.

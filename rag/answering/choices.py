@@ -104,6 +104,13 @@ def pick(support: list[tuple[float, int | None]]) -> int | None:
     return ranked[0]
 
 
+def named_option(choice: MultipleChoice, answer: str) -> int | None:
+    """The one option a short answer names ("Golden Globe Awards" names "Golden Globes", "Washington" names
+    "George Washington"), else None: also when it names several ("Trump" for "Melania Trump", "Ivanka Trump")."""
+    named = [k for k, option in enumerate(choice.options) if match(option, answer) or match(answer, option)]
+    return named[0] if len(named) == 1 else None
+
+
 def closest(choice: MultipleChoice, fits: list[float | None]) -> int | None:
     """The option with the best fit (the similarity of the stem completed with it to its closest passage).
 
