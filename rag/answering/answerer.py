@@ -86,7 +86,7 @@ class _Turn:
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
     planted: list[Planted] = field(default_factory=list)  # instructions taken out of the passages, for _verify
-    filters: Filters | None = None  # the caller's restriction, for searches after the retrieval (a guess's)
+    filters: Filters | None = None  # the caller's restriction, for every search the question makes
 
     def answer(self, **fields: Any) -> Answer:
         """The final answer, with everything the stages learnt about the question."""
@@ -181,7 +181,7 @@ class Answerer:
         turn.filters = filters
         turn.timings["condense_ms"] = _ms(turn.started)
         shown = top_k or self.settings.top_k
-        self._retrieve(turn, max(shown, self.settings.read_k), filters)
+        self._retrieve(turn, max(shown, self.settings.read_k))
         t = time.perf_counter()
         gate = self._gate(turn)
         turn.passages = _supporting_first(turn.pool, gate, shown)
@@ -200,9 +200,9 @@ class Answerer:
         answer.timings = turn.timings | {"total_ms": _ms(turn.started)}
         return answer
 
-    def _retrieve(self, turn: _Turn, top_k: int, filters: Filters | None) -> None:
+    def _retrieve(self, turn: _Turn, top_k: int) -> None:
         t = time.perf_counter()
-        passages = self.retriever.retrieve(turn.query, top_k, filters, self.settings.retrieval)
+        passages = self.retriever.retrieve(turn.query, top_k, turn.filters, self.settings.retrieval)
         # An article's orders to an AI, in its text, title or source, are neither shown to an engine nor evidence.
         guarded = drop_planted_instructions(passages)
         turn.pool, turn.planted = guarded.passages, guarded.planted
@@ -218,17 +218,23 @@ class Answerer:
         # A follow-up is scored on its own words (the context is weighed separately), anything else on the query.
         scored = choice.stem if choice else (turn.question if turn.context else turn.query)
         extract = self.extractive.extract(scored, turn.pool, turn.context)
-        picked = self.extractive.choose(choice, turn.pool) if choice else None
-        if choice and not picked and extract.short and extract.sentences and turn.engine == "extractive":
-            # The engine's own short answer is an option: that option, with the sentence naming it (it leads).
-            own = named_option(choice, extract.short.text)
-            picked = (own, extract.sentences[0]) if own is not None else None
-        guess = None
-        # Also where the engine has a short answer of its own that is none of the options: on RealTimeQA those
-        # are mostly wrong, and the guess is right more often. The quote shows what the passage says.
-        if choice and not picked and not extract.refused and turn.engine == "extractive":
-            guess = self._closest_option(choice, turn.filters)
+        picked, guess = self._option(choice, extract, turn) if choice else (None, None)
         return _Gate(extract=extract, choice=choice, picked=picked, engine=turn.engine, guess=guess)
+
+    def _option(
+        self, choice: MultipleChoice, extract: Extract, turn: _Turn
+    ) -> tuple[tuple[int, Sentence] | None, tuple[int, Passage] | None]:
+        """(picked, guess): the option the sentences clearly support, else the one the extractive engine's own
+        short answer names (with the sentence naming it, which leads); failing both, for an on-topic stem, a guess.
+        """
+        picked = self.extractive.choose(choice, turn.pool)
+        if picked or turn.engine != "extractive":
+            return picked, None
+        if extract.short and extract.sentences and (own := named_option(choice, extract.short.text)) is not None:
+            return (own, extract.sentences[0]), None
+        # Also where the short answer is none of the options: on RealTimeQA those are mostly wrong, and the guess
+        # is right more often. The quote shows what the passage says.
+        return None, None if extract.refused else self._closest_option(choice, turn.filters)
 
     def _closest_option(self, choice: MultipleChoice, filters: Filters | None) -> tuple[int, Passage] | None:
         """The option whose completed question reads closest to a passage (dense similarity), and that passage."""
