@@ -17,6 +17,7 @@ embedded index takes no new articles while its disk is (nearly) full, where Chro
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sqlite3
@@ -24,7 +25,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -168,6 +169,18 @@ class ChunkStore:
                 self._reconnect()
             raise StoreError(explain(self.settings, exc)) from exc
 
+    def call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``method(*args, **kwargs)`` inside :meth:`explained_failures`, made once more when a connection left
+        read-only refused it (it has been replaced by then)."""
+        try:
+            with self.explained_failures():
+                return method(*args, **kwargs)
+        except StoreError as exc:
+            if exc.__cause__ is None or not self._stale_read_only(exc.__cause__):
+                raise
+        with self.explained_failures():
+            return method(*args, **kwargs)
+
     def _stale_read_only(self, exc: BaseException) -> bool:
         """SQLite refused a write as read-only although the folder is writable again: the refusal came from a
         connection opened while it was read-only, which stays read-only for its life."""
@@ -217,8 +230,7 @@ class ChunkStore:
     # ----- state shared with readers and other instances
     def state(self) -> dict[str, Any]:
         """The collection's metadata, read fresh (another instance may have written)."""
-        with self.explained_failures():
-            collection = self.client.get_collection(self.settings.collection, embedding_function=None)
+        collection = self.call(self.client.get_collection, self.settings.collection, embedding_function=None)
         return dict(collection.metadata or {})
 
     @property
@@ -254,11 +266,10 @@ class ChunkStore:
         if self._journal is None:
             name = self.settings.collection + JOURNAL_SUFFIX
             try:
-                with self.explained_failures():
-                    if create:
-                        self._journal = self.client.get_or_create_collection(name, embedding_function=None)
-                    else:
-                        self._journal = self.client.get_collection(name, embedding_function=None)
+                if create:
+                    self._journal = self.call(self.client.get_or_create_collection, name, embedding_function=None)
+                else:
+                    self._journal = self.call(self.client.get_collection, name, embedding_function=None)
             except StoreError as exc:
                 if create or not isinstance(exc.__cause__, NotFoundError | ValueError):
                     raise
@@ -267,20 +278,22 @@ class ChunkStore:
     def _journal_add(self, generation: str, article_ids: list[str]) -> None:
         now = time.time()
         journal = self._journal_collection()
-        with self.explained_failures():
-            # Chroma wants a vector for every record; the journal is only ever read by its metadata.
-            journal.add(
-                ids=[generation], documents=[json.dumps(article_ids)], metadatas=[{"at": now}], embeddings=[[1.0]]
-            )
-            journal.delete(where={"at": {"$lt": now - JOURNAL_KEEP_SECONDS}})
+        # Chroma wants a vector for every record; the journal is only ever read by its metadata.
+        self.call(
+            journal.add,
+            ids=[generation],
+            documents=[json.dumps(article_ids)],
+            metadatas=[{"at": now}],
+            embeddings=[[1.0]],
+        )
+        self.call(journal.delete, where={"at": {"$lt": now - JOURNAL_KEEP_SECONDS}})
 
     def journal_since(self, at: float) -> list[tuple[str, float, list[str]]]:
         """The journal entries written at or after ``at`` (writer's clock), as (generation, at, article ids)."""
         journal = self._journal_collection(create=False)
         if journal is None:
             return []
-        with self.explained_failures():
-            got = journal.get(where={"at": {"$gte": at}}, include=["documents", "metadatas"])
+        got = self.call(journal.get, where={"at": {"$gte": at}}, include=["documents", "metadatas"])
         entries = [
             (gid, float(meta["at"]), list(json.loads(doc)))
             for gid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
@@ -396,7 +409,7 @@ class ChunkStore:
 
 
 class _GuardedCollection:
-    """The store's Chroma collection, every method call made inside :meth:`ChunkStore.explained_failures`."""
+    """The store's Chroma collection, every method call made through :meth:`ChunkStore.call`."""
 
     def __init__(self, store: ChunkStore) -> None:
         self._store = store
@@ -406,18 +419,7 @@ class _GuardedCollection:
         if not callable(attr):
             return attr
 
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            try:
-                with self._store.explained_failures():
-                    return attr(*args, **kwargs)
-            except StoreError as exc:
-                if exc.__cause__ is None or not self._store._stale_read_only(exc.__cause__):
-                    raise
-            # Refused by a connection left read-only (now replaced): once more, on a fresh one.
-            with self._store.explained_failures():
-                return attr(*args, **kwargs)
-
-        return guarded
+        return functools.partial(self._store.call, attr)
 
 
 def read_pages(collection: Any, include: list[str], where: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
