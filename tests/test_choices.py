@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from rag import NewsRAG
 from rag.answering.choices import MultipleChoice, closest, match, named_option, pick, split_options, supports
+from rag.answering.extractive import _latest_first
+from rag.core.types import Passage
 
 
 def test_split_options_formats() -> None:
@@ -150,3 +154,72 @@ def test_a_short_answer_names_the_one_option_it_matches() -> None:
     trumps = MultipleChoice(stem="Who?", options=["Melania Trump", "Ivanka Trump", "Ann Coulter"])
     assert named_option(trumps, "Trump") is None  # names two
     assert named_option(trumps, "Harper Lee") is None
+
+
+REGATTA_THEN = (
+    "Maria Lopez won the Harbour Cup regatta in Oldport on Saturday, skippering Team Aurora. Lopez crossed the Harbour "
+    "Cup finish line first, ahead of eleven crews. Maria Lopez lifted the Harbour Cup trophy after the regatta."
+)
+REGATTA_NOW = "British sailor Sofia Marsh won the Harbour Cup regatta in Oldport on Sunday, in a race shortened by fog."
+
+
+@pytest.fixture(scope="module")
+def regatta(tmp_path_factory: pytest.TempPathFactory) -> NewsRAG:
+    """Last year's report of a race, three sentences naming its winner, and this year's, one sentence."""
+    folder = tmp_path_factory.mktemp("regatta")
+    records = [
+        {"title": "Lopez takes the Harbour Cup", "text": REGATTA_THEN, "published_at": "2024-07-13"},
+        {"title": "Marsh wins a foggy Harbour Cup", "text": REGATTA_NOW, "published_at": "2025-07-20"},
+        {"title": "Harbour strike ends after nine days", "text": STRIKE.split("\n\n")[1], "published_at": "2025-07-18"},
+    ]
+    (folder / "regatta.json").write_text(json.dumps(records))
+    newsrag = NewsRAG(index_dir=folder / "index", engine="extractive")
+    assert newsrag.ingest(folder / "regatta.json").ok
+    return newsrag
+
+
+def test_asked_about_the_present_the_latest_reporting_settles_what_older_pages_say_more_often(
+    regatta: NewsRAG,
+) -> None:
+    """Older pages name last year's winner three times, this year's report names the new one once: asked about
+    this week, the new one is the answer, with the options and without."""
+    picked = regatta.ask(
+        "Who won the Harbour Cup regatta this week? Options: A) Maria Lopez; B) Sofia Marsh; C) Li Wei"
+    )
+    assert picked.text.startswith("B) Sofia Marsh"), picked.text
+    assert [c.title for c in picked.citations] == ["Marsh wins a foggy Harbour Cup"]
+    answered = regatta.ask("Who recently won the Harbour Cup regatta?")
+    assert answered.short_answer == "Sofia Marsh", answered.text
+    assert answered.citations[0].title == "Marsh wins a foggy Harbour Cup"
+
+
+def test_a_question_not_about_the_present_reads_every_article_alike(regatta: NewsRAG) -> None:
+    """An archive's question may be about any time: without "this week", "recently" or the like, the reporting
+    that names a winner most is the answer, however old."""
+    picked = regatta.ask("Who won the Harbour Cup regatta? Options: A) Maria Lopez; B) Sofia Marsh; C) Li Wei")
+    assert picked.text.startswith("A) Maria Lopez"), picked.text
+    assert regatta.ask("Who won the Harbour Cup regatta?").short_answer == "Maria Lopez"
+
+
+def test_older_pages_still_answer_what_the_latest_reporting_does_not_say(regatta: NewsRAG) -> None:
+    picked = regatta.ask(
+        "Which crew is Maria Lopez skippering this year? Options: A) Team Borealis; B) Team Cygnus; C) Team Aurora"
+    )
+    assert picked.text.startswith("C) Team Aurora"), picked.text
+    assert [c.title for c in picked.citations] == ["Lopez takes the Harbour Cup"]
+    answered = regatta.ask("Who is skippering Team Aurora now?")
+    assert answered.short_answer == "Maria Lopez", answered.text
+    assert answered.citations[0].title == "Lopez takes the Harbour Cup"
+
+
+def test_the_latest_reporting_is_read_first_only_where_some_passages_are_older() -> None:
+    def published(*dates: str) -> list[Passage]:
+        return [
+            Passage(chunk_id=f"c{i}", article_id=f"a{i}", title="t", text="x", published_at=d)
+            for i, d in enumerate(dates)
+        ]
+
+    assert _latest_first(published("2025-07-20", "2024-07-13", "", "2025-07-10T08:00:00")) == [{0, 3}, None]
+    assert _latest_first(published("2025-07-20", "2025-07-15")) == [None]  # all recent: one reading
+    assert _latest_first(published("", "")) == [None]  # no dates: one reading
+    assert _latest_first(published("2025-07-20", "not a date")) == [{0}, None]  # an unreadable date is not recent

@@ -62,6 +62,22 @@ def test_how_many_knows_what_it_counts_and_how_much_asks_for_money() -> None:
     assert analyse("What nickname has the area earned?").nickname
 
 
+@pytest.mark.parametrize(
+    ("question", "now"),
+    [
+        ("Which country was plunged into a nationwide blackout this week?", True),
+        ("Who was recently named the new CEO of Intel?", True),
+        ("What is the latest estimate of the flood's cost?", True),
+        ("Which team currently leads the league?", True),
+        ("In September 2025, which court heard Costco's lawsuit?", False),
+        ("Which New York neighborhood had a Legionnaires' cluster?", False),  # "New" names a place, not the present
+        ("What are Putin's peace conditions?", False),
+    ],
+)
+def test_a_question_about_the_present_is_told_from_one_about_any_time(question: str, now: bool) -> None:
+    assert analyse(question).about_now is now
+
+
 def test_places_people_and_organisations_are_told_apart() -> None:
     assert entity_kind("Japan") == T.place
     assert entity_kind("Los Angeles") == T.place

@@ -86,6 +86,10 @@ _ASKING = re.compile(r"\b(who|whom|whose|what|which|where|when|how)\b", re.I)
 # "Which two actors…?", "name the three states…": the answer is several things of the asked kind.
 _SEVERAL = re.compile(r"\b(?:which|what|who are the|name the)\s+(two|three|four|both)\b")
 _COUNTS = {"two": 2, "both": 2, "three": 3, "four": 4}
+# The question asks about the present: the latest reporting settles it before older pages do.
+_NOW = re.compile(
+    r"\b(this (week|weekend|month|year)|recent(ly)?|latest|newly|current(ly)?|now|today|yesterday|so far)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ class QuestionAnalysis:
     counted: frozenset[str] = frozenset()  # what "how many" counts ("vehicles", "federal workers"), stemmed
     money: bool = False  # "how much" about a cost, a price, a payment: an amount of money is asked for
     several: int = 1  # how many things are asked for ("which two states": 2)
+    about_now: bool = False  # "this week", "recently", "latest": the question asks about the present
 
     @property
     def nickname(self) -> bool:
@@ -178,4 +183,5 @@ def analyse(question: str) -> QuestionAnalysis:
         # "How much did the cost of flour rise?" asks for a change (often a percentage), not for money.
         money=bool(re.search(r"\bhow much\b", lowered) and _MONEY.search(lowered) and not _CHANGE.search(lowered)),
         several=_COUNTS[several.group(1)] if several and kind.entity else 1,
+        about_now=bool(_NOW.search(question.lower())),
     )
