@@ -178,38 +178,45 @@ def regatta(tmp_path_factory: pytest.TempPathFactory) -> NewsRAG:
     return newsrag
 
 
-def test_asked_about_the_present_the_latest_reporting_settles_what_older_pages_say_more_often(
-    regatta: NewsRAG,
+@pytest.mark.parametrize(
+    ("multiple_choice", "picked", "open_question", "short", "title"),
+    [
+        # Older pages name last year's winner three times, this year's report names the new one once: asked about
+        # the present, the new one is the answer, with the options and without.
+        (
+            "Who won the Harbour Cup regatta this week? Options: A) Maria Lopez; B) Sofia Marsh; C) Li Wei",
+            "B) Sofia Marsh",
+            "Who recently won the Harbour Cup regatta?",
+            "Sofia Marsh",
+            "Marsh wins a foggy Harbour Cup",
+        ),
+        # What the latest reporting does not say, older pages still answer.
+        (
+            "Which crew is Maria Lopez skippering this year? Options: A) Team Borealis; B) Team Cygnus; C) Team Aurora",
+            "C) Team Aurora",
+            "Who is skippering Team Aurora now?",
+            "Maria Lopez",
+            "Lopez takes the Harbour Cup",
+        ),
+    ],
+)
+def test_asked_about_the_present_the_latest_reporting_is_read_first(
+    regatta: NewsRAG, multiple_choice: str, picked: str, open_question: str, short: str, title: str
 ) -> None:
-    """Older pages name last year's winner three times, this year's report names the new one once: asked about
-    this week, the new one is the answer, with the options and without."""
-    picked = regatta.ask(
-        "Who won the Harbour Cup regatta this week? Options: A) Maria Lopez; B) Sofia Marsh; C) Li Wei"
-    )
-    assert picked.text.startswith("B) Sofia Marsh"), picked.text
-    assert [c.title for c in picked.citations] == ["Marsh wins a foggy Harbour Cup"]
-    answered = regatta.ask("Who recently won the Harbour Cup regatta?")
-    assert answered.short_answer == "Sofia Marsh", answered.text
-    assert answered.citations[0].title == "Marsh wins a foggy Harbour Cup"
+    chosen = regatta.ask(multiple_choice)
+    assert chosen.text.startswith(picked), chosen.text
+    assert [c.title for c in chosen.citations] == [title]
+    answered = regatta.ask(open_question)
+    assert answered.short_answer == short, answered.text
+    assert answered.citations[0].title == title
 
 
 def test_a_question_not_about_the_present_reads_every_article_alike(regatta: NewsRAG) -> None:
     """An archive's question may be about any time: without "this week", "recently" or the like, the reporting
     that names a winner most is the answer, however old."""
-    picked = regatta.ask("Who won the Harbour Cup regatta? Options: A) Maria Lopez; B) Sofia Marsh; C) Li Wei")
-    assert picked.text.startswith("A) Maria Lopez"), picked.text
+    chosen = regatta.ask("Who won the Harbour Cup regatta? Options: A) Maria Lopez; B) Sofia Marsh; C) Li Wei")
+    assert chosen.text.startswith("A) Maria Lopez"), chosen.text
     assert regatta.ask("Who won the Harbour Cup regatta?").short_answer == "Maria Lopez"
-
-
-def test_older_pages_still_answer_what_the_latest_reporting_does_not_say(regatta: NewsRAG) -> None:
-    picked = regatta.ask(
-        "Which crew is Maria Lopez skippering this year? Options: A) Team Borealis; B) Team Cygnus; C) Team Aurora"
-    )
-    assert picked.text.startswith("C) Team Aurora"), picked.text
-    assert [c.title for c in picked.citations] == ["Lopez takes the Harbour Cup"]
-    answered = regatta.ask("Who is skippering Team Aurora now?")
-    assert answered.short_answer == "Maria Lopez", answered.text
-    assert answered.citations[0].title == "Lopez takes the Harbour Cup"
 
 
 def test_the_latest_reporting_is_read_first_only_where_some_passages_are_older() -> None:
