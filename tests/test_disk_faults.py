@@ -198,7 +198,7 @@ def test_read_only_index_is_a_clear_error_and_stays_intact(
     assert "Nato" in newsrag.ask(PUTIN).text
     assert newsrag.store.repair() == 0 and newsrag.store.state()["dirty"] is False
     added = newsrag.ingest(more)
-    assert [o.status for o in added.outcomes] == ["added"]
+    assert [o.status for o in added.outcomes] == ["added"], added.outcomes
 
 
 # ----- a full disk

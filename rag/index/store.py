@@ -9,10 +9,11 @@ lexical index (and other app instances) that the content changed. Each finished 
 entry in a small journal collection (``<collection>-journal``): the ids of the articles it touched, so that
 a lexical index anywhere catches up by re-reading those articles rather than the whole collection.
 
-Every call into Chroma goes through :meth:`ChunkStore.explained_failures`: a server that went away, a read-only
+Every call into Chroma goes through :meth:`ChunkStore.call`: a server that went away, a read-only
 index directory or a full disk becomes a :class:`StoreError` that says so. With a Chroma server the
-next call opens the collection again, so an instance recovers by itself when the server is back. An
-embedded index takes no new articles while its disk is (nearly) full, where Chroma itself can hang.
+next call opens the collection again, so an instance recovers by itself when the server is back; a
+connection left read-only is replaced and the call made once more. An embedded index takes no new
+articles while its disk is (nearly) full, where Chroma itself can hang.
 """
 
 from __future__ import annotations
@@ -55,8 +56,12 @@ JOURNAL_KEEP_SECONDS = 30 * 86_400
 # What Chroma raises when the server, the disk or the database fails (rather than when it is misused).
 FAILURES = (httpx.HTTPError, ChromaError, OSError, sqlite3.Error)
 # What a write through a connection opened while the folder was read-only fails with: SQLite's code 8, or
-# Chroma's compaction failing on it (its cause is not passed on).
-STALE_CONNECTION = ("attempt to write a readonly database", "Error purging logs")
+# Chroma's log purge or compaction failing on it (their cause is not passed on).
+STALE_CONNECTION = (
+    "attempt to write a readonly database",
+    "Error purging logs",
+    "Failed to apply logs to the metadata segment",
+)
 
 
 class StoreError(NewsRAGError, RuntimeError):
@@ -151,7 +156,7 @@ class ChunkStore:
         self._journal: Any = None
         self._touched: set[str] = set()  # articles written or deleted since begin_write()
         self._handle()  # open now: a wrong setting fails here
-        # Readers and writers (LlamaIndex's vector store too) use the collection through explained_failures().
+        # Readers and writers (LlamaIndex's vector store too) use the collection through call().
         self.collection: Any = _GuardedCollection(self)
         self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
 
@@ -161,23 +166,21 @@ class ChunkStore:
         try:
             yield
         except FAILURES as exc:
-            # A restarted server or a re-created collection: open it again next time. The embedded database is
-            # opened again only when a connection was left read-only (on a full disk, reopening can hang).
+            # A restarted server or a re-created collection: open it again next time.
             if self.settings.chroma_host or isinstance(exc, NotFoundError):
                 self._opened = None
-            elif self._stale_read_only(exc):
-                self._reconnect()
             raise StoreError(explain(self.settings, exc)) from exc
 
     def call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``method(*args, **kwargs)`` inside :meth:`explained_failures`, made once more when a connection left
-        read-only refused it (it has been replaced by then)."""
+        """``method(*args, **kwargs)`` inside :meth:`explained_failures`; when a connection left read-only refused
+        it, once more after opening the embedded database again (only then: on a full disk, reopening can hang)."""
         try:
             with self.explained_failures():
                 return method(*args, **kwargs)
         except StoreError as exc:
             if exc.__cause__ is None or not self._stale_read_only(exc.__cause__):
                 raise
+        self._reconnect()
         with self.explained_failures():
             return method(*args, **kwargs)
 
@@ -201,8 +204,7 @@ class ChunkStore:
         """The Chroma collection, opened on first use and again after a failure."""
         with self._lock:
             if self._opened is None:
-                with self.explained_failures():
-                    self._opened = self._open_collection()
+                self._opened = self.call(self._open_collection)
             return self._opened
 
     def _open_collection(self) -> Any:
