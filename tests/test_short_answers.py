@@ -72,6 +72,10 @@ def test_how_many_knows_what_it_counts_and_how_much_asks_for_money() -> None:
         ("In September 2025, which court heard Costco's lawsuit?", False),
         ("Which New York neighborhood had a Legionnaires' cluster?", False),  # "New" names a place, not the present
         ("What are Putin's peace conditions?", False),
+        ("Which poll did USA Today publish on the Senate race?", False),  # a newspaper's name
+        ("Which country ran the largest current account deficit in 2024?", False),
+        ("Who is the current prime minister of Japan?", True),
+        ("What did the Kremlin say today?", True),
     ],
 )
 def test_a_question_about_the_present_is_told_from_one_about_any_time(question: str, now: bool) -> None:

@@ -86,9 +86,11 @@ _ASKING = re.compile(r"\b(who|whom|whose|what|which|where|when|how)\b", re.I)
 # "Which two actors…?", "name the three states…": the answer is several things of the asked kind.
 _SEVERAL = re.compile(r"\b(?:which|what|who are the|name the)\s+(two|three|four|both)\b")
 _COUNTS = {"two": 2, "both": 2, "three": 3, "four": 4}
-# The question asks about the present: the latest reporting settles it before older pages do.
+# The question asks about the present: the latest reporting settles it before older pages do. A newspaper's name
+# ("USA Today") and "current" as a noun of finance ("current account") say nothing of when.
 _NOW = re.compile(
-    r"\b(this (week|weekend|month|year)|recent(ly)?|latest|newly|current(ly)?|now|today|yesterday|so far)\b"
+    r"\b(this (week|weekend|month|year)|recent(ly)?|latest|newly|currently|current(?! accounts?\b)|now"
+    r"|(?<!usa )today|yesterday|so far)\b"
 )
 
 
