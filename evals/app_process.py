@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +37,16 @@ class Server:
     def log(self) -> str:
         return (self.root / "server.log").read_text(errors="replace")
 
+    def stop(self) -> None:
+        """Stop the process and forget it, so that the next ``start_server`` of its name starts a new one."""
+        stop_process(self.process)
+        _servers.pop(next((k for k, v in _servers.items() if v is self), ""), None)
+
 
 _servers: dict[str, Server] = {}
+_sample_index: Path | None = None  # the bundled sample indexed once, copied into each server's folder
+# Settings that change what an index holds: a server given one of them indexes the sample itself.
+INDEX_SETTINGS = ("NEWSRAG_CHROMA_", "NEWSRAG_COLLECTION", "NEWSRAG_EMBED", "NEWSRAG_CHUNK")
 
 
 def free_port() -> int:
@@ -63,14 +75,44 @@ def environment(root: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+@contextmanager
+def serving(name: str, root: Path, ingest: bool = True, **extra_env: str) -> Iterator[Server]:
+    """``start_server`` for the length of a ``with`` block (a test module's fixture): stopped when it ends."""
+    server = start_server(name, root, ingest, **extra_env)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def ingest_sample(root: Path, env: dict[str, str]) -> None:
+    """The bundled sample, indexed in ``root/index`` by `newsrag ingest`: once per process, copied after that.
+
+    Every server of a test run starts over the same sample; indexing it costs a process that loads the embedder,
+    copying the folder it wrote costs nothing. Settings that change what is indexed bypass the copy.
+    """
+    global _sample_index
+    target = root / "index"
+    if _sample_index is not None and not any(k.startswith(INDEX_SETTINGS) for k in env) and not target.exists():
+        shutil.copytree(_sample_index, target)
+        return
+    subprocess.run([BIN / "newsrag", "ingest", str(SAMPLE)], env=env, cwd=root, check=True, capture_output=True)
+    if _sample_index is None and not any(k.startswith(INDEX_SETTINGS) for k in env):
+        kept = Path(tempfile.mkdtemp(prefix="newsrag-sample-index-"))
+        atexit.register(shutil.rmtree, kept, ignore_errors=True)
+        shutil.copytree(target, kept / "index")
+        _sample_index = kept / "index"
+
+
 def start_server(name: str, root: Path, ingest: bool = True, **extra_env: str) -> Server:
-    """A `newsrag serve` subprocess on a free port (shared per process by name), waited for until it serves."""
+    """A `newsrag serve` subprocess on a free port (shared per process by name until stopped), waited for until it
+    serves. Stop it with ``Server.stop`` (or start it with ``serving``); at the latest it stops when Python exits."""
     if name in _servers:
         return _servers[name]
     root.mkdir(parents=True, exist_ok=True)
     env = environment(root, **extra_env)
     if ingest:
-        subprocess.run([BIN / "newsrag", "ingest", str(SAMPLE)], env=env, cwd=root, check=True, capture_output=True)
+        ingest_sample(root, env)
     port = free_port()
     started = time.perf_counter()
     with open(root / "server.log", "wb") as out:

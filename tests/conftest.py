@@ -8,8 +8,9 @@ import pytest
 
 from rag import NewsRAG
 
-# Real OpenAI-compatible servers (llama.cpp and a scripted one), registered once for the session.
-pytest_plugins = ["tests.support.llm_servers"]
+# Real OpenAI-compatible servers (llama.cpp and a scripted one), registered once for the session; and a watch on
+# how many `newsrag serve` processes the suite keeps alive at once.
+pytest_plugins = ["tests.support.llm_servers", "tests.support.processes"]
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -17,20 +18,22 @@ SAMPLE = ROOT / "data" / "articles" / "witkoff-putin-meeting.txt"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
-# A test that uses one of these fixtures gets the marker, so that `-m "not server"` can't miss one.
-FIXTURE_MARKERS = {
-    "server": "server",
-    "auth_server": "server",
-    "load_server": "server",
-    "llama_server": "llm",
-    "fake_openai": "llm",
-}
+# A test that uses one of these fixtures gets the marker, so that `-m "not server"` can't miss one: any fixture
+# named `server` or `*_server` starts a real server (`newsrag serve`, `chroma run`), the LLM ones talk to a model.
+FIXTURE_MARKERS = {"llama_server": "llm", "fake_openai": "llm"}
+
+
+def fixture_marker(fixture: str) -> str | None:
+    if fixture in FIXTURE_MARKERS:
+        return FIXTURE_MARKERS[fixture]
+    return "server" if fixture == "server" or fixture.endswith("_server") else None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        for fixture in set(getattr(item, "fixturenames", ())) & FIXTURE_MARKERS.keys():
-            item.add_marker(FIXTURE_MARKERS[fixture])
+        for fixture in getattr(item, "fixturenames", ()):
+            if marker := fixture_marker(fixture):
+                item.add_marker(marker)
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from evals.app_process import start_server, stop_process
+from evals.app_process import start_server
 from rag.index.store import StoreError
 from rag.service.newsrag import NewsRAG
 from tests.conftest import SAMPLE
@@ -133,7 +133,7 @@ def test_the_app_stays_up_says_why_and_answers_again(tmp_path: Path, monkeypatch
         assert "Traceback" not in app.log()
     finally:
         if app is not None:
-            stop_process(app.process)
+            app.stop()
         chroma.stop()
 
 

@@ -159,6 +159,7 @@ def write_corpus(path: Path, count: int) -> None:
 
 
 # ----- a read-only index directory
+@pytest.mark.slow
 def test_read_only_index_is_a_clear_error_and_stays_intact(
     mounts: Mounts, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -263,7 +264,7 @@ def test_the_app_answers_when_its_folder_is_read_only(mounts: Mounts, tmp_path: 
     """Its question log, lexical files and uploads cannot be written: it warns, and answers all the same."""
     from gradio_client import Client, handle_file
 
-    from evals.app_process import start_server, stop_process
+    from evals.app_process import start_server
     from tests.support.chroma_server import CHROMA, ChromaServer
     from tests.test_http_api import FACTS
 
@@ -301,5 +302,5 @@ def test_the_app_answers_when_its_folder_is_read_only(mounts: Mounts, tmp_path: 
         assert "Traceback" not in log, log[-3000:]
     finally:
         if app is not None:
-            stop_process(app.process)
+            app.stop()
         chroma.stop()

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from evals.app_process import start_server, stop_process
+from evals.app_process import start_server
 from evals.load import markdown, run
 from ingest.feed_list import FeedList
 from tests.conftest import ARTIFACTS
@@ -80,5 +80,5 @@ def test_twenty_clients_while_the_follower_ingests(tmp_path: Path) -> None:
         assert site.hits["/feed.xml"] >= len(slugs)  # polled throughout
     finally:
         stop.set()
-        stop_process(server.process)
+        server.stop()
         site.close()

@@ -187,6 +187,7 @@ def test_hostile_corpus_costs_only_the_bad_files(tmp_path: Path, monkeypatch: py
     assert (named.status, named.reason.split(";")[0]) == ("failed", "unsupported file type .gz")
 
 
+@pytest.mark.slow
 def test_cli_names_each_bad_file_and_its_reason(tmp_path: Path) -> None:
     folder = tmp_path / "corpus"
     folder.mkdir()

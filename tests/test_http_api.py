@@ -13,13 +13,14 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from evals.app_process import BIN, Server, free_port, start_server
+from evals.app_process import BIN, Server, free_port, serving
 from ingest.uploads import save_upload
 from tests.conftest import ROOT
 
@@ -31,23 +32,25 @@ PUTIN = "What are Putin's peace conditions?"
 FACTS = ("Nato", "neutrality", "Russian speakers", "territorial gains")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Server:
-    return start_server("open", tmp_path_factory.mktemp("server"), NEWSRAG_MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB))
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving("open", tmp_path_factory.mktemp("server"), NEWSRAG_MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB)) as started:
+        yield started
 
 
-@pytest.fixture(scope="session")
-def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Server:
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Behind NEWSRAG_AUTH, and configured for an LLM endpoint that is down (so answers fall back, with a notice)."""
     down = f"http://127.0.0.1:{free_port()}/v1"
-    return start_server(
+    with serving(
         "auth",
         tmp_path_factory.mktemp("auth-server"),
         NEWSRAG_AUTH=f"{USER}:{PASSWORD}",
         NEWSRAG_LLM_BASE_URL=down,
         NEWSRAG_LLM_MAX_RETRIES="0",
         NEWSRAG_LLM_TIMEOUT="5",
-    )
+    ) as started:
+        yield started
 
 
 # ----- the Gradio API (gradio_client)

@@ -221,6 +221,7 @@ def test_question_vectors_are_reused_and_bounded(newsrag: NewsRAG, monkeypatch: 
     assert "What are Putin's peace conditions?" not in embedder._queries
 
 
+@pytest.mark.slow
 def test_real_articles_chunks_fit_the_embedder(shared_dir: Path) -> None:
     tokenizer = wordpiece_tokenizer()
     path = shared_dir / "data" / "realtimeqa" / "dev" / "20250704_gcs.jsonl"
@@ -324,6 +325,7 @@ def _read_only(index: Path) -> list[str]:
     return prefix
 
 
+@pytest.mark.slow
 def test_read_only_index_is_a_clear_error(tmp_path: Path, articles_dir: Path, sample_path: Path) -> None:
     index = tmp_path / "ro-index"
     newsrag = NewsRAG(index_dir=index)

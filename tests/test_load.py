@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import random
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from evals.app_process import Server, start_server
+from evals.app_process import Server, serving
 from evals.load import markdown, run
 from evals.load_stories import FOLLOW_UP, Story, check_log, judge, stories
 from tests.conftest import ARTIFACTS
@@ -24,9 +25,10 @@ CLIENTS, SECONDS, MAX_REQUESTS = 20, 10.0, 400
 
 
 @pytest.fixture(scope="module")
-def load_server(tmp_path_factory: pytest.TempPathFactory) -> Server:
+def load_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Its own server: the load's stories must not reach the index the other API tests check."""
-    return start_server("load", tmp_path_factory.mktemp("load-server"), ingest=False)
+    with serving("load", tmp_path_factory.mktemp("load-server"), ingest=False) as started:
+        yield started
 
 
 def test_stories_are_distinct_and_stable() -> None:

@@ -84,6 +84,7 @@ def _ask(sample_newsrag: NewsRAG, *args: str) -> subprocess.CompletedProcess[str
     return subprocess.run(command, capture_output=True, text=True, timeout=300, env=os.environ.copy())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("question", "error"),
     [

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from evals.app_process import BIN, Server, start_server
+from evals.app_process import BIN, Server, serving
 from ingest.fetch_guard import FetchBudget
 from ingest.fetch_policy import FetchPolicy, not_public
 from ingest.web import load_url
@@ -157,27 +157,31 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def default_server(tmp_path_factory: pytest.TempPathFactory) -> Server:
+def default_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The app as shipped: a visitor's URL must lead to a public address."""
-    return start_server("fetch-default", tmp_path_factory.mktemp("fetch-default"), ingest=False)
+    with serving("fetch-default", tmp_path_factory.mktemp("fetch-default"), ingest=False) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
-def allowing_server(tmp_path_factory: pytest.TempPathFactory) -> Server:
+def allowing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The app with 127.0.0.1 allowed (but not ::1), a short fetch timeout and a small feed allowance."""
-    return start_server(
+    with serving(
         "fetch-allow",
         tmp_path_factory.mktemp("fetch-allow"),
         ingest=False,
         NEWSRAG_FETCH_ALLOW="127.0.0.1",
         NEWSRAG_FETCH_TIMEOUT="3",
         NEWSRAG_MAX_FEED_ITEMS="10",
-    )
+    ) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
-def no_url_server(tmp_path_factory: pytest.TempPathFactory) -> Server:
-    return start_server("fetch-off", tmp_path_factory.mktemp("fetch-off"), ingest=False, NEWSRAG_APP_URL_INGEST="false")
+def no_url_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("fetch-off")
+    with serving("fetch-off", root, ingest=False, NEWSRAG_APP_URL_INGEST="false") as started:
+        yield started
 
 
 def ingest_url(server: Server, url: str) -> list[list[Any]]:
@@ -324,6 +328,7 @@ def test_a_slow_fetch_does_not_hold_up_another_ingest(v4: Site, tmp_path: Path, 
 
 
 # ----- the owner may fetch anything
+@pytest.mark.slow
 def test_the_cli_still_fetches_loopback(v4: Site, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSRAG_") and "proxy" not in k.lower()}
     env["NEWSRAG_INDEX_DIR"] = str(tmp_path / "cli-index")

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from evals.app_process import BIN, Server, environment, start_server
+from evals.app_process import BIN, Server, environment, serving
 from tests.conftest import ROOT
 
 USER, PASSWORD = "owner", "files-pass"
@@ -33,18 +33,17 @@ HARBOUR = "Harbour strike ends\nDock workers in Eastport ended a nine-day strike
 
 
 @pytest.fixture(scope="module", params=["open", "login"])
-def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Server:
+def files_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """One server without a login and one behind NEWSRAG_AUTH, each with secrets of the owner beside it."""
-    if request.param == "open":
-        server = start_server("files-open", tmp_path_factory.mktemp("files-open"))
-    else:
-        server = start_server("files-auth", tmp_path_factory.mktemp("files-auth"), NEWSRAG_AUTH=f"{USER}:{PASSWORD}")
-        LOGINS[server.url] = (USER, PASSWORD)
-    for name in ("owner-notes.txt", "newsrag.key"):
-        secret = server.root / name
-        secret.write_text(SECRET_TEXT)
-        secret.chmod(0o600)
-    return server
+    login = {"NEWSRAG_AUTH": f"{USER}:{PASSWORD}"} if request.param == "login" else {}
+    with serving(f"files-{request.param}", tmp_path_factory.mktemp(f"files-{request.param}"), **login) as server:
+        if login:
+            LOGINS[server.url] = (USER, PASSWORD)
+        for name in ("owner-notes.txt", "newsrag.key"):
+            secret = server.root / name
+            secret.write_text(SECRET_TEXT)
+            secret.chmod(0o600)
+        yield server
 
 
 LOGINS: dict[str, tuple[str, str]] = {}  # server url -> the login it asks for
@@ -128,32 +127,32 @@ ATTACKS: dict[str, Callable[[Server, Path], str]] = {"raw-http": _attack_raw, "g
 
 
 @pytest.mark.parametrize("attack", list(ATTACKS))
-def test_a_path_nobody_uploaded_is_refused_and_nothing_is_read(target: Server, attack: str) -> None:
-    before = _articles(target)
-    paths = [ROOT / "README.md", target.root / "owner-notes.txt", target.root / "newsrag.key"]
+def test_a_path_nobody_uploaded_is_refused_and_nothing_is_read(files_server: Server, attack: str) -> None:
+    before = _articles(files_server)
+    paths = [ROOT / "README.md", files_server.root / "owner-notes.txt", files_server.root / "newsrag.key"]
     for path in paths:
-        message = ATTACKS[attack](target, path)
+        message = ATTACKS[attack](files_server, path)
         assert REFUSED in message, (path.name, message)
-    assert _articles(target) == before
-    answer = _ask(target, "What is the owner's vault passphrase and the spare word?")
+    assert _articles(files_server) == before
+    answer = _ask(files_server, "What is the owner's vault passphrase and the spare word?")
     assert not any(word in answer for word in SECRET_WORDS), answer
-    for cached in _cached_files(target):
+    for cached in _cached_files(files_server):
         assert cached.name not in {p.name for p in paths}, cached
         assert SECRET_WORDS[0] not in cached.read_text(errors="replace"), cached
-    with _http(target) as http:
+    with _http(files_server) as http:
         for path in paths:
             response = http.get(f"/gradio_api/file={path}")
             assert response.status_code in (403, 404) and SECRET_WORDS[0] not in response.text, (path, response)
-    assert target.process.poll() is None
+    assert files_server.process.poll() is None
 
 
-def test_a_real_upload_is_still_indexed(target: Server, tmp_path: Path) -> None:
+def test_a_real_upload_is_still_indexed(files_server: Server, tmp_path: Path) -> None:
     # The refusal must not cost real uploads: gradio_client uploads the file, then names Gradio's copy.
     from gradio_client import Client, handle_file
 
     article = tmp_path / "harbour.txt"
     article.write_text(HARBOUR)
-    client = Client(target.url, auth=_login(target), verbose=False)
+    client = Client(files_server.url, auth=_login(files_server), verbose=False)
     ((shown, status, title, *_),) = client.predict([handle_file(str(article))], "", api_name="/ingest")["data"]
     assert (shown, status, title) in {("harbour.txt", s, "Harbour strike ends") for s in ("added", "unchanged")}
 

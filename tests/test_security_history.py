@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from evals.app_process import BIN, Server, environment, free_port, start_server
+from evals.app_process import BIN, Server, environment, free_port, serving
 from rag.core.settings import load_settings
 from rag.service.services import Services, parse_auth
 from tests.support.browser import chromium
@@ -30,14 +30,16 @@ BOB_QUESTION = "How long did Witkoff and Putin meet? (bob)"
 
 
 @pytest.fixture(scope="module")
-def open_server(tmp_path_factory: pytest.TempPathFactory) -> Server:
-    return start_server("history-visitors", tmp_path_factory.mktemp("history-visitors"))
+def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving("history-visitors", tmp_path_factory.mktemp("history-visitors")) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
-def logins_server(tmp_path_factory: pytest.TempPathFactory) -> Server:
+def logins_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     auth = ",".join(f"{user}:{password}" for user, password in LOGINS.items())
-    return start_server("history-logins", tmp_path_factory.mktemp("history-logins"), NEWSRAG_AUTH=auth)
+    with serving("history-logins", tmp_path_factory.mktemp("history-logins"), NEWSRAG_AUTH=auth) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

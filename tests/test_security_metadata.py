@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import httpx
 import pytest
 from llama_index.core.schema import TextNode
 
-from evals.app_process import Server, environment, start_server
+from evals.app_process import Server, environment, serving
 from ingest.article import Article
 from ingest.files import MAX_FRONT_MATTER_BYTES, load_file
 from ingest.records import BadInput, from_html, from_record
@@ -261,13 +262,14 @@ def _story(url: str, fact: str, title: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Server:
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("hostile-metadata")
     legacy = root / "legacy.json"
     legacy.write_text(json.dumps(_story(LEGACY[0], LEGACY[2], "Orchard frost " * 20_000)))
     env = environment(root)
     subprocess.run([sys.executable, "-c", LEGACY_INGEST, str(legacy)], env=env, cwd=root, check=True)
-    return start_server("hostile-metadata", root, ingest=False)
+    with serving("hostile-metadata", root, ingest=False) as started:
+        yield started
 
 
 # Requests get a generous time limit, so that the code before this fix fails here rather than hanging for minutes.

@@ -14,13 +14,14 @@ import json
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
 
-from evals.app_process import BIN, Server, start_server
+from evals.app_process import BIN, Server, serving
 from rag.index.filters import MAX_FILTER_CHARS, MAX_FILTER_VALUES, Filters
 from rag.index.store import StoreError
 from rag.server import host_check
@@ -36,18 +37,19 @@ ALLOWED = "news.example,*.intranet.example"
 server_test = pytest.mark.server
 
 
-@pytest.fixture(scope="session")
-def open_server(tmp_path_factory: pytest.TempPathFactory) -> Server:
+@pytest.fixture(scope="module")
+def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """No login, over the bundled sample, answering to two extra names (NEWSRAG_ALLOWED_HOSTS)."""
-    return start_server("security-open", tmp_path_factory.mktemp("security-open"), NEWSRAG_ALLOWED_HOSTS=ALLOWED)
+    with serving("security-open", tmp_path_factory.mktemp("security-open"), NEWSRAG_ALLOWED_HOSTS=ALLOWED) as started:
+        yield started
 
 
-@pytest.fixture(scope="session")
-def login_server(tmp_path_factory: pytest.TempPathFactory) -> Server:
+@pytest.fixture(scope="module")
+def login_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Behind NEWSRAG_AUTH; its own process, so that the locks these tests cause stay here."""
-    return start_server(
-        "security-login", tmp_path_factory.mktemp("security-login"), ingest=False, NEWSRAG_AUTH=f"{USER}:{PASSWORD}"
-    )
+    root = tmp_path_factory.mktemp("security-login")
+    with serving("security-login", root, ingest=False, NEWSRAG_AUTH=f"{USER}:{PASSWORD}") as started:
+        yield started
 
 
 def openai_error(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -352,7 +354,11 @@ def test_v1_model_name_is_bounded_and_never_echoed(open_server: Server) -> None:
 
 @server_test
 def test_index_failures_never_show_server_paths(tmp_path_factory: pytest.TempPathFactory) -> None:
-    server = start_server("security-broken-index", tmp_path_factory.mktemp("security-broken"), ingest=False)
+    with serving("security-broken-index", tmp_path_factory.mktemp("security-broken"), ingest=False) as server:
+        _check_index_failures_never_show_server_paths(server)
+
+
+def _check_index_failures_never_show_server_paths(server: Server) -> None:
     chat = server.url + "/v1/chat/completions"
     assert httpx.post(chat, json={"messages": QUESTION}, timeout=120).status_code == 200
     with open(server.index_dir / "chroma" / "chroma.sqlite3", "r+b") as db:  # the database breaks under the server
