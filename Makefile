@@ -10,8 +10,6 @@ TEST_STAMP := $(VENV)/.installed-test-$(shell sha1sum pyproject.toml | cut -c1-1
 export HF_HUB_OFFLINE=1
 export ANONYMIZED_TELEMETRY=False
 export GRADIO_ANALYTICS_ENABLED=False
-# llama-cpp-python (test extra) compiles from source: a -march=native build dies with SIGILL on some CPUs.
-export CMAKE_ARGS=-DGGML_NATIVE=OFF
 
 .PHONY: run install install-test chromium test lint format bench bench-follow bench-scale clean
 

