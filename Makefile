@@ -60,6 +60,7 @@ lint: install-test
 # The Articles-tab part drives Debian's chromium with playwright (the test extra).
 bench: install-test chromium
 	$(PY) -m evals.perf --out bench
+	$(PY) -m evals.perf_idle --out bench
 	$(MAKE) bench-follow
 
 # Issue 17: incremental cost (1k vs 100k chunks) and freshness, on a copy of a built ~100k-chunk index

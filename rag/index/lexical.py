@@ -145,6 +145,8 @@ class LexicalIndex:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             self._index = tantivy.Index(self.schema, path=str(self.path))
+            # Reloaded by hand only (_reload): tantivy's default reader reads meta.json twice a second, for ever.
+            self._index.config_reader("Manual")
         except (OSError, ValueError) as exc:
             if isinstance(exc, ValueError) and "schema" in str(exc).lower():
                 shutil.rmtree(self.path, ignore_errors=True)  # an index of another format: start again

@@ -7,27 +7,34 @@ Gradio API needs it (``gradio_client.Client(url, auth=(user, password))``).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import gradio as gr
 from fastapi import FastAPI
+from gradio.routes import App as GradioApp
+from starlette.routing import Mount
 
 from rag.core.settings import Settings, load_settings
 from rag.server.http import create_http_app
 from rag.service.follower import Follower
 from rag.service.services import Services, build_services
 from rag.ui.page import build_ui
+from rag.ui.resting import RestingServer, rest_when_idle
 from rag.ui.theme import CSS, THEME
 
 # Gradio's default runs one call of each event at a time: every user would wait behind all others.
 # Answering is thread-safe (the /v1 API shares it); ingests still take turns on the write lock.
 GRADIO_CONCURRENCY = 16
+# Seconds a stop (Ctrl-C, SIGTERM) waits for requests in flight (an answer being streamed) before cancelling them.
+GRACEFUL_SHUTDOWN = 10
 
 
 def create_app(services: Services) -> FastAPI:
     """FastAPI with the /v1 routes, and the Gradio page mounted at "/" behind the same login."""
     settings = services.settings
     blocks = build_ui(services).queue(default_concurrency_limit=GRADIO_CONCURRENCY)
+    rest_when_idle(blocks._queue)  # Gradio's queue polls 1,100 times a second otherwise
     app = gr.mount_gradio_app(
         create_http_app(services),
         blocks,
@@ -61,6 +68,11 @@ def check_files_as_launched(blocks: gr.Blocks) -> None:
     blocks.has_launched = True
 
 
+def _gradio_app(app: FastAPI) -> GradioApp:
+    """The Gradio app that ``mount_gradio_app`` mounted at "/" (``Blocks.app`` is another instance)."""
+    return next(r.app for r in app.routes if isinstance(r, Mount) and isinstance(r.app, GradioApp))
+
+
 def run(settings: Settings | None = None) -> None:
     """Build everything once and serve it with uvicorn until interrupted."""
     import uvicorn
@@ -73,7 +85,19 @@ def run(settings: Settings | None = None) -> None:
     # The followed feeds are polled in the background (NEWSRAG_FOLLOW=false leaves that to `newsrag follow`).
     follower = Follower(services.newsrag).start() if settings.follow else None
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+        )
+        # Every open page and gradio_client holds a heartbeat stream that ends only when Gradio's stop event is set,
+        # which Gradio's own launch() does and a mounted app never gets: uvicorn waited 20 s and more for them.
+        server = RestingServer(config, on_stop=_gradio_app(app).stop_event.set)
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled, as uvicorn.run hides
+            server.run()
     finally:
         if follower is not None:
             follower.stop(timeout=5)
