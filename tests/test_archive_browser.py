@@ -24,8 +24,8 @@ from evals.archive import DAYS, FIRST_DAY, SOURCES, article, write_archive
 from evals.suite import load_suite
 from rag.service.history import HistoryLog, Rating
 from tests.conftest import ROOT, SAMPLE
+from tests.served.test_app_browser import SLOW, App
 from tests.support.browser import chromium
-from tests.test_app_browser import SLOW, App
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 

@@ -20,9 +20,9 @@ from evals.app_process import start_server
 from rag.index.store import StoreError
 from rag.service.newsrag import NewsRAG
 from tests.conftest import SAMPLE
+from tests.served.test_http_api import FACTS, PUTIN
 from tests.support import chroma_server
 from tests.support.chroma_server import CHROMA, ChromaServer
-from tests.test_http_api import FACTS, PUTIN
 
 pytestmark = [
     pytest.mark.server,

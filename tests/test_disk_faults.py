@@ -265,8 +265,8 @@ def test_the_app_answers_when_its_folder_is_read_only(mounts: Mounts, tmp_path: 
     from gradio_client import Client, handle_file
 
     from evals.app_process import start_server
+    from tests.served.test_http_api import FACTS
     from tests.support.chroma_server import CHROMA, ChromaServer
-    from tests.test_http_api import FACTS
 
     if not CHROMA.exists():
         pytest.skip(f"{CHROMA} is missing")

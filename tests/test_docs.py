@@ -4,7 +4,7 @@ No server is started: `newsrag` commands are parsed by the real CLI (typer's cli
 commands that join through the ``newsrag.commands`` entry point) and checked against what ``--help`` lists; ``make``
 targets against the Makefile; ``/v1`` paths against the server's routes; ``python -m evals...`` against the module's
 own ``--help``. The examples that need a server or an index are run elsewhere (tests/test_readme.py,
-tests/test_http_api.py, tests/test_scale_out.py).
+tests/served/test_http_api.py, tests/test_scale_out.py).
 """
 
 from __future__ import annotations

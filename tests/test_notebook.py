@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ARTIFACTS, ROOT
-from tests.test_http_api import FACTS
+from tests.served.test_http_api import FACTS
 
 NOTEBOOKS = sorted((ROOT / "examples").glob("*.ipynb"))
 QUICKSTART = ROOT / "examples" / "quickstart.ipynb"

@@ -1,6 +1,6 @@
 """Values that choose behaviour (engine, retrieval mode) are enums, checked where they enter with a clear error.
 
-The HTTP and Gradio entries are tested against a real server in tests/test_http_api.py.
+The HTTP and Gradio entries are tested against a real server in tests/served/test_http_api.py.
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ import pytest
 from evals.app_process import BIN, Server, environment, free_port, serving
 from rag.core.settings import load_settings
 from rag.service.services import Services, parse_auth
+from tests.served.test_app_browser import SLOW, App
 from tests.support.browser import chromium
-from tests.test_app_browser import SLOW, App
 
 PRIVATE_QUESTION = "How long did Witkoff and Putin meet? I ask for my cardiologist."  # visitor A's
 OTHER_QUESTION = "What additional tariff did Trump impose on India on Aug 6?"  # visitor B's

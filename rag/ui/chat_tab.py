@@ -18,7 +18,7 @@ from rag.ui.history_tab import visitor_scope
 from rag.ui.messages import error_message, escape, render_answer, turns_of
 
 SAMPLE_TITLE = "Trump says progress made in US envoy Witkoff"  # the bundled data/articles sample
-SAMPLE_QUESTIONS = [  # checked against the sample by tests/test_answers.py and tests/test_app_browser.py
+SAMPLE_QUESTIONS = [  # checked against the sample by tests/test_answers.py and tests/served/test_app_browser.py
     "What are Putin's peace conditions?",
     "How long did Witkoff and Putin meet?",
     "What additional tariff did Trump impose on India on Aug 6?",

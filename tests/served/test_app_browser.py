@@ -18,8 +18,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import ARTIFACTS, ROOT
+from tests.served.test_http_api import FACTS, PASSWORD, PUTIN, USER, Server
 from tests.support.browser import chromium
-from tests.test_http_api import FACTS, PASSWORD, PUTIN, USER, Server, auth_server, server  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -111,7 +111,7 @@ class App:
 
 
 @pytest.fixture
-def app(browser: Any, server: Server) -> Iterator[App]:  # noqa: F811
+def app(browser: Any, server: Server) -> Iterator[App]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     app = App(context.new_page(), server.url)
     METRICS.setdefault("server_start_to_ready_s", round(server.seconds_to_ready, 2))
@@ -229,7 +229,7 @@ def test_history_reopens_a_past_conversation(app: App) -> None:
     assert "three hours" in app.page.locator("[data-testid='bot']").first.inner_text()
 
 
-def test_login_is_required_when_auth_is_set(browser: Any, auth_server: Server) -> None:  # noqa: F811
+def test_login_is_required_when_auth_is_set(browser: Any, auth_server: Server) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(auth_server.url + "/", wait_until="load")

@@ -1,6 +1,6 @@
 """Abuse of the running server: hostile upload names, reading files through Gradio, oversized bodies, no login.
 
-Fills the gaps left by tests/test_http_api.py (which covers an upload over the limit, "../" names, and a login on
+Fills the gaps left by tests/served/test_http_api.py (which covers an upload over the limit, "../" names, and a login on
 /v1/models, the Gradio info page and the upload route), against the same `newsrag serve` processes.
 """
 
@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from rag.server.body_limit import MAX_APP_BODY, MAX_V1_BODY
-from tests.test_http_api import PASSWORD, PUTIN, USER, Server, auth_server, server  # noqa: F401 - session fixtures
+from tests.served.test_http_api import PASSWORD, PUTIN, USER, Server
 
 pytestmark = pytest.mark.server
 
@@ -48,7 +48,7 @@ def _upload(to: Server, filename: bytes, data: bytes = b"hello", **kwargs: objec
         pytest.param("n" * 300 + "{target}", id="longer-than-the-os-allows"),
     ],
 )
-def test_upload_names_never_leave_the_upload_folder(server: Server, name: str) -> None:  # noqa: F811
+def test_upload_names_never_leave_the_upload_folder(server: Server, name: str) -> None:
     target = f"evil-{uuid.uuid4().hex}.txt"
     before = Path("/etc/passwd").read_bytes()
     response = _upload(server, name.format(target=target).encode("utf-8"), b"planted")
@@ -62,7 +62,7 @@ def test_upload_names_never_leave_the_upload_folder(server: Server, name: str) -
     assert server.process.poll() is None
 
 
-def test_gradio_serves_no_file_but_its_own_uploads(server: Server) -> None:  # noqa: F811
+def test_gradio_serves_no_file_but_its_own_uploads(server: Server) -> None:
     # An upload Gradio itself stored may be read back; nothing else the server can reach may be.
     (stored,) = _upload(server, b"mine.txt", b"mine").json()
     assert httpx.get(f"{server.url}/gradio_api/file={stored}").content == b"mine"
@@ -93,7 +93,7 @@ def test_gradio_serves_no_file_but_its_own_uploads(server: Server) -> None:  # n
         ("POST", "/v1/chat/completions"),
     ],
 )
-def test_every_api_route_needs_the_login(auth_server: Server, method: str, path: str) -> None:  # noqa: F811
+def test_every_api_route_needs_the_login(auth_server: Server, method: str, path: str) -> None:
     body = {"data": [PUTIN], "fn_index": 0, "messages": [{"role": "user", "content": PUTIN}]}
     for auth in (None, (USER, "wrong"), ("mallory", PASSWORD)):
         response = httpx.request(method, auth_server.url + path, json=body, auth=auth, timeout=60)
@@ -103,7 +103,7 @@ def test_every_api_route_needs_the_login(auth_server: Server, method: str, path:
     assert response.status_code == 401, (path, response.status_code)
 
 
-def test_upload_without_login_stores_nothing(auth_server: Server) -> None:  # noqa: F811
+def test_upload_without_login_stores_nothing(auth_server: Server) -> None:
     uploads = auth_server.root / "gradio"
     before = sorted(uploads.rglob("*")) if uploads.exists() else []
     assert _upload(auth_server, b"sneaky.txt", b"sneaky").status_code == 401
@@ -122,7 +122,7 @@ def _chunks(total: int, size: int = 65536) -> Iterator[bytes]:
     yield b'"}]}'
 
 
-def test_v1_body_over_the_limit_is_refused(server: Server) -> None:  # noqa: F811
+def test_v1_body_over_the_limit_is_refused(server: Server) -> None:
     big = {"model": "newsrag", "messages": [{"role": "user", "content": "x" * (MAX_V1_BODY + 1000)}]}
     declared = httpx.post(server.url + "/v1/chat/completions", json=big, timeout=60)
     chunked = httpx.post(server.url + "/v1/chat/completions", content=_chunks(MAX_V1_BODY * 3), timeout=60)
@@ -139,7 +139,7 @@ def test_v1_body_over_the_limit_is_refused(server: Server) -> None:  # noqa: F81
     assert server.process.poll() is None
 
 
-def test_gradio_api_body_over_the_limit_is_refused(server: Server) -> None:  # noqa: F811
+def test_gradio_api_body_over_the_limit_is_refused(server: Server) -> None:
     body = {"data": ["x" * (MAX_APP_BODY + 1000)]}
     response = httpx.post(server.url + "/gradio_api/call/ask", json=body, timeout=60)
     assert response.status_code == 413

@@ -18,7 +18,7 @@ import pytest
 
 from rag import Answer, NewsRAG, QuestionError
 from rag.answering.answerer import MAX_QUESTION_CHARS, MAX_TURN_CHARS
-from tests.test_http_api import PUTIN, Server, _openai, server  # noqa: F401 - `server` is a session fixture
+from tests.served.test_http_api import PUTIN, Server, _openai
 
 NEWSRAG = Path(sys.executable).with_name("newsrag")
 EMPTY = {
@@ -109,7 +109,7 @@ def test_cli_answers_other_languages_and_odd_characters(sample_newsrag: NewsRAG)
     assert "Nato" in odd.stdout and "\x1b[31m" not in odd.stdout and "Traceback" not in odd.stderr
 
 
-# ----- the HTTP APIs (the running `newsrag serve` of tests/test_http_api.py)
+# ----- the HTTP APIs (the running `newsrag serve` of tests/served/test_http_api.py)
 @pytest.mark.parametrize("stream", [False, True], ids=["complete", "stream"])
 @pytest.mark.parametrize(
     ("question", "message"),
@@ -120,7 +120,7 @@ def test_cli_answers_other_languages_and_odd_characters(sample_newsrag: NewsRAG)
         pytest.param("x" * 100_000, "the question is too long (100000 characters; at most 2000)", id="long"),
     ],
 )
-def test_v1_bad_question_is_a_400_in_openai_shape(server: Server, question: str, message: str, stream: bool) -> None:  # noqa: F811
+def test_v1_bad_question_is_a_400_in_openai_shape(server: Server, question: str, message: str, stream: bool) -> None:
     body = {"model": "newsrag", "stream": stream, "messages": [{"role": "user", "content": question}]}
     response = httpx.post(server.url + "/v1/chat/completions", json=body, timeout=120)
     assert response.status_code == 400, response.text
@@ -130,7 +130,7 @@ def test_v1_bad_question_is_a_400_in_openai_shape(server: Server, question: str,
 
 
 @pytest.mark.parametrize("question", list(ANSWERED.values()), ids=list(ANSWERED))
-def test_v1_answers_any_language_and_odd_characters(server: Server, question: str) -> None:  # noqa: F811
+def test_v1_answers_any_language_and_odd_characters(server: Server, question: str) -> None:
     # Raw JSON, so that a lone surrogate reaches the server as "\ud800" (clients would refuse to encode it).
     body = json.dumps({"model": "newsrag", "messages": [{"role": "user", "content": question}]}).encode()
     response = httpx.post(
@@ -142,7 +142,7 @@ def test_v1_answers_any_language_and_odd_characters(server: Server, question: st
     assert choice["refused"] or choice["citations"]
 
 
-def test_v1_long_conversation_is_answered(server: Server) -> None:  # noqa: F811
+def test_v1_long_conversation_is_answered(server: Server) -> None:
     earlier = "Putin peace conditions " * 20_000  # 460 KB of earlier turns: under the body limit, over any question's
     messages = [{"role": "user", "content": earlier}, {"role": "assistant", "content": earlier}]
     messages.append({"role": "user", "content": PUTIN})
@@ -157,14 +157,14 @@ def test_v1_long_conversation_is_answered(server: Server) -> None:  # noqa: F811
         pytest.param("x" * 100_000, "the question is too long", id="long"),
     ],
 )
-def test_gradio_ask_bad_question_is_a_clear_error(server: Server, question: str, error: str) -> None:  # noqa: F811
+def test_gradio_ask_bad_question_is_a_clear_error(server: Server, question: str, error: str) -> None:
     from gradio_client import Client
 
     with pytest.raises(Exception, match=error):
         Client(server.url, verbose=False).predict(question, api_name="/ask")
 
 
-def test_gradio_ask_answers_other_languages(server: Server) -> None:  # noqa: F811
+def test_gradio_ask_answers_other_languages(server: Server) -> None:
     from gradio_client import Client
 
     client = Client(server.url, verbose=False)

@@ -1,8 +1,8 @@
 """The running server's APIs, driven by their real clients: gradio_client, the official openai client, raw HTTP.
 
-The servers are real `newsrag serve` processes on 127.0.0.1 (started once per test session, shared with
-tests/test_app_browser.py): one open, over an index holding the bundled sample; one behind NEWSRAG_AUTH
-whose LLM endpoint is down.
+The servers are real `newsrag serve` processes on 127.0.0.1 (tests/served/conftest.py: started once for the
+modules of tests/served/, which use them all): one open, over an index holding the bundled sample; one behind
+NEWSRAG_AUTH whose LLM endpoint is down.
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from evals.app_process import BIN, Server, free_port, serving
+from evals.app_process import BIN, Server
 from ingest.uploads import save_upload
 from tests.conftest import ROOT
 
@@ -30,27 +29,6 @@ USER, PASSWORD = "alice", "s3cret-pass"
 UPLOAD_LIMIT_MB = 1
 PUTIN = "What are Putin's peace conditions?"
 FACTS = ("Nato", "neutrality", "Russian speakers", "territorial gains")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with serving("open", tmp_path_factory.mktemp("server"), NEWSRAG_MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB)) as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Behind NEWSRAG_AUTH, and configured for an LLM endpoint that is down (so answers fall back, with a notice)."""
-    down = f"http://127.0.0.1:{free_port()}/v1"
-    with serving(
-        "auth",
-        tmp_path_factory.mktemp("auth-server"),
-        NEWSRAG_AUTH=f"{USER}:{PASSWORD}",
-        NEWSRAG_LLM_BASE_URL=down,
-        NEWSRAG_LLM_MAX_RETRIES="0",
-        NEWSRAG_LLM_TIMEOUT="5",
-    ) as started:
-        yield started
 
 
 # ----- the Gradio API (gradio_client)
