@@ -93,11 +93,12 @@ def ingest_sample(root: Path, env: dict[str, str]) -> None:
     """
     global _sample_index
     target = root / "index"
-    if _sample_index is not None and not any(k.startswith(INDEX_SETTINGS) for k in env) and not target.exists():
+    shareable = not any(k.startswith(INDEX_SETTINGS) for k in env)
+    if shareable and _sample_index is not None and not target.exists():
         shutil.copytree(_sample_index, target)
         return
     subprocess.run([BIN / "newsrag", "ingest", str(SAMPLE)], env=env, cwd=root, check=True, capture_output=True)
-    if _sample_index is None and not any(k.startswith(INDEX_SETTINGS) for k in env):
+    if shareable and _sample_index is None:
         kept = Path(tempfile.mkdtemp(prefix="newsrag-sample-index-"))
         atexit.register(shutil.rmtree, kept, ignore_errors=True)
         shutil.copytree(target, kept / "index")
