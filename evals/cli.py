@@ -178,6 +178,48 @@ def calibrate_command(
     print(json.dumps({k: v for k, v in result.items() if k != "curve"}, indent=2))
 
 
+@bench_app.command("short-answers")
+def short_answers_command(
+    data: Annotated[Path, typer.Option("--data", help="RealTimeQA folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for rows.jsonl, short-answers.json and the model.")],
+    weeks: Annotated[str, typer.Option("--weeks", help="How many weeks (the first N), or 'all'.")] = "all",
+    index_cache: Annotated[
+        Path | None, typer.Option("--index-cache", help="Keep each week's index here and reuse it on the next run.")
+    ] = None,
+    rows: Annotated[Path | None, typer.Option("--rows", help="Refit from a rows.jsonl instead of asking.")] = None,
+    ship: Annotated[bool, typer.Option("--ship", help="Write the model fitted on all weeks into rag/assets.")] = False,
+) -> None:
+    """Fit the short answer's confidence on RealTimeQA (each half checked on the other) and choose its threshold."""
+    import subprocess
+
+    from evals.realtimeqa import weeks as list_weeks
+    from evals.short_answers import MODEL_PATH, Row, collect, interleaved, report, write
+
+    if rows is not None:
+        asked = [Row(**json.loads(line)) for line in rows.read_text(encoding="utf-8").splitlines() if line.strip()]
+    else:
+        available = list_weeks(data)
+        selected = available if weeks == "all" else available[: int(weeks)]
+        out.mkdir(parents=True, exist_ok=True)
+        kept = (out / "rows.jsonl").open("w", encoding="utf-8")
+
+        def progress(week: str, found: list[Row]) -> None:
+            kept.write("".join(json.dumps(r.__dict__) + "\n" for r in found))
+            kept.flush()
+            print(f"  {week}: {len(found)} questions, {sum(r.right for r in found)} winners right", flush=True)
+
+        with kept:
+            asked = collect(data, interleaved(selected), index_cache, progress)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    weeks_seen = sorted({r.week for r in asked})
+    provenance = f"newsrag bench short-answers, {len(asked)} questions of {len(weeks_seen)} RealTimeQA dev weeks"
+    model, figures = report(asked, f"{provenance}, code at {commit or 'unknown'}")
+    write(out, asked, model, figures)
+    if ship:
+        MODEL_PATH.write_text((out / "short-answer-model.json").read_text(encoding="utf-8"), encoding="utf-8")
+    print(json.dumps({k: v for k, v in figures.items() if k != "weights"}, indent=2))
+
+
 @bench_app.command("retrieval")
 def retrieval_command(
     data: Annotated[Path, typer.Option("--data", help="RealTimeQA folder.")],

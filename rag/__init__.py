@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from rag.core.errors import NewsRAGError, OptionError
     from rag.core.options import Engine, RetrievalMode
     from rag.core.settings import Settings, load_settings
-    from rag.core.types import Answer, Citation, Passage
+    from rag.core.types import Answer, AnswerCandidate, Citation, Passage
     from rag.index.filters import Filters
     from rag.index.store import ArticleRecord, StoreError
     from rag.service.aio import AsyncResponse
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 # Imported on first use (rag.core.lazy), so that the CLI starts without LlamaIndex and chromadb.
 _HOMES = {
     "Answer": "rag.core.types",
+    "AnswerCandidate": "rag.core.types",
     "ArticleRecord": "rag.index.store",
     "AsyncResponse": "rag.service.aio",
     "Chat": "rag.service.newsrag",
@@ -57,6 +58,7 @@ _HOMES = {
 }
 __all__ = [
     "Answer",
+    "AnswerCandidate",
     "ArticleRecord",
     "AsyncResponse",
     "Chat",

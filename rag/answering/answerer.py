@@ -24,7 +24,7 @@ from rag.core.errors import NewsRAGError
 from rag.core.options import Engine
 from rag.core.settings import Settings
 from rag.core.text import content_terms, split_sentences
-from rag.core.types import REFUSAL_TEXT, Answer, AnswerEngine, Citation, Passage
+from rag.core.types import REFUSAL_TEXT, Answer, AnswerCandidate, AnswerEngine, Citation, Passage
 from rag.index.filters import Filters
 from rag.index.retrieve import Retriever
 
@@ -115,8 +115,7 @@ class _Gate:
     @property
     def refused(self) -> bool:
         # An option the passages clearly support is grounded even when the stem alone scores under the gate.
-        nothing_to_quote = self.extract.unfocused and self.engine == "extractive"
-        return (self.extract.refused or nothing_to_quote) and not self.picked and not self.guess
+        return self.extract.refused and not self.picked and not self.guess
 
 
 class Answerer:
@@ -332,6 +331,7 @@ class Answerer:
             text=text,
             engine=turn.engine,
             short_answer=None if refused or repeated else _short_answer(turn.engine, gate),
+            candidates=[] if refused or repeated or turn.engine != "extractive" else _candidates(gate),
             citations=citations,
             refused=refused,
             flags=flags,
@@ -384,6 +384,16 @@ def _short_answer(engine: AnswerEngine, gate: _Gate) -> str | None:
     if gate.guess:  # a guess is no short answer: that is what the engine states
         return None
     return gate.extract.short.text if gate.extract.short else None
+
+
+def _candidates(gate: _Gate) -> list[AnswerCandidate]:
+    """The short answers the extractive engine weighed for an open question, with their confidence."""
+    if gate.choice:
+        return []
+    return [
+        AnswerCandidate(text=c.text, kind=c.kind.value, confidence=round(p, 4), signals=signals)
+        for c, p, signals in gate.extract.candidates
+    ]
 
 
 def _supporting_first(pool: list[Passage], gate: _Gate, k: int) -> list[Passage]:

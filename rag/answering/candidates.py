@@ -45,10 +45,22 @@ _ORG_WORDS = word_set(
 _TIME_UNITS = r"(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries|century)"
 _SCALE = r"(?:thousand|million|billion|trillion|hundred)"
 _NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundreds|thousands|millions)"
+# Amounts as news writes them besides digits: shares in words ("a fifth", "two-thirds", "half"), multiples
+# ("doubled", "three times"), and money with a short scale stuck to it ("$2.5bn", "£300m").
+_ORDINAL_SHARE = r"(?:half|halves|thirds?|quarters?|fifths?|sixths?|sevenths?|eighths?|ninths?|tenths?)"
+_SHARE = rf"\b(?:(?:a|one|two|three|four|nine)[\s-]{_ORDINAL_SHARE}|half)\b"
+_MULTIPLE = (
+    r"\b(?:doubled?|doubling|tripled?|tripling|quadrupled?|(?:two|three|four|five|ten)fold"
+    r"|(?:twice|(?:two|three|four|five|six|ten) times))\b"
+)
+_SHORT_SCALE = r"(?:bn|m|k|tn|trn)\b"
+_DIGITS = r"\d(?:[\d,]*\d)?(?:\.\d+)?"
 _NUMBER = re.compile(
     # A comma ends a number unless digits follow it: "the Act of 2025, aimed at" is a year, not "2025, aimed".
-    rf"(?:[$€£]\s?)?\b\d(?:[\d,]*\d)?(?:\.\d+)?(?:\s?(?:%|percent\b|per cent\b))?(?:\s{_SCALE}\b)?"
-    rf"(?:\s(?:to|and|-)\s\d(?:[\d,]*\d)?(?:\.\d+)?)?(?:\s(?!{_SCALE}\b)[a-z]+(?:-[a-z]+)?)?"
+    rf"(?:[$€£]\s?)?\b{_DIGITS}(?:{_SHORT_SCALE}|\s?(?:%|percent\b|per cent\b))?(?:\s{_SCALE}\b)?"
+    rf"(?:\s?(?:to|and|-|–)\s?(?:[$€£]\s?)?{_DIGITS}(?:{_SHORT_SCALE}|\s?(?:%|percent\b|per cent\b))?)?"
+    rf"(?:\s(?!{_SCALE}\b)[a-z]+(?:-[a-z]+)?)?"
+    rf"|{_SHARE}|{_MULTIPLE}"
     rf"|\b{_NUMBER_WORDS}\s(?:{_SCALE}\s)?[a-z]+",
     re.IGNORECASE,
 )
@@ -73,6 +85,7 @@ _DURATION = re.compile(
 _REPORTING = r"(?:said|says|told|tells|announced|reported|wrote|added|stated|confirmed|tweeted|posted)"
 _REPORTED_BEFORE = re.compile(rf"\b{_REPORTING}(?:\s+\w+)?\s+(?:on|in|late on|early on)\s+$", re.IGNORECASE)
 _REPORTED_AFTER = re.compile(rf"\s*,?\s*(?:\w+\s+)?{_REPORTING}\b", re.IGNORECASE)
+_AHEAD = re.compile(r"\b(?:will|expected|set to|going to|due|planned|scheduled)\b", re.IGNORECASE)
 _RELATIVE = re.compile(r"\s+(?:before|after|ago|later|earlier|since|prior|from now|into)\b", re.IGNORECASE)
 _MONEY = re.compile(r"[$€£]|\b(?:dollars?|euros?|pounds?|cents?)\b", re.IGNORECASE)
 _LOCATIVE = re.compile(r"\b(?:in|at|from|near|outside|to)\s+(?:the\s+)?$")
@@ -241,8 +254,10 @@ def _typed_spans(sentence: str, question: QuestionAnalysis) -> list[tuple[str, A
             for m in _DATE.finditer(sentence)
             if not (_REPORTED_BEFORE.search(sentence[: m.start()]) or _REPORTED_AFTER.match(sentence[m.end() :]))
         ]
-        # "When will the repairs end?" "They will take two more months": a time from now answers "when" too.
-        return dates + [(m.group(0), AnswerType.duration, 1.0) for m in _DURATION.finditer(sentence)]
+        # "When will the repairs end?" "They will take two more months": a time from now answers "when" too, but
+        # not "when did it open?" ("after four years of construction").
+        ahead = 1.0 if _AHEAD.search(question.asking) else OFF_TYPE
+        return dates + [(m.group(0), AnswerType.duration, ahead) for m in _DURATION.finditer(sentence)]
     if kind == AnswerType.duration:
         # "two days before the deadline" places a time; it does not measure one.
         return [
@@ -288,7 +303,8 @@ def _amounts(sentence: str, question: QuestionAnalysis) -> list[tuple[str, Answe
     found = []
     for m in _NUMBER.finditer(sentence):
         words = m.group(0).split()
-        if len(words) > 1 and words[-1].lower() in _NOT_UNIT:
+        # "70 Remote Assistance agents": a capitalised word after a number starts a name, it is no unit.
+        if len(words) > 1 and (words[-1].lower() in _NOT_UNIT or words[-1][:1].isupper()) and words[0][:1].isdigit():
             words = words[:-1]
         text = " ".join(words).rstrip(",.;:")
         if re.fullmatch(r"(19|20)\d\d", text):
@@ -342,7 +358,9 @@ def vote(
         for text, kind, fit in _typed_spans(sentence, question):
             candidate = Candidate(text=text, kind=kind)
             key = candidate.key
-            if not key or key in seen or key in common or not _new_to_question(candidate, question.terms):
+            # ("doubled", "half": a measure in words is lower case, and still an answer.)
+            named_word = key in common and kind not in _MEASURED
+            if not key or key in seen or named_word or not _new_to_question(candidate, question.terms):
                 continue
             seen.add(key)
             entry = found.setdefault(key, candidate)

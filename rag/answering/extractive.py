@@ -14,11 +14,13 @@ from __future__ import annotations
 import math
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
+from rag.answering import confidence
 from rag.answering.candidates import Candidate, Commonness, is_place, vote
 from rag.answering.choices import MultipleChoice, match, pick, supports
 from rag.answering.entities import warm
@@ -64,6 +66,8 @@ CACHE_SIZE = 20_000
 # 330 RealTimeQA questions fewer than 60, in two thirds of the time.
 VOTE_SENTENCES = 40
 VOTE_MARGIN = 1.0
+# Candidates returned with their confidence (the winner and the next ones).
+MAX_CANDIDATES = 3
 # Sentences naming the short answer that lead the answer.
 SUPPORT_SENTENCES = 2
 # A sentence is about the question when it holds this (IDF-weighted) share of the asking sentence's focus words.
@@ -71,6 +75,8 @@ MIN_FOCUS = 0.5
 # "Which two…?": the answers are looked for among this many best candidates of the asked kind.
 TOGETHER_CANDIDATES = 6
 _LISTED = re.compile(r"\s*(?:,|,? and|&|,? as well as)\s+(?:the\s+)?")
+# A further sentence of an answer comes from a passage naming at least this share of the question's names.
+MIN_NAMED = 0.5
 # How much the previous question's words count in a follow-up, against the follow-up's own.
 CONTEXT_WEIGHT = 0.3
 # A sentence without what a typed question asks for ("how many" → a number) can hardly answer it.
@@ -80,7 +86,7 @@ MISSING_NAME_PENALTY = 0.15
 
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|"
-    r"millions?|billions?|half)\b",
+    r"millions?|billions?|half|halved|thirds?|quarters?|fifths?|tenths?|doubled?|tripled?|twice|per ?cent)\b",
     re.IGNORECASE,
 )
 _DURATION = re.compile(r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b", re.IGNORECASE)
@@ -108,7 +114,8 @@ class Sentence:
     passage: int  # index into the passages list
     position: int  # position within its passage
     context: str = ""  # the sentence before it in the passage
-    score: float = 0.0
+    score: float = 0.0  # how well it answers: relevance, raised or lowered by whether it holds what is asked
+    relevance: float = 0.0  # how much it is about the question (dense and lexical), whatever it holds
     dense: float = 0.0
     lexical: float = 0.0
     terms: frozenset[str] = frozenset()  # content terms of the sentence and, if it leans on it, the one before
@@ -135,10 +142,9 @@ class Extract:
     sentences: list[Sentence]
     best_score: float
     refused: bool
-    short: Candidate | None = None  # the answer the sentences name, when one clearly wins the vote
-    # A date or number question with no date or number in a sentence about its focus: nothing to quote, so the
-    # extractive engine refuses (an LLM reading the passages may still find the answer in other words).
-    unfocused: bool = False
+    short: Candidate | None = None  # the answer the sentences name, when one clearly wins the vote, confidently
+    # The vote's winner (first, stated or not) and the next candidates, with their confidence and its signals.
+    candidates: list[tuple[Candidate, float, dict[str, float]]] = field(default_factory=list)
 
 
 def _type_match(question: str, sentence: str) -> bool | None:
@@ -166,12 +172,19 @@ class ExtractiveEngine:
     """Selects and cites the sentences that best answer a question."""
 
     def __init__(
-        self, embedder: BaseEmbedding, min_score: float = DEFAULT_MIN_SCORE, commonness: Commonness | None = None
+        self,
+        embedder: BaseEmbedding,
+        min_score: float = DEFAULT_MIN_SCORE,
+        commonness: Commonness | None = None,
+        min_confidence: float | None = None,
     ) -> None:
-        """``commonness`` says how widespread a candidate answer is in the whole index (see :func:`vote`)."""
+        """``commonness`` says how widespread a candidate answer is in the whole index (see :func:`vote`);
+        ``min_confidence``: a short answer is stated from this confidence up (default: the fitted model's)."""
         self.embedder = embedder
         self.min_score = min_score
         self.commonness = commonness
+        self.model = confidence.load()
+        self.min_confidence = self.model.threshold if min_confidence is None else min_confidence
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def warm(self) -> None:
@@ -230,12 +243,12 @@ class ExtractiveEngine:
             s.dense = float(np.dot(q_vec, vec))
             if s.dependent:
                 s.dense = max(s.dense, float(next(window_sims)))
-            s.score = DENSE_WEIGHT * s.dense + LEXICAL_WEIGHT * s.lexical - penalty
+            s.relevance = s.score = DENSE_WEIGHT * s.dense + LEXICAL_WEIGHT * s.lexical - penalty
             match = _type_match(question, s.window)
             if match is True:
-                s.score += TYPE_BOOST
+                s.relevance = s.score = s.score + TYPE_BOOST
             elif match is False:
-                s.score *= TYPE_MISS_FACTOR
+                s.score *= TYPE_MISS_FACTOR  # ranked lower, but no less about the question (see extract)
         return s_vecs
 
     def _embed(self, texts: list[str]) -> np.ndarray:
@@ -283,31 +296,36 @@ class ExtractiveEngine:
         vectors = self.score(question, sentences, context)
         order = sorted(range(len(sentences)), key=lambda i: sentences[i].score, reverse=True)
         best = sentences[order[0]].score
-        if best < self.min_score:
-            return Extract([], best, True)
+        # Refused on evidence, not on type: a sentence about the question that lacks the number or date asked for
+        # ranks lower, but it still shows the articles cover the question (the best sentence then answers, unbolded).
+        evidence = max(s.relevance for s in sentences)
+        if evidence < self.min_score:
+            return Extract([], evidence, True)
         analysis = analyse(question)
+        on_focus = _OnFocus(analysis, f"{question} {context}", passages)
         # Asked about the present ("this week", "recently"), the latest reporting first, as for options: a short
         # answer that the recent articles alone settle wins.
         for tier in _latest_first(passages) if analysis.about_now else [None]:
-            found = self.vote(analysis, sentences, tier)
+            found = self.vote(analysis, sentences, tier, on_focus.passage)
             if tier is None or _winner([c for c in found if c.focused]):
                 break
-        if analysis.answer_type in _MEASURES and not any(c.focused for c in found):
-            # "On what date is the summit scheduled?" quoted with a sentence that has some other date misleads.
-            return Extract([], best, False, unfocused=True)
-        # The short answer is stated only when a sentence about the focus names it: votes from sentences on the
-        # topic at large rank sentences well but pick the wrong thing too often.
-        short = _winner([c for c in found if c.focused])
+        # The short answer is one a sentence about the focus names: votes from sentences on the topic at large rank
+        # sentences well but pick the wrong thing too often. It is stated (bold) only when confident enough.
+        winner = _winner([c for c in found if c.focused])
         if analysis.several > 1:
-            short = _together(analysis.several, found, sentences) or short
-        lead = short or _winner(found)
+            winner = _together(analysis.several, found, sentences) or winner
+        rated = self.rate(analysis, found, winner, sentences, order[0], evidence)
+        short = winner if winner is not None and rated[0][1] >= self.min_confidence else None
+        # A number or date named only off the focus ("On what date is the summit?" beside the date of a statement)
+        # does not lead: the best sentence does.
+        lead = winner or (None if analysis.answer_type in _MEASURES else _winner(found))
         support: list[int] = []
         if lead is not None:
-            # The sentences naming the winning candidate lead, best first, when they are about the question's
-            # focus; a winner named only by sentences on the topic at large follows the best sentence instead.
+            # The sentences naming a stated short answer lead, best first; an unstated one's best sentence follows
+            # the best sentence, as does a winner named only by sentences on the topic at large.
             by_score = sorted(lead.focused or lead.sentences, key=lambda i: sentences[i].score, reverse=True)
-            support = by_score[: SUPPORT_SENTENCES if lead.focused else 1]
-            head = support if lead.focused else [order[0], *support]
+            support = by_score[: SUPPORT_SENTENCES if short else 1]
+            head = support if short else [order[0], *support]
             order = list(dict.fromkeys(head + order))
         chosen: list[int] = []
         words = 0
@@ -317,8 +335,8 @@ class ExtractiveEngine:
                 sentences[j].passage == s.passage and sentences[j].position == s.position - 1 for j in chosen
             )
             n_words = len(s.answer_text.split())
-            is_support = i in support and short is not None
-            if chosen and not is_support and (s.score < KEEP_RATIO * best or words + n_words > MAX_WORDS):
+            is_support = i in support and winner is not None
+            if chosen and not is_support and (s.score < KEEP_RATIO * best or not on_focus(s, winner)):
                 continue
             if chosen and words + n_words > MAX_WORDS:
                 continue
@@ -328,15 +346,51 @@ class ExtractiveEngine:
             words += n_words
             if len(chosen) == MAX_SENTENCES:
                 break
-        return Extract([sentences[i] for i in chosen], best, False, short)
+        return Extract([sentences[i] for i in chosen], evidence, False, short, rated if winner else [])
+
+    def rate(
+        self,
+        analysis: QuestionAnalysis,
+        found: list[Candidate],
+        winner: Candidate | None,
+        sentences: list[Sentence],
+        best: int,
+        evidence: float,
+    ) -> list[tuple[Candidate, float, dict[str, float]]]:
+        """The winner (first) and the next candidates of the asked kind, with their confidence and its signals."""
+        fitting = [c for c in found if c.fits]
+        ranked = ([winner] if winner else []) + [c for c in fitting if winner is None or c.key != winner.key]
+        total = sum(c.score for c in fitting) or 1.0
+        out = []
+        for c in ranked[:MAX_CANDIDATES]:
+            rival = max((o.score for o in fitting if o.key != c.key), default=0.0)
+            signals = {
+                "share": min(1.0, c.score / total),
+                "margin": max(-5.0, min(5.0, math.log((c.score + 1e-3) / (rival + 1e-3)))),
+                "focused": math.log1p(len(c.focused)),
+                "named_by": math.log1p(len(c.sentences)),
+                "support": max((_vote_weight(sentences[i]) for i in c.focused), default=0.0),
+                "evidence": evidence,
+                "in_best": float(c.text.lower() in sentences[best].window.lower()),
+                "words": float(len(c.text.split())),
+                "commonness": self.commonness(c.text) if self.commonness else 0.0,
+                f"kind_{analysis.answer_type.value}": 1.0,
+            }
+            out.append((c, self.model.confidence(signals), signals))
+        return out
 
     def vote(
-        self, analysis: QuestionAnalysis, sentences: list[Sentence], passages: set[int] | None = None
+        self,
+        analysis: QuestionAnalysis,
+        sentences: list[Sentence],
+        passages: set[int] | None = None,
+        on_topic: Callable[[Sentence], bool] | None = None,
     ) -> list[Candidate]:
         """Candidate answers named by the best sentences (of ``passages`` only, when given): those of the asked
         type first, best first.
 
-        ``Candidate.sentences`` index ``sentences``; ``Candidate.focused`` are those about the question's focus.
+        ``Candidate.sentences`` index ``sentences``; ``Candidate.focused`` are those about the question's focus
+        (and, with ``on_topic``, from a passage about what the question names).
         """
         if not analysis.typed:
             return []
@@ -350,7 +404,11 @@ class ExtractiveEngine:
         )
         for candidate in found:
             candidate.sentences = [ranked[j] for j in candidate.sentences]
-            candidate.focused = [i for i in candidate.sentences if _about(analysis, sentences[i])]
+            candidate.focused = [
+                i
+                for i in candidate.sentences
+                if _about(analysis, sentences[i]) and (not on_topic or on_topic(sentences[i]))
+            ]
         return found
 
 
@@ -388,6 +446,36 @@ def _together(count: int, found: list[Candidate], sentences: list[Sentence]) -> 
             focused=[i],
         )
     return None
+
+
+class _OnFocus:
+    """Whether a sentence is about what the question is about: to vote for the short answer as a sentence about
+    its focus, and to join the answer after the first sentence.
+
+    An answer about one bridge must not recite another city's bridge: when the question names things ("the Zabuvon
+    Bridge in Kalimas"), such a sentence must come from a passage naming at least half of them, and itself name
+    them, hold the question's focus words or name the short answer; without names, the focus words decide.
+    """
+
+    def __init__(self, analysis: QuestionAnalysis, asked: str, passages: list[Passage]) -> None:
+        self.analysis = analysis
+        self.names = {m.group(0).lower() for m in _PROPER.finditer(asked.strip())}
+        self._passages = [f"{p.title} {p.text}".lower() for p in passages]
+
+    def _named(self, text: str) -> float:
+        return sum(name in text for name in self.names) / len(self.names) if self.names else 1.0
+
+    def passage(self, s: Sentence) -> bool:
+        """Whether the sentence's passage names the question's names (or the question names nothing)."""
+        return self._named(self._passages[s.passage]) >= MIN_NAMED
+
+    def __call__(self, s: Sentence, short: Candidate | None = None) -> bool:
+        if not self.passage(s):
+            return False
+        window = s.window.lower()
+        if short is not None and short.text.lower() in window:
+            return True
+        return (bool(self.names) and self._named(window) >= MIN_NAMED) or _about(self.analysis, s)
 
 
 def _latest_first(passages: list[Passage]) -> list[set[int] | None]:

@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     min_relevance: float = Field(
         0.48, ge=0, le=1.5, description="Best sentence score under which both engines refuse (calibrated)."
     )
+    short_answer_confidence: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Confidence from which the bold short answer is stated (default: the fitted model's).",
+    )
     engine: Engine = Field(Engine.auto, description="auto: llm when an LLM endpoint is configured, else extractive.")
     llm_model: str = Field("gpt-4o-mini", description="Chat model name for the llm engine.")
     llm_base_url: str | None = Field(

@@ -162,13 +162,28 @@ class Citation(Passage):
         )
 
 
+class AnswerCandidate(BaseModel):
+    """A short answer the extractive engine considered, with how likely it is right (as fitted on dev news).
+
+    The first is the vote's winner; it is the answer's ``short_answer`` when its confidence clears the threshold.
+    """
+
+    text: str
+    kind: str  # person, place, organisation, name, number, date or duration
+    confidence: float
+    signals: dict[str, float] = Field(default_factory=dict)  # what the confidence was computed from
+
+
 class Answer(BaseModel):
     """What :meth:`NewsRAG.ask` returns."""
 
     question: str
     text: str
     engine: AnswerEngine
-    short_answer: str | None = None  # the name, place, number or date asked for, when the extractive engine found one
+    short_answer: str | None = (
+        None  # the name, place, number or date asked for, when the extractive engine is confident
+    )
+    candidates: list[AnswerCandidate] = Field(default_factory=list)  # the short answers it weighed, stated or not
     citations: list[Citation] = Field(default_factory=list)
     refused: bool = False
     flags: list[str] = Field(default_factory=list)  # e.g. "unsupported: <sentence>"

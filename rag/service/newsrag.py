@@ -118,7 +118,10 @@ class NewsRAG:
         retriever = Retriever(self.store, self.lexical, self.embedder)
         llm_engine = LLMEngine(self._llm) if self._llm is not None else None
         extractive = ExtractiveEngine(
-            self.embedder, self.settings.min_relevance, commonness_from(self.lexical.document_frequency)
+            self.embedder,
+            self.settings.min_relevance,
+            commonness_from(self.lexical.document_frequency),
+            self.settings.short_answer_confidence,
         )
         return Answerer(self.settings, retriever, extractive, llm_engine)
 
