@@ -2,7 +2,7 @@
 
 Chroma is the source of truth. This index holds only what BM25 and the filters need (the stemmed words,
 the chunk id, source, article id and date) under ``index_dir/lexical``. It catches up from the store's
-journal (see ``rag/index/store.py``): every finished write names the articles it touched, and the index
+journal (see ``rag/index/store_journal.py``): every finished write names the articles it touched, and the index
 re-reads just those articles' chunks from Chroma, so a change costs work proportional to the article, in
 this app instance and in any other over the same Chroma server. It is rebuilt from Chroma only when it is
 missing or unreadable, when it fell further behind than the journal reaches, or when its chunk count
@@ -35,7 +35,8 @@ from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
 from rag.core.disk import disk_problem
 from rag.index.filters import Filters
-from rag.index.store import JOURNAL_KEEP_SECONDS, ChunkStore
+from rag.index.store import ChunkStore
+from rag.index.store_journal import JOURNAL_KEEP_SECONDS
 
 log = logging.getLogger(__name__)
 META_FILE = "newsrag-lexical.json"
