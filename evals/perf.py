@@ -143,7 +143,8 @@ def part_build(source_index: Path, target: Path, size: int) -> dict[str, Any]:
     """An index of ``size`` chunks: the source's real chunks repeated, each copy's vectors slightly varied."""
     import numpy as np
 
-    from rag.index.store import ChunkStore, read_pages
+    from rag.index.store import ChunkStore
+    from rag.index.store_reads import read_pages
     from rag.service.newsrag import NewsRAG
 
     started = time.perf_counter()

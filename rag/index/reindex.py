@@ -14,7 +14,8 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from rag.core.settings import Settings
 from rag.index.embedder import embedder_id
-from rag.index.store import chroma_client, read_pages
+from rag.index.store_connection import chroma_client
+from rag.index.store_reads import read_pages
 
 
 def reindex(settings: Settings, embedder: BaseEmbedding, progress: Callable[[int], None] | None = None) -> int:
