@@ -27,6 +27,7 @@ AUTHOR_FIELDS = ("authors", "author", "byline", "creator")
 MIN_WORDS = 5
 # Compressed data is recognised by its first bytes (brotli and raw deflate have no such mark).
 COMPRESSED = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
+SNIFF_BYTES = 8192  # a NUL byte among a text file's first bytes says it is binary
 
 
 class BadInput(NewsRAGError, ValueError):
@@ -40,6 +41,18 @@ class Skipped(BadInput):
 
 Loaded = tuple[str, Article | BadInput]
 """(where it came from, the article or why there is none)."""
+
+
+def decode(data: bytes) -> str:
+    """Strict UTF-8 (a BOM is allowed); binary files and other encodings get a clear reason."""
+    if b"\x00" in data[:SNIFF_BYTES]:
+        raise BadInput("binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadInput(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8"
+        ) from exc
 
 
 def _first(record: dict[str, Any], fields: tuple[str, ...]) -> tuple[str, Any]:
