@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ingest.article import Article
+from ingest.filekind import Limits
 from ingest.kinds import size_limit
 from ingest.newsletter import strip_html, strip_lines
 from ingest.records import BadInput, Loaded, Skipped, finish, html_document
@@ -28,14 +29,15 @@ from rag.core.types import capped
 LINE_PIECE = 65_536  # an mbox is read in lines of at most this many bytes, however long its lines are
 
 
-def load_eml(path: Path, origin: str, max_bytes: int) -> Iterator[Loaded]:
+def load_eml(path: Path, origin: str, limits: Limits) -> Iterator[Loaded]:
     """The article one .eml message holds, then a note on its attachments, if any."""
-    yield from message(path.read_bytes(), origin, origin, max_bytes)
+    yield from message(path.read_bytes(), origin, origin, limits.max_bytes)
 
 
-def load_mbox(path: Path, origin: str, max_bytes: int, max_items: int) -> Iterator[Loaded]:
+def load_mbox(path: Path, origin: str, limits: Limits) -> Iterator[Loaded]:
     """The article of each of the mailbox's first ``max_items`` messages, then one line for the rest, if any."""
-    limit = size_limit(".eml", max_bytes)
+    max_bytes, max_items = limits.max_bytes, limits.max_items
+    limit = size_limit(".eml", max_bytes)  # a message in a mailbox may be as large as one in an .eml file
     count = 0
     with path.open("rb") as stream:
         try:

@@ -20,6 +20,7 @@ from typing import Any
 
 from ingest.article import Article
 from ingest.clean import clean_text
+from ingest.filekind import Limits
 from ingest.records import BadInput, Loaded, Skipped, authors_of, finish
 
 MAX_PAGES = 2000  # a 2,000-page PDF is a book, not news; its text would be refused as too long anyway
@@ -36,10 +37,10 @@ _JUNK_TITLE = re.compile(
 _ENDS_SENTENCE = (".", "!", "?", ":", ";", '"', "”", "’", ")")
 
 
-def load_pdf(path: Path, origin: str, max_bytes: int) -> Iterator[Loaded]:
+def load_pdf(path: Path, origin: str, limits: Limits) -> Iterator[Loaded]:
     """The article a PDF holds (one per file), then a note on the pages without a text layer, if any."""
     try:
-        texts, meta = _read(path, max_bytes)
+        texts, meta = _read(path, limits.max_bytes)
     except BadInput as exc:
         yield origin, exc
         return

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -26,6 +27,7 @@ AUTHOR_FIELDS = ("authors", "author", "byline", "creator")
 MIN_WORDS = 5
 # Compressed data is recognised by its first bytes (brotli and raw deflate have no such mark).
 COMPRESSED = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
+SNIFF_BYTES = 8192  # a NUL byte among a text file's first bytes says it is binary
 
 
 class BadInput(NewsRAGError, ValueError):
@@ -39,6 +41,18 @@ class Skipped(BadInput):
 
 Loaded = tuple[str, Article | BadInput]
 """(where it came from, the article or why there is none)."""
+
+
+def decode(data: bytes) -> str:
+    """Strict UTF-8 (a BOM is allowed); binary files and other encodings get a clear reason."""
+    if b"\x00" in data[:SNIFF_BYTES]:
+        raise BadInput("binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadInput(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8"
+        ) from exc
 
 
 def _first(record: dict[str, Any], fields: tuple[str, ...]) -> tuple[str, Any]:
@@ -106,20 +120,21 @@ def from_record(record: Any, origin: str) -> Article:
     text_field, text = _first(record, TEXT_FIELDS)
     if text is None:
         raise BadInput(f"record has no text (looked for {', '.join(TEXT_FIELDS)})")
-    title_field, title = _first(record, TITLE_FIELDS)
-    url_field, url = _first(record, URL_FIELDS)
-    source_field, source = _first(record, SOURCE_FIELDS)
+    return finish(_as_text(text_field, text), origin=origin, **_metadata(record, _as_text))
+
+
+def _metadata(record: dict[str, Any], as_text: Callable[[str, Any], str]) -> dict[str, Any]:
+    """``finish``'s title, url, source, date and authors, found in ``record`` by the usual field names;
+    ``as_text(field, value)`` turns a value into text (or says why it cannot be)."""
     _, date = _first(record, DATE_FIELDS)
     _, authors = _first(record, AUTHOR_FIELDS)
-    return finish(
-        _as_text(text_field, text),
-        title=_as_text(title_field, title),
-        url=_as_text(url_field, url),
-        source=_as_text(source_field, source),
-        date=date,
-        authors=authors_of(authors),
-        origin=origin,
-    )
+    return {
+        "title": as_text(*_first(record, TITLE_FIELDS)),
+        "url": as_text(*_first(record, URL_FIELDS)),
+        "source": as_text(*_first(record, SOURCE_FIELDS)),
+        "date": date,
+        "authors": authors_of(authors),
+    }
 
 
 def page_text(data: bytes, max_bytes: int | None = None) -> str:
@@ -220,21 +235,8 @@ def html_document(html: str | bytes, url: str = "", max_bytes: int | None = None
 
 def from_plain_text(text: str, origin: str, meta: dict[str, Any] | None = None) -> Article:
     """A plain-text or Markdown article: the first line is its headline unless front matter says."""
-    meta = meta or {}
-    _, title = _first(meta, TITLE_FIELDS)
-    _, url = _first(meta, URL_FIELDS)
-    _, source = _first(meta, SOURCE_FIELDS)
-    _, date = _first(meta, DATE_FIELDS)
-    _, authors = _first(meta, AUTHOR_FIELDS)
-    return finish(
-        text,
-        title=str(title or ""),
-        url=str(url or ""),
-        source=str(source or ""),
-        date=date,
-        authors=authors_of(authors),
-        origin=origin,
-    )
+    # Front matter is looser than a record: a title of 2024 is the text "2024", not an error.
+    return finish(text, origin=origin, **_metadata(meta or {}, lambda _field, value: str(value or "")))
 
 
 def remove_element(element: Any) -> None:

@@ -1,34 +1,25 @@
-"""Saving a file a user uploads: allowed types and size only, under a name derived from its content."""
+"""Saving a file a user uploads: the kinds newsrag reads and the size allowed only, under a name derived from its
+content."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-from ingest.kinds import file_type
+from ingest.kinds import kinds
 from rag.core.disk import disk_problem
 
-UPLOAD_TYPES = (
-    ".txt",
-    ".md",
-    ".html",
-    ".htm",
-    ".json",
-    ".jsonl",
-    ".pdf",
-    ".docx",
-    ".eml",
-    ".mbox",
-    ".warc",
-    ".warc.gz",
-)
+
+def upload_types() -> tuple[str, ...]:
+    """The extensions an upload may have: those of every kind newsrag reads (a loader plugin's too)."""
+    return kinds().extensions()
 
 
 def save_upload(path: Path, uploads: Path, max_bytes: int) -> tuple[Path | None, str]:
     """Copy an upload under a generated name (its content hash + its extension); the user's name is never a path."""
-    suffix = file_type(path)  # ".warc.gz" whole: the generated name keeps what the loader tells kinds by
-    if suffix not in UPLOAD_TYPES:
-        return None, f"unsupported file type {suffix or '(none)'}; use {', '.join(UPLOAD_TYPES)}"
+    suffix = kinds().file_type(path)  # ".warc.gz" whole: the generated name keeps what the loader tells kinds by
+    if suffix not in upload_types():
+        return None, f"unsupported file type {suffix or '(none)'}; use {', '.join(upload_types())}"
     size = path.stat().st_size
     if size > max_bytes:
         return None, f"too large: {size / 1e6:.1f} MB (the upload limit is {max_bytes / 1e6:g} MB)"

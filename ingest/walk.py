@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.article import Unread
-from ingest.kinds import SUPPORTED, file_type
+from ingest.kinds import kinds
 
 HIDDEN = "hidden (its name, or a folder's above it, starts with a dot)"
 
 
 def unsupported(kind: str) -> str:
     """Why a file of ``kind`` is not read."""
-    return f"not a kind newsrag reads ({kind or 'no extension'}); it reads {', '.join(sorted(SUPPORTED))}"
+    return f"not a kind newsrag reads ({kind or 'no extension'}); it reads {', '.join(sorted(kinds().extensions()))}"
 
 
 @dataclass
@@ -40,6 +40,7 @@ def walk(path: Path) -> Walk:
         found.files.append(path)
         return found
     hidden: set[Path] = set()
+    registry = kinds()
     for child in sorted(path.rglob("*")):
         parts = child.relative_to(path).parts
         top_hidden = next((i for i, p in enumerate(parts) if p.startswith(".")), None)
@@ -51,10 +52,10 @@ def walk(path: Path) -> Walk:
             continue
         if not child.is_file():
             continue
-        kind = file_type(child)
-        if kind in SUPPORTED:
+        if registry.of(child) is not None:
             found.files.append(child)
         else:
+            kind = registry.file_type(child)
             found.unread.append(Unread(path=str(child), kind=kind or "(none)", reason=unsupported(kind)))
     return found
 

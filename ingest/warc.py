@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ingest.clean import normalise_date
+from ingest.filekind import Limits
 from ingest.kinds import size_limit
 from ingest.records import BadInput, Loaded, Skipped, from_html
 
@@ -60,10 +61,11 @@ class _Unpacked:
         return self.count
 
 
-def load_warc(path: Path, origin: str, max_bytes: int, max_items: int) -> Iterator[Loaded]:
+def load_warc(path: Path, origin: str, limits: Limits) -> Iterator[Loaded]:
     """The article of each HTML page in the archive, in order, then a line for what was not read."""
     from warcio.archiveiterator import ArchiveIterator
 
+    max_bytes, max_items = limits.max_bytes, limits.max_items
     pages = others = read = 0
     limit = size_limit(".warc", max_bytes) * UNPACK_FACTOR
     with path.open("rb") as raw:

@@ -12,8 +12,8 @@ import httpx
 from ingest.clean import normalise_date
 from ingest.fetch_guard import FetchBudget, GuardedTransport
 from ingest.fetch_policy import TRUSTED, URL_INGEST_OFF, FetchPolicy
-from ingest.files import Loaded, decode
-from ingest.records import BadInput, Skipped, finish, from_html
+from ingest.files import Loaded
+from ingest.records import BadInput, Skipped, decode, finish, from_html
 
 try:
     import brotli

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.article import Article
+from ingest.filekind import Limits
 from ingest.records import BadInput, Loaded, authors_of, finish
 
 MAX_PARTS = 5000  # a long report with many images has a few hundred
@@ -24,10 +25,10 @@ RATIO_FLOOR = 1_000_000  # ...once it unpacks to more than this (a tiny part may
 _OLE = b"\xd0\xcf\x11\xe0"  # the container of old .doc files and of password-protected .docx files
 
 
-def load_docx(path: Path, origin: str, max_bytes: int) -> Iterator[Loaded]:
+def load_docx(path: Path, origin: str, limits: Limits) -> Iterator[Loaded]:
     """The article a .docx holds, or why it has none."""
     try:
-        check_archive(path, max_bytes)
+        check_archive(path, limits.max_bytes)
         yield origin, _article(path, origin)
     except BadInput as exc:
         yield origin, exc

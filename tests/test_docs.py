@@ -247,9 +247,20 @@ def test_pytest_markers_shown_are_declared() -> None:
         assert words <= declared, f"{shown}: pyproject.toml declares no marker {sorted(words - declared)}"
 
 
+def test_pip_installs_shown_name_folders_of_the_repository() -> None:
+    shown = _of(".venv/bin/pip")
+    assert shown, "docs/plugins.md shows how to install the example plugin"
+    for pip in shown:
+        _, args, _ = _program(pip)
+        folders = [a for a in args[1:] if not a.startswith("-")]
+        assert args[:1] == ("install",) and folders, f"{pip}: only `pip install FOLDER` is checked"
+        missing = [f for f in folders if not (ROOT / f / "pyproject.toml").exists()]
+        assert not missing, f"{pip}: no package at {missing}"
+
+
 def test_only_known_programs_are_shown() -> None:
     known = {*NEWSRAG, *PYTHON, "make", "export", "curl", "pytest", ".venv/bin/pytest", "chroma", ".venv/bin/chroma"}
-    known |= {".venv/bin/jupyter"}
+    known |= {".venv/bin/jupyter", ".venv/bin/pip"}
     for shown in (c for c in COMMANDS if c.complete):
         program, _, _ = _program(shown)
         assert program in known, f"{shown}: add a check for {program!r} to tests/test_docs.py"

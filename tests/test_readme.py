@@ -1,4 +1,4 @@
-"""The README is the user's manual, docs/ the rest of it: the configuration table and the examples must match the code.
+"""The README is the user's manual, docs/ the rest of it: the generated tables and the examples must match the code.
 
 The commands, targets, routes and links they show are checked in tests/test_docs.py.
 """
@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from ingest.kinds import registry
+from rag.cli.formats import formats_markdown
 from rag.cli.main import settings_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +42,27 @@ def test_configuration_table_matches_settings() -> None:
     block = re.search(r"<!-- config:start -->\n(.*?)\n<!-- config:end -->", _doc("configuration.md"), re.DOTALL)
     assert block, "docs/configuration.md lost its generated configuration block"
     assert block.group(1).strip() == settings_markdown().strip(), "run: newsrag config --markdown"
+
+
+def test_formats_table_matches_the_kinds() -> None:
+    """docs/formats.md's table is the kinds built in (a plugin installed here must not change what it expects)."""
+    block = re.search(r"<!-- formats:start -->\n(.*?)\n<!-- formats:end -->", _doc("formats.md"), re.DOTALL)
+    assert block, "docs/formats.md lost its generated table of kinds"
+    expected = formats_markdown(registry(plugins=False))
+    assert block.group(1).strip() == expected.strip(), "run: newsrag formats --markdown"
+
+
+def test_the_plugin_examples_are_the_example_plugins_code() -> None:
+    """docs/plugins.md shows parts of examples/newsrag-csv and of pyproject.toml, line for line."""
+    example = ROOT / "examples" / "newsrag-csv"
+    code = (example / "newsrag_csv.py").read_text(encoding="utf-8")
+    projects = [(p / "pyproject.toml").read_text(encoding="utf-8") for p in (ROOT, example)]
+    page = _doc("plugins.md")
+    assert _blocks(page, "python") and _blocks(page, "toml")
+    for block in _blocks(page, "python"):
+        assert block in code, f"docs/plugins.md shows code that examples/newsrag-csv does not have:\n{block}"
+    for block in _blocks(page, "toml"):
+        assert any(block in project for project in projects), f"no pyproject.toml has:\n{block}"
 
 
 def test_the_readme_is_short() -> None:

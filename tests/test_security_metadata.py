@@ -25,8 +25,9 @@ from llama_index.core.schema import TextNode
 
 from evals.app_process import Server, environment, serving
 from ingest.article import Article
-from ingest.files import MAX_FRONT_MATTER_BYTES, load_file
+from ingest.files import load_file
 from ingest.records import BadInput, from_html, from_record
+from ingest.text import MAX_FRONT_MATTER_BYTES
 from rag.core.types import (
     MAX_AUTHOR_CHARS,
     MAX_AUTHORS,

@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rag.cli.feeds import feeds_app, follow
+from rag.cli.formats import formats
 from rag.cli.plugins import register_plugins
 from rag.cli.serve import log, serve
 from rag.core.options import Engine as EngineChoice
@@ -325,6 +326,7 @@ app.command()(serve)
 app.command()(log)
 app.add_typer(feeds_app, name="feeds")
 app.command()(follow)
+app.command()(formats)
 register_plugins(app)
 
 

@@ -19,7 +19,7 @@ import gradio as gr
 from gradio.context import Context
 from gradio.utils import get_upload_folder
 
-from ingest.uploads import UPLOAD_TYPES, save_upload
+from ingest.uploads import save_upload, upload_types
 from rag.index.catalog import Selection
 from rag.index.store import ArticleRecord, StoreError
 from rag.service.services import Services
@@ -271,9 +271,9 @@ def build(services: Services) -> ArticlesTab:
     """The tab's components, inside the caller's ``gr.Tab``, with its own events wired."""
     with gr.Accordion("Add articles", open=True, elem_id="nr-add-articles"):
         files = gr.File(
-            label=f"Upload articles ({', '.join(UPLOAD_TYPES)}; up to {services.settings.max_upload_mb:g} MB each)",
+            label=f"Upload articles ({', '.join(upload_types())}; up to {services.settings.max_upload_mb:g} MB each)",
             file_count="multiple",
-            file_types=list(UPLOAD_TYPES),
+            file_types=list(upload_types()),  # the kinds newsrag reads, a loader plugin's too (ingest/kinds.py)
             elem_id="nr-files",
         )
         url = gr.Textbox(label="…or an article URL or RSS/Atom feed URL", elem_id="nr-url")
