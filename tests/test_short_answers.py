@@ -13,7 +13,9 @@ import pytest
 from rag import NewsRAG
 from rag.answering import entities
 from rag.answering.candidates import entity_kind, place_fits, vote
+from rag.answering.extractive import ExtractiveEngine
 from rag.answering.question import AnswerType, analyse
+from rag.core.types import Passage
 
 T = AnswerType
 
@@ -293,3 +295,89 @@ def test_the_cli_shows_the_short_answer_bold_on_a_terminal_and_markdown_when_pip
     shown = styled(text, terminal=True)
     assert str(shown) == "Missouri and Texas — Two tickets were sold in Missouri and Texas [1]."
     assert [(str(shown)[s.start : s.end], s.style) for s in shown.spans] == [("Missouri and Texas", "bold")]
+
+
+def test_amounts_are_found_as_news_writes_them() -> None:
+    def amounts(question: str, sentence: str) -> list[str]:
+        return [c.text for c in vote(analyse(question), [sentence], [1.0]) if c.fits]
+
+    assert amounts("How much will Tidewater ferry fares fall?", "Tidewater would cut adult fares by a fifth.") == [
+        "a fifth"
+    ]
+    assert amounts("By how much did profits grow?", "Profits doubled last year.") == ["doubled"]
+    assert amounts("How much did the tax fall?", "The tax was cut by half, officials said.") == ["half"]
+    assert amounts("By how much did prices rise?", "Prices rose 20 per cent in May.") == ["20 per cent"]
+    assert amounts("How much did the company raise?", "It raised $2.5bn from investors.") == ["$2.5bn"]
+    # A capitalised word after a count starts a name: the count is the answer.
+    assert amounts("How many agents work at the centre?", "The firm employs 70 Remote Assistance agents.") == ["70"]
+
+
+def _passage(title: str, text: str, n: int = 0) -> Passage:
+    return Passage(chunk_id=f"c{n}", article_id=f"a{n}", title=title, source="Gazette", url="", text=text)
+
+
+FARES = """Ferry operators told the regulator on Monday how fares will change from March.
+Operator | Route | Change in adult fares
+Tidewater | Hampton to Norfolk | cut by a fifth
+Bayline | Cape Charles to Norfolk | cut by 10%
+Harbour Express | Norfolk to Portsmouth | up 5%
+The regulator said the changes would be reviewed in a year."""
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How much will Tidewater adult fares fall?", "a fifth"),
+        ("By how much will Bayline cut fares?", "10%"),
+        ("How much will Harbour Express fares change?", "5%"),
+    ],
+)
+def test_a_table_row_answers_for_what_it_names(sample_newsrag: NewsRAG, question: str, expected: str) -> None:
+    engine = ExtractiveEngine(sample_newsrag.embedder, min_confidence=0.0)
+    extract = engine.extract(question, [_passage("Ferry fares to change in March", FARES)])
+    assert extract.short is not None and extract.short.text == expected
+    # The row is quoted under its header, and no other row is.
+    assert [s.answer_text.split(": ", 1)[0] for s in extract.sentences] == ["Operator | Route | Change in adult fares"]
+
+
+def test_a_how_much_question_is_answered_from_a_fraction_in_words(sample_newsrag: NewsRAG) -> None:
+    text = (
+        "Tidewater, which runs the Hampton ferry, told riders in its newsletter on Friday that it would cut adult"
+        " fares by a fifth from March. The company also plans a new evening crossing."
+    )
+    engine = ExtractiveEngine(sample_newsrag.embedder, min_confidence=0.0)
+    extract = engine.extract("How much will Tidewater ferry fares fall?", [_passage("Tidewater newsletter", text)])
+    assert not extract.refused and extract.short is not None and extract.short.text == "a fifth"
+
+
+def test_an_answer_quotes_no_other_story(sample_newsrag: NewsRAG) -> None:
+    def story(bridge: str, city: str, day: str, architect: str, n: int) -> Passage:
+        return _passage(
+            f"{bridge} Bridge opens in {city}",
+            f"The {bridge} Bridge in {city} opened to traffic on {day} 2025, after four years of construction.\n"
+            f"Its architect is {architect}, who won the design competition in 2019.\n"
+            "City officials expect thousands of vehicles a day to cross it.",
+            n,
+        )
+
+    passages = [story("Doziban", "Tupimar", "26 October", "Tomas Kuritus", 0)] + [
+        story(b, c, d, a, n)
+        for n, (b, c, d, a) in enumerate(
+            [("Mamozir", "Vazevin", "3 July", "Elena Tubikur"), ("Sadutun", "Dutiler", "10 June", "Ravi Zebirus")], 1
+        )
+    ]
+    engine = ExtractiveEngine(sample_newsrag.embedder, min_confidence=0.0)
+    extract = engine.extract("When did the Doziban Bridge in Tupimar open?", passages)
+    assert extract.short is not None and extract.short.text == "26 October 2025"  # not "four years"
+    assert {s.passage for s in extract.sentences} == {0}, [s.text for s in extract.sentences]
+
+
+def test_a_short_answer_under_the_confidence_threshold_is_not_stated(tmp_path: Path, sample_newsrag: NewsRAG) -> None:
+    stated = sample_newsrag.ask("How long did Witkoff and Putin meet?")
+    assert stated.candidates and stated.candidates[0].text == "three hours" == stated.short_answer
+    assert 0.0 <= stated.candidates[0].confidence <= 1.0 and stated.candidates[0].signals
+    doubtful = NewsRAG(sample_newsrag.settings.model_copy(update={"short_answer_confidence": 1.0}))
+    answer = doubtful.ask("How long did Witkoff and Putin meet?")
+    assert answer.short_answer is None and "**" not in answer.text, answer.text
+    assert answer.candidates[0].text == "three hours"  # still there for API users, with its confidence
+    assert "three hours" in answer.text  # the sentence naming it is still quoted

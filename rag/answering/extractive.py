@@ -96,6 +96,9 @@ _ANAPHOR = re.compile(
     re.IGNORECASE,
 )
 SHORT_WORDS = 10
+# A table row as ingest writes it (Word and HTML cells joined by " | ", Markdown's pipes, tabs), and a Markdown rule.
+_ROW = re.compile(r"\S\s*\|\s*\S|\t")
+_RULE = re.compile(r"[|\s:\-]+")
 _PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][a-zA-Z-]+")
 _DATE = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d|\b(19|20)\d\d\b|"
@@ -120,14 +123,19 @@ class Sentence:
     lexical: float = 0.0
     terms: frozenset[str] = frozenset()  # content terms of the sentence and, if it leans on it, the one before
     show_context: bool = False  # set when chosen: the answer quotes the preceding sentence too
+    row: bool = False  # a table row, whose context is its table's header row
 
     @property
     def dependent(self) -> bool:
         """Leans on the sentence before it ("The two met...", "He added...") to make sense."""
-        return bool(self.context) and (bool(_ANAPHOR.match(self.text)) or len(self.text.split()) < SHORT_WORDS)
+        return bool(self.context) and (
+            self.row or bool(_ANAPHOR.match(self.text)) or len(self.text.split()) < SHORT_WORDS
+        )
 
     @property
     def window(self) -> str:
+        if self.row:
+            return f"{self.context}: {self.text}"  # "Operator | Fare cut: Tidewater | a fifth"
         return f"{self.context} {self.text}" if self.dependent else self.text
 
     @property
@@ -193,11 +201,25 @@ class ExtractiveEngine:
         is_place("Paris")
 
     def candidates(self, passages: list[Passage]) -> list[Sentence]:
+        """The sentences of the passages that may answer, each with the one it may lean on.
+
+        A table row ("Tidewater | Hampton | a fifth") is a sentence however short, and leans on its table's first
+        row, the header, whose words say what its cells are.
+        """
         out = []
         for i, passage in enumerate(passages):
-            previous = ""
+            previous = header = ""
             for j, text in enumerate(split_sentences(passage.text)):
-                if len(text.split()) >= MIN_SENTENCE_WORDS:
+                row = bool(_ROW.search(text))
+                if not row:
+                    header = ""
+                elif _RULE.fullmatch(text):
+                    continue  # a Markdown table's |---|---| line
+                elif not header:
+                    header = text
+                else:
+                    out.append(Sentence(text=text, passage=i, position=j, context=header, row=True))
+                if not row and len(text.split()) >= MIN_SENTENCE_WORDS:
                     out.append(Sentence(text=text, passage=i, position=j, context=previous))
                 previous = text
         return out
@@ -395,6 +417,10 @@ class ExtractiveEngine:
         if not analysis.typed:
             return []
         voters = [i for i in range(len(sentences)) if passages is None or sentences[i].passage in passages]
+        # Where some passages are about what the question names, only they vote: another story's bridge, or another
+        # row of a table, names things of the same kind that must not add up against the right one.
+        if on_topic is not None and (about := [i for i in voters if on_topic(sentences[i])]):
+            voters = about
         ranked = sorted(voters, key=lambda i: _vote_weight(sentences[i]), reverse=True)[:VOTE_SENTENCES]
         found = vote(
             analysis,
@@ -404,11 +430,7 @@ class ExtractiveEngine:
         )
         for candidate in found:
             candidate.sentences = [ranked[j] for j in candidate.sentences]
-            candidate.focused = [
-                i
-                for i in candidate.sentences
-                if _about(analysis, sentences[i]) and (not on_topic or on_topic(sentences[i]))
-            ]
+            candidate.focused = [i for i in candidate.sentences if _about(analysis, sentences[i])]
         return found
 
 
@@ -466,7 +488,10 @@ class _OnFocus:
         return sum(name in text for name in self.names) / len(self.names) if self.names else 1.0
 
     def passage(self, s: Sentence) -> bool:
-        """Whether the sentence's passage names the question's names (or the question names nothing)."""
+        """Whether the sentence's passage names the question's names (or the question names nothing); a table row
+        must name them itself: the other rows of the table are about other things."""
+        if s.row and self._named(s.text.lower()) < MIN_NAMED:
+            return False
         return self._named(self._passages[s.passage]) >= MIN_NAMED
 
     def __call__(self, s: Sentence, short: Candidate | None = None) -> bool:
