@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from evals import metrics as m
+import evals.metrics as m
 from evals.chart import summary_html
 from evals.suite import Case
 from rag.answering.answerer import QuestionError
