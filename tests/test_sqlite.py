@@ -13,26 +13,16 @@ from rag.core.sqlite import Database
 from rag.service.history import MIGRATIONS, HistoryLog
 from tests.test_history import _answer
 
-# The feed list's schema as the code before migrations wrote it (ingest/feed_list.py, be4ade0), run at every open.
+# The feed list's schema as the code before migrations ran it at every open (ingest/feed_list.py at be4ade0).
 FEEDS_BEFORE_MIGRATIONS = """
 CREATE TABLE IF NOT EXISTS feeds (
-    url TEXT PRIMARY KEY,
-    interval REAL NOT NULL,
-    added_at REAL NOT NULL,
-    etag TEXT NOT NULL DEFAULT '',
-    last_modified TEXT NOT NULL DEFAULT '',
-    next_poll_at REAL NOT NULL DEFAULT 0,
-    failures INTEGER NOT NULL DEFAULT 0,
-    last_polled_at REAL NOT NULL DEFAULT 0,
-    last_ok_at REAL NOT NULL DEFAULT 0,
-    last_status TEXT NOT NULL DEFAULT '',
-    note TEXT NOT NULL DEFAULT ''
+    url TEXT PRIMARY KEY, interval REAL NOT NULL, added_at REAL NOT NULL, etag TEXT NOT NULL DEFAULT '',
+    last_modified TEXT NOT NULL DEFAULT '', next_poll_at REAL NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0, last_polled_at REAL NOT NULL DEFAULT 0, last_ok_at REAL NOT NULL DEFAULT 0,
+    last_status TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS entries (
-    feed_url TEXT NOT NULL,
-    key TEXT NOT NULL,
-    fingerprint TEXT NOT NULL,
-    seen_at REAL NOT NULL,
+    feed_url TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, seen_at REAL NOT NULL,
     PRIMARY KEY (feed_url, key)
 );
 """
