@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evals import metrics as m
+import evals.metrics as m
 from evals.realtimeqa import week_articles, week_cases, week_index
 
 # At least three months apart: a week's news is then another world's.

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evals import metrics as m
+import evals.metrics as m
 from evals.runner import EvalResult, run_suite, summarise
 from evals.suite import Case
 

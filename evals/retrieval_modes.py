@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from evals import metrics as m
+import evals.metrics as m
 from evals.realtimeqa import week_articles, week_cases
 from evals.suite import Case
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from evals import metrics as m
+import evals.metrics as m
 from evals.chart import summary_html
 from evals.suite import Case
 from rag.answering.answerer import QuestionError
@@ -159,38 +159,48 @@ def run_suite(
     }
     rows = []
     for case in cases:
-        answer, error = None, ""
         started = time.perf_counter()
-        try:
-            chat = newsrag.chat(engine=engine, top_k=top_k)
-            for earlier in case.history:
-                chat.ask(earlier)
-            answer = chat.ask(_question(case, with_choices))
-        except (QuestionError, ValueError, RuntimeError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
+        answer, error = _ask(newsrag, case, engine=engine, top_k=top_k, with_choices=with_choices)
         metrics = score_case(case, answer, error, max_answer_words, with_choices)
         if judge is not None and answer is not None and case.answerable:
             metrics |= judge(case, answer)
-        row = {
-            "id": case.id,
-            "question": case.question,
-            "answerable": case.answerable,
-            "gold": case.gold or case.answer,
-            "answer": answer.text if answer else "",
-            "engine": answer.engine if answer else "",
-            "refused": bool(answer and answer.refused),
-            "citations": [c.model_dump(include={"number", "title", "text", "quote", "url"}) for c in answer.citations]
-            if answer
-            else [],
-            "retrieved": [p.model_dump(include={"chunk_id", "title", "text", "score"}) for p in answer.passages]
-            if answer
-            else [],
-            "metrics": metrics,
-            "timings": (answer.timings if answer else {})
-            | {"wall_ms": round((time.perf_counter() - started) * 1000, 1)},
-            "error": error,
-        }
+        row = _row(case, answer, error, metrics, wall_ms=round((time.perf_counter() - started) * 1000, 1))
         rows.append(row)
         if progress:
             progress(row)
     return EvalResult(rows=rows, summary=summarise(rows, config), config=config)
+
+
+def _ask(
+    newsrag: Any, case: Case, *, engine: str | None, top_k: int | None, with_choices: bool
+) -> tuple[Answer | None, str]:
+    """The case's answer in a new conversation (its earlier turns asked first), or why there is none."""
+    try:
+        chat = newsrag.chat(engine=engine, top_k=top_k)
+        for earlier in case.history:
+            chat.ask(earlier)
+        return chat.ask(_question(case, with_choices)), ""
+    except (QuestionError, ValueError, RuntimeError) as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def _row(case: Case, answer: Answer | None, error: str, metrics: dict[str, Any], wall_ms: float) -> dict[str, Any]:
+    """One case's row of the results: what was asked, what came back, and its scores."""
+    return {
+        "id": case.id,
+        "question": case.question,
+        "answerable": case.answerable,
+        "gold": case.gold or case.answer,
+        "answer": answer.text if answer else "",
+        "engine": answer.engine if answer else "",
+        "refused": bool(answer and answer.refused),
+        "citations": [c.model_dump(include={"number", "title", "text", "quote", "url"}) for c in answer.citations]
+        if answer
+        else [],
+        "retrieved": [p.model_dump(include={"chunk_id", "title", "text", "score"}) for p in answer.passages]
+        if answer
+        else [],
+        "metrics": metrics,
+        "timings": (answer.timings if answer else {}) | {"wall_ms": wall_ms},
+        "error": error,
+    }

@@ -11,38 +11,49 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from rag.core.disk import disk_problem
+from rag.core.sqlite import Database, Migration
 
 log = logging.getLogger(__name__)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS feeds (
-    url TEXT PRIMARY KEY,
-    interval REAL NOT NULL,
-    added_at REAL NOT NULL,
-    etag TEXT NOT NULL DEFAULT '',
-    last_modified TEXT NOT NULL DEFAULT '',
-    next_poll_at REAL NOT NULL DEFAULT 0,
-    failures INTEGER NOT NULL DEFAULT 0,
-    last_polled_at REAL NOT NULL DEFAULT 0,
-    last_ok_at REAL NOT NULL DEFAULT 0,
-    last_status TEXT NOT NULL DEFAULT '',
-    note TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS entries (
-    feed_url TEXT NOT NULL,
-    key TEXT NOT NULL,
-    fingerprint TEXT NOT NULL,
-    seen_at REAL NOT NULL,
-    PRIMARY KEY (feed_url, key)
-);
-"""
+# Named, append-only (rag.core.sqlite). The first two say IF NOT EXISTS: a file written before migrations were
+# recorded already holds both tables, and records them as applied when it is first opened.
+MIGRATIONS: list[Migration] = [
+    (
+        "001_create_feeds",
+        """
+        CREATE TABLE IF NOT EXISTS feeds (
+            url TEXT PRIMARY KEY,
+            interval REAL NOT NULL,
+            added_at REAL NOT NULL,
+            etag TEXT NOT NULL DEFAULT '',
+            last_modified TEXT NOT NULL DEFAULT '',
+            next_poll_at REAL NOT NULL DEFAULT 0,
+            failures INTEGER NOT NULL DEFAULT 0,
+            last_polled_at REAL NOT NULL DEFAULT 0,
+            last_ok_at REAL NOT NULL DEFAULT 0,
+            last_status TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT ''
+        )
+        """,
+    ),
+    (
+        "002_create_entries",
+        """
+        CREATE TABLE IF NOT EXISTS entries (
+            feed_url TEXT NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            seen_at REAL NOT NULL,
+            PRIMARY KEY (feed_url, key)
+        )
+        """,
+    ),
+]
 
 
 class Feed(BaseModel):
@@ -66,26 +77,15 @@ class FeedList:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.database = Database(path, timeout=30)
         # Why the list cannot be used (a read-only or full folder): it then reads as empty and refuses changes.
         self.unavailable = ""
         try:
-            with self._db() as db:
-                db.executescript(SCHEMA)
+            self.database.migrate(MIGRATIONS)
         except (OSError, sqlite3.Error) as exc:
             problem = disk_problem(path, exc) or "cannot be opened"
             self.unavailable = f"the feed list {path} {problem} ({exc})"
             log.warning("%s: no feeds are followed", self.unavailable)
-
-    @contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=30)
-        db.row_factory = sqlite3.Row
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
 
     def add(self, url: str, interval: float) -> Feed:
         """Follow ``url`` (polled first at once); a feed already followed keeps its state, with the new interval.
@@ -93,7 +93,7 @@ class FeedList:
         ValueError when the list cannot be written."""
         if self.unavailable:
             raise ValueError(self.unavailable)
-        with self._db() as db:
+        with self.database.connect() as db:
             db.execute(
                 "INSERT INTO feeds (url, interval, added_at) VALUES (?, ?, ?)"
                 " ON CONFLICT(url) DO UPDATE SET interval = excluded.interval",
@@ -107,19 +107,19 @@ class FeedList:
         """Stop following ``url`` (its articles stay indexed); False when it was not followed."""
         if self.unavailable:
             return False
-        with self._db() as db:
+        with self.database.connect() as db:
             db.execute("DELETE FROM entries WHERE feed_url = ?", (url,))
             return db.execute("DELETE FROM feeds WHERE url = ?", (url,)).rowcount > 0
 
     def get(self, url: str) -> Feed | None:
-        with self._db() as db:
+        with self.database.connect() as db:
             row = db.execute("SELECT * FROM feeds WHERE url = ?", (url,)).fetchone()
         return Feed(**dict(row)) if row else None
 
     def all(self) -> list[Feed]:
         if self.unavailable:
             return []
-        with self._db() as db:
+        with self.database.connect() as db:
             rows = db.execute("SELECT * FROM feeds ORDER BY added_at").fetchall()
         return [Feed(**dict(r)) for r in rows]
 
@@ -130,19 +130,19 @@ class FeedList:
         """Write back a feed's poll state (unless it was removed meanwhile; its interval stays as the list has it)."""
         state = feed.model_dump(exclude={"url", "interval", "added_at"})
         assignments = ", ".join(f"{name} = :{name}" for name in state)
-        with self._db() as db:
+        with self.database.connect() as db:
             db.execute(f"UPDATE feeds SET {assignments} WHERE url = :url", state | {"url": feed.url})  # noqa: S608
 
     def fingerprints(self, url: str) -> dict[str, str]:
         """The fingerprint of every entry of ``url`` ingested so far, by entry key."""
-        with self._db() as db:
+        with self.database.connect() as db:
             rows = db.execute("SELECT key, fingerprint FROM entries WHERE feed_url = ?", (url,)).fetchall()
         return {r["key"]: r["fingerprint"] for r in rows}
 
     def remember(self, url: str, entries: dict[str, str]) -> None:
         """Record entries of ``url`` as ingested, by key and fingerprint (only while the feed is followed)."""
         now = time.time()
-        with self._db() as db:
+        with self.database.connect() as db:
             if db.execute("SELECT 1 FROM feeds WHERE url = ?", (url,)).fetchone() is None:
                 return
             db.executemany(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import typer
 from evals.app_process import BIN
 from rag.cli import plugins
 from tests.conftest import ROOT
+from tests.support import import_cycles
 
 
 @pytest.mark.parametrize("package", ["rag", "evals"])
@@ -70,3 +72,27 @@ def test_the_layer_contract_holds_and_catches_an_upward_import(tmp_path: Path) -
     result = lint_imports(tmp_path)
     assert result.returncode != 0
     assert "Layers go one way BROKEN" in result.stdout and "rag.core.types -> rag.service.newsrag" in result.stdout
+
+
+def test_no_import_cycles_type_only_ones_included() -> None:
+    imports = import_cycles.module_imports()
+    assert "evals.runner" in imports["evals"]  # the TYPE_CHECKING imports are in the graph
+    assert import_cycles.cycle(imports) == []
+    assert import_cycles.cycle(import_cycles.package_imports(imports)) == []
+
+
+def test_the_cycle_check_catches_a_package_and_its_module_importing_each_other(tmp_path: Path) -> None:
+    for part in ("rag", "ingest", "evals"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+    runner = tmp_path / "evals" / "runner.py"  # back as it was: evals/__init__.py names evals.runner for types
+    runner.write_text(runner.read_text().replace("import evals.metrics as m", "from evals import metrics as m"))
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.support.import_cycles"],
+        cwd=tmp_path,  # the copies come first on sys.path, then this tree for `tests`
+        env=os.environ | {"PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "a cycle between modules: evals.runner -> evals -> evals.runner" in result.stdout

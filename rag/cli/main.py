@@ -25,6 +25,7 @@ from rag.cli.feeds import feeds_app, follow
 from rag.cli.formats import formats
 from rag.cli.plugins import register_plugins
 from rag.cli.serve import log, serve
+from rag.core import render
 from rag.core.options import Engine as EngineChoice
 from rag.core.settings import Settings, load_settings
 
@@ -185,10 +186,7 @@ def _print_answer(answer: Any) -> None:
         console.print(f"[yellow]note:[/yellow] {escape(notice)}")
     if answer.citations:
         out.print("\n[bold]Sources[/bold]")
-        for c in answer.citations:
-            link = f" <{c.url}>" if c.url else ""
-            out.print(f"[{c.number}] {c.label()}{link}", markup=False, highlight=False)
-            out.print(f"    “{c.quote}”", markup=False, highlight=False)
+        out.print(render.sources_text(answer.citations), markup=False, highlight=False)
     for flag in answer.flags:
         console.print(f"[yellow]flag:[/yellow] {escape(flag)}")
     console.print(

@@ -39,23 +39,38 @@ def safe_link(url: str, label: str) -> str:
     return f'<a href="{escape(url.strip())}" target="_blank" rel="noopener noreferrer">{escape(label)}</a>'
 
 
-def highlight(passage: str, quote: str, context: int = CONTEXT_CHARS) -> str:
-    """The passage around its supporting ``quote`` as HTML, the quote in ``<mark>``; the whole passage if not found.
+def _found(passage: str, quote: str) -> re.Match[str] | None:
+    """Where ``quote`` is in ``passage``. Whitespace may differ (the quote is a re-joined sentence), so words are
+    matched with any whitespace between them."""
+    if not quote.strip():
+        return None
+    return re.search(r"\s+".join(re.escape(word) for word in quote.split()), passage)
 
-    Whitespace may differ between the quote and the passage (the quote is a re-joined sentence), so words are
-    matched with any whitespace between them.
+
+def highlight(passage: str, quote: str, context: int = CONTEXT_CHARS) -> str:
+    """The passage around its supporting ``quote`` as HTML, the quote in ``<mark>``.
+
+    A quote not found in the passage is shown alone, marked; without a quote, the whole passage is shown.
     """
-    if quote.strip():
-        pattern = r"\s+".join(re.escape(word) for word in quote.split())
-        match = re.search(pattern, passage)
-        if match:
-            before, after = passage[: match.start()], passage[match.end() :]
-            # Cut at a space, so that the context starts and ends with whole words.
-            head = "…" + before[-context:].split(" ", 1)[-1] if len(before) > context else before
-            tail = after[:context].rsplit(" ", 1)[0] + " …" if len(after) > context else after
-            return f"{escape(head)}<mark>{escape(match.group(0))}</mark>{escape(tail)}"
+    if not quote.strip():
+        return escape(passage)
+    match = _found(passage, quote)
+    if match is None:
         return f"<mark>{escape(quote)}</mark>"
-    return escape(passage)
+    before, after = passage[: match.start()], passage[match.end() :]
+    # Cut at a space, so that the context starts and ends with whole words.
+    head = "…" + before[-context:].split(" ", 1)[-1] if len(before) > context else before
+    tail = after[:context].rsplit(" ", 1)[0] + " …" if len(after) > context else after
+    return f"{escape(head)}<mark>{escape(match.group(0))}</mark>{escape(tail)}"
+
+
+def marked(passage: str, quote: str) -> str:
+    """The whole passage as HTML, with its supporting ``quote`` in ``<mark>`` where it is found."""
+    match = _found(passage, quote)
+    if match is None:
+        return escape(passage)
+    before, after = passage[: match.start()], passage[match.end() :]
+    return f"{escape(before)}<mark>{escape(match.group(0))}</mark>{escape(after)}"
 
 
 def link_markers(text: str, numbers: set[int], anchor: str) -> str:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field
 
 from rag.core import html as h
+from rag.core import render
 
 AnswerEngine = Literal["llm", "extractive"]  # the engine that wrote an answer ("auto" resolves to one of them)
 REFUSAL_TEXT = "The indexed articles don't say."
@@ -138,7 +139,8 @@ class Passage(BaseModel):
         return f"seen {self.seen_at[:10]}" if self.seen_at else ""
 
     def label(self) -> str:
-        """How a citation names its article: title, source, date and, in a paged document, the page."""
+        """The article in one line: title, source, date and, in a paged document, the page (the front ends draw
+        citations with :mod:`rag.core.render`)."""
         parts = [self.title or "(untitled)", self.source, self.when(), self.page_label()]
         return " — ".join(p for p in parts if p)
 
@@ -152,14 +154,7 @@ class Citation(Passage):
 
     def html_item(self, anchor: str) -> str:
         """This source as an HTML list item with the id ``{anchor}-{number}``, which the answer's [n] link to."""
-        meta = " · ".join(h.escape(x) for x in (self.source, self.published_at[:10]) if x)
-        warning = "" if self.supported else " <b>⚠ may not support the sentence citing it</b>"
-        url = f"<br><small>{h.safe_link(self.url, self.url)}</small>" if h.is_web_link(self.url) else ""
-        return (
-            f'<li id="{anchor}-{self.number}" value="{self.number}">'
-            f"<b>{h.safe_link(self.url, self.title or '(untitled)')}</b>{' — ' + meta if meta else ''}{warning}{url}"
-            f'<blockquote style="{h.QUOTE_STYLE}">{h.highlight(self.text, self.quote)}</blockquote></li>'
-        )
+        return render.citation_html(self, anchor)
 
 
 class AnswerCandidate(BaseModel):
@@ -203,13 +198,7 @@ class Answer(BaseModel):
     __str__ = __repr__
 
     def sources_markdown(self) -> str:
-        lines = []
-        for c in self.citations:
-            title = f"[{c.title}]({c.url})" if c.url else c.title
-            meta = " · ".join(x for x in (c.source, c.when(), c.page_label()) if x)
-            lines.append(f"{c.number}. **{title}**" + (f" — {meta}" if meta else ""))
-            lines.append(f"   > {c.quote or c.text}")
-        return "\n".join(lines)
+        return render.sources_markdown(self.citations)
 
     def _repr_markdown_(self) -> str:
         parts = [self.text]
@@ -235,8 +224,7 @@ class Answer(BaseModel):
             items = "".join(f"<li><b>{kind}:</b> {h.escape(note)}</li>" for kind, note in notes)
             parts.append(f'<ul class="newsrag-notes" style="{h.NOTE_STYLE}">{items}</ul>')
         if self.citations:
-            items = "".join(c.html_item(anchor) for c in self.citations)
-            parts.append(f"<p><b>Sources</b></p><ol>{items}</ol>")
+            parts.append(f"<p><b>Sources</b></p>{render.sources_html(self.citations, anchor)}")
         total = self.timings.get("total_ms")
         timing = f" · {total:.0f} ms" if total is not None else ""
         parts.append(f"<small>engine: {h.escape(self.engine)}{timing}</small></div>")

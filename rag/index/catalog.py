@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from rag.core.sqlite import Database
 from rag.core.text import like_pattern, rejoin
 from rag.index.store import ArticleRecord, ChunkStore
 
@@ -119,34 +120,17 @@ class ArticleCatalog:
     def __init__(self, store: ChunkStore, path: Path) -> None:
         self.store, self.path = store, Path(path)
         self._lock = threading.Lock()  # guards the table: one reader or writer at a time in this process
-        self._memory: sqlite3.Connection | None = None  # where the folder cannot be written
+        # A cache: its idempotent schema is run on every connection, and where the folder cannot be written the
+        # table lives in memory.
+        self.database = Database(self.path, timeout=30, schema=SCHEMA, memory_fallback=True)
         self._builder: threading.Thread | None = None
         self.stale = False  # the last read came from the previous generation's table
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        if self._memory is not None:
-            yield self._memory
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=30)
-            db.executescript(SCHEMA)
-        except (sqlite3.Error, OSError):
-            self._memory = sqlite3.connect(":memory:", check_same_thread=False)
-            self._memory.executescript(SCHEMA)
-            yield self._memory
-            return
-        try:
-            yield db
-        finally:
-            db.close()
 
     @contextmanager
     def _fresh(self) -> Iterator[sqlite3.Connection]:
         """A connection on a table that matches the store's current generation (or is being brought up to it)."""
         generation = self.store.generation
-        with self._lock, self._connect() as db:
+        with self._lock, self.database.connect() as db:
             row = db.execute("SELECT value FROM catalog_state WHERE key = 'generation'").fetchone()
             self.stale = row is not None and row[0] != generation
             if row is None and self._large():
@@ -173,7 +157,7 @@ class ArticleCatalog:
                 records = self.store.articles().values()  # the slow part, outside the lock
             except Exception:  # noqa: BLE001 - the next read tries again (and a StoreError reaches the reader)
                 return
-            with self._lock, self._connect() as db:
+            with self._lock, self.database.connect() as db:
                 self._write(db, generation, records)
 
         self._builder = threading.Thread(target=rebuild, name="catalog-rebuild", daemon=True)
@@ -186,7 +170,7 @@ class ArticleCatalog:
 
     def drop(self, article_ids: list[str]) -> None:
         """Take deleted articles out of the table at once (the next rebuild would too)."""
-        with self._lock, self._connect() as db, db:
+        with self._lock, self.database.connect() as db:
             db.executemany("DELETE FROM articles WHERE article_id = ?", [(i,) for i in article_ids])
 
     def _write(self, db: sqlite3.Connection, generation: str, records: Any) -> None:

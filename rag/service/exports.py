@@ -11,27 +11,20 @@ import re
 import time
 from typing import Any
 
+from rag.core import render
 from rag.core.text import split_sentences
-from rag.core.types import Answer, Citation
+from rag.core.types import Answer
 from rag.service.history import Rating, Turn
 
 MARKER = re.compile(r"\s*\[\d+\]")
 MAX_KEY_FACTS = 3
 
 
-def _source_line(c: Citation) -> str:
-    meta = " · ".join(x for x in (c.source, c.when(), c.page_label()) if x)
-    title = c.title or "(untitled)"
-    linked = f"[{title}]({c.url})" if c.url.startswith(("http://", "https://")) else title
-    line = f"[{c.number}] {linked}" + (f" — {meta}" if meta else "")
-    return line + (f"\n    > {c.quote}" if c.quote else "")
-
-
 def answer_markdown(answer: Answer) -> str:
     """The answer with its ``[n]`` markers and a numbered Sources list (title, source, date, link, quote)."""
     parts = [answer.text.strip()]
     if answer.citations:
-        parts.append("Sources:\n" + "\n".join(_source_line(c) for c in answer.citations))
+        parts.append("Sources:\n" + render.sources_markdown(answer.citations))
     return "\n\n".join(parts)
 
 

@@ -1,7 +1,7 @@
 """Every question and answer, logged to SQLite beside the index (``index_dir/history.sqlite``).
 
-The schema grows by named, append-only migrations: each runs once, in order, and the ``migrations``
-table records its name. Never edit or reorder one that has shipped; append a new one instead.
+The schema grows by named, append-only migrations (:mod:`rag.core.sqlite`): each runs once, in order, and the
+``migrations`` table records its name. Never edit or reorder one that has shipped; append a new one instead.
 
 The log never stops a question from being answered: when it cannot be written or read (a read-only
 folder, a full disk), the app logs a warning and carries on without it.
@@ -24,20 +24,19 @@ import sqlite3
 import stat
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from rag.core.disk import disk_problem
+from rag.core.sqlite import Database, Migration
 from rag.core.text import like_pattern
 from rag.core.types import Answer, Citation
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS: list[tuple[str, str]] = [
+MIGRATIONS: list[Migration] = [
     (
         "001_create_turns",
         """
@@ -217,6 +216,9 @@ class HistoryLog:
     def __init__(self, path: Path, enabled: bool = True) -> None:
         self.path, self.enabled = Path(path), enabled
         self._exposed = False  # its mode could not be tightened (warned once)
+        # One short-lived connection per call: safe from any server thread. The mode is checked each time, as
+        # a log deleted under a running server would otherwise come back with the default (world-readable) mode.
+        self.database = Database(self.path, timeout=10, prepare=self._keep_private)
         if enabled:
             try:
                 self.migrate()
@@ -248,41 +250,12 @@ class HistoryLog:
                 log.warning("the question log %s is readable by others (mode %o) and cannot be made private: %s",
                             self.path, mode, exc)  # fmt: skip
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        # One short-lived connection per call: safe from any server thread. The mode is checked each time, as
-        # a log deleted under a running server would otherwise come back with the default (world-readable) mode.
-        self._keep_private()
-        db = sqlite3.connect(self.path, timeout=10)
-        db.row_factory = sqlite3.Row
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
-
-    def migrate(self, migrations: list[tuple[str, str]] = MIGRATIONS) -> list[str]:
+    def migrate(self, migrations: list[Migration] = MIGRATIONS) -> list[str]:
         """Apply the migrations not yet applied, in order; returns their names."""
-        applied: list[str] = []
-        with self._connect() as db:
-            db.isolation_level = None  # explicit transactions: each migration applies whole or not at all
-            db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)")
-            for name, sql in migrations:
-                db.execute("BEGIN IMMEDIATE")  # checked inside the lock: another process may be migrating too
-                try:
-                    if db.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone() is None:
-                        db.execute(sql)
-                        db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, time.time()))
-                        applied.append(name)
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-                db.execute("COMMIT")
-        return applied
+        return self.database.migrate(migrations)
 
     def applied(self) -> list[str]:
-        with self._connect() as db:
-            return [row["name"] for row in db.execute("SELECT name FROM migrations ORDER BY rowid")]
+        return self.database.applied()
 
     def record(
         self,
@@ -316,7 +289,7 @@ class HistoryLog:
             json.dumps(timings),
         )
         try:
-            with self._connect() as db:
+            with self.database.connect() as db:
                 cursor = db.execute(
                     "INSERT INTO turns (conversation_id, created_at, user, scope, channel, question,"
                     " standalone_question, answer, engine, refused, citations, flags, notices, timings)"
@@ -373,7 +346,7 @@ class HistoryLog:
             return 0
         where, params = _scoped(scope)
         doomed = f"SELECT id FROM turns WHERE conversation_id = ? AND {where}"
-        with self._connect() as db:
+        with self.database.connect() as db:
             db.execute(f"DELETE FROM feedback WHERE turn_id IN ({doomed})", (conversation_id, *params))
             return db.execute(f"DELETE FROM turns WHERE id IN ({doomed})", (conversation_id, *params)).rowcount
 
@@ -384,7 +357,7 @@ class HistoryLog:
         if not self.enabled:
             return False
         where, params = _scoped(scope)
-        with self._connect() as db:
+        with self.database.connect() as db:
             if db.execute(f"SELECT 1 FROM turns WHERE id = ? AND {where}", (turn_id, *params)).fetchone() is None:
                 return False
             db.execute(
@@ -421,7 +394,7 @@ class HistoryLog:
         if not self.enabled:
             return []
         try:
-            with self._connect() as db:
+            with self.database.connect() as db:
                 return db.execute(sql, params).fetchall()
         except (sqlite3.Error, OSError) as exc:
             self._warn("read", exc)

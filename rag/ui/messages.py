@@ -9,39 +9,16 @@ from typing import Any
 
 import gradio as gr
 
-from rag.core.types import Answer, Citation
+from rag.core import render
+from rag.core.types import Answer
 from rag.index.store import StoreError
 
 logger = logging.getLogger(__name__)
-UNSUPPORTED = "⚠ this passage may not support the sentence citing it"
 
 
 def escape(text: str) -> str:
     """Text for a chat message or an HTML block: markup in articles and questions is shown, never run."""
     return html.escape(text, quote=False)
-
-
-def highlight(passage: str, quote: str) -> str:
-    """The passage as HTML with the supporting sentence in <mark>."""
-    if quote:
-        pattern = r"\s+".join(re.escape(word) for word in quote.split())
-        match = re.search(pattern, passage)
-        if match:
-            before, found, after = passage[: match.start()], match.group(0), passage[match.end() :]
-            return f"{escape(before)}<mark>{escape(found)}</mark>{escape(after)}"
-    return escape(passage)
-
-
-def _source_html(c: Citation) -> str:
-    meta = [escape(x) for x in (c.source, c.when(), c.page_label()) if x]
-    if c.url.startswith(("http://", "https://")):
-        meta.append(f'<a href="{html.escape(c.url)}" target="_blank" rel="noopener noreferrer">link</a>')
-    warning = "" if c.supported else f'<div class="nr-warning">{UNSUPPORTED}</div>'
-    return (
-        f'<div class="nr-source"><div class="nr-source-head">[{c.number}] {escape(c.title or "(untitled)")}</div>'
-        f'<div class="nr-source-meta">{" · ".join(meta) or "no source or date known"}</div>{warning}'
-        f'<div class="nr-passage">{highlight(c.text, c.quote)}</div></div>'
-    )
 
 
 def _timings(answer: Answer) -> str:
@@ -67,7 +44,7 @@ def render_answer(answer: Answer) -> list[gr.ChatMessage]:
         body = "\n".join(f"- {escape(n)}" for n in notes)
         messages.append(gr.ChatMessage(role="assistant", content=body, metadata={"title": "⚠️ Notes"}))
     if answer.citations:
-        body = "".join(_source_html(c) for c in answer.citations) + _timings(answer)
+        body = render.sources_blocks(answer.citations) + _timings(answer)
         meta = {"title": "Sources", "status": "done", "log": count(len(answer.citations), "passage")}
         messages.append(gr.ChatMessage(role="assistant", content=body, metadata=meta))  # type: ignore[arg-type]
     return messages
