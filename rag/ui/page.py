@@ -40,7 +40,7 @@ def status_line(services: Services, articles: int | None = None) -> str:
     """The status line; ``articles`` saves a second count when the caller already has one."""
     newsrag, settings = services.newsrag, services.settings
     s = newsrag.status() if articles is None else newsrag.status(count_articles=False) | {"articles": articles}
-    engine = newsrag.answerer.resolve_engine(None)
+    engine = newsrag.components.answerer.resolve_engine(None)
     model = f" ({settings.llm_model})" if engine == "llm" else ""
     logging = "on" if services.history.enabled else "off"
     return (
