@@ -41,7 +41,7 @@ class Asking:
         engine = Engine.parse(options.pop("engine", None), "engine")
         top_k, history = options.pop("top_k", None), options.pop("history", None)
         return self.components.answerer.stream(
-            question, engine=engine, top_k=top_k, filters=Filters(**options), history=history
+            question, engine=engine, top_k=top_k, filters=Filters.parse(**options), history=history
         )
 
     def ask(self, question: str, **options: Unpack[AskOptions]) -> Answer:

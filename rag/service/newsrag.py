@@ -2,6 +2,7 @@
 
 It is a façade over three parts, each in its own module and sharing one set of :class:`Components`:
 asking (``asking.py``), the archive of indexed articles (``archive.py``) and the followed feeds (``feeds.py``).
+Front-ends that keep a question log ask through ``turns.py``.
 """
 
 from __future__ import annotations

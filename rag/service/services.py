@@ -9,6 +9,7 @@ from functools import cached_property
 from rag.core.settings import Settings
 from rag.service.history import HistoryLog
 from rag.service.newsrag import NewsRAG
+from rag.service.turns import Turns
 
 
 @dataclass
@@ -26,6 +27,11 @@ class Services:
     def history(self) -> HistoryLog:
         """The question log (``index_dir/history.sqlite``): the app and ``/v1`` record each answer in it."""
         return HistoryLog(self.settings.history_path, enabled=self.settings.log)
+
+    @cached_property
+    def turns(self) -> Turns:
+        """How the front-ends ask: each answer is logged as a turn, with who asked and its timing."""
+        return Turns(self.newsrag, self.history)
 
     def login(self, user: str, password: str) -> bool:
         """Whether ``user`` and ``password`` are one of the logins; compares with every one, in constant time."""

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
-from rag.answering.answerer import QuestionError
-from rag.index.store import StoreError
+from rag.core.errors import NewsRAGError
 from rag.service.exports import answer_markdown
 from rag.service.history import Rating, new_conversation_id
 from rag.service.services import Services
+from rag.service.turns import Asker
 from rag.ui.history_tab import visitor_scope
 from rag.ui.messages import error_message, escape, render_answer, turns_of
 
@@ -61,8 +60,7 @@ class ChatTab:
 
 
 def respond_handler(services: Services) -> Any:
-    """The chat's answer handler: streams the answer into the conversation, then logs it as the visitor's."""
-    newsrag, log = services.newsrag, services.history
+    """The chat's answer handler: streams the answer into the conversation, logged as the visitor's turn."""
 
     def respond(message: str, chat: list, conversation: str, engine: str, top_k: float, sources: list[str],
                 since: str, until: str, visitor: str | None, turn_ids: list[int | None],
@@ -76,27 +74,24 @@ def respond_handler(services: Services) -> Any:
         chat = [*chat, gr.ChatMessage(role="user", content=escape(question))]
         turn_ids = [*(turn_ids or []), None]  # this question's turn, known once it is logged
         yield chat, "", conversation, turn_ids
-        started = time.perf_counter()
+        user = request.username if request else None
+        asker = Asker("ui", visitor_scope(request, visitor), user, conversation)
         filters = {
             "sources": sources or None,
             "since": (since or "").strip() or None,
             "until": (until or "").strip() or None,
         }
         try:
-            response = newsrag.stream(question, history=history, engine=engine, top_k=int(top_k), **filters)
-            for _ in response:
-                streamed = gr.ChatMessage(role="assistant", content=escape(response.streamed))
+            stream = services.turns.stream(question, asker, history=history, engine=engine, top_k=int(top_k), **filters)
+            for _ in stream:
+                streamed = gr.ChatMessage(role="assistant", content=escape(stream.response.streamed))
                 yield [*chat, streamed], "", conversation, turn_ids
-            answer = response.answer
-        except (QuestionError, ValueError, StoreError) as exc:
+            logged = stream.finish()
+        except NewsRAGError as exc:
             yield [*chat, error_message(exc)], "", conversation, turn_ids
             return
-        served = {"served_ms": round((time.perf_counter() - started) * 1000, 1)}
-        user, scope = request.username if request else None, visitor_scope(request, visitor)
-        turn_ids[-1] = log.record(
-            answer, conversation_id=conversation, channel="ui", scope=scope, user=user, extra_timings=served
-        )
-        yield [*chat, *render_answer(answer)], "", conversation, turn_ids
+        turn_ids[-1] = logged.turn_id
+        yield [*chat, *render_answer(logged.answer)], "", conversation, turn_ids
 
     return respond
 
