@@ -144,24 +144,8 @@ def markdown_handler(services: Services) -> Any:
     return as_markdown
 
 
-def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
-    """The tab's components, inside the caller's ``gr.Tab``, with its own events wired.
-
-    ``visitor`` is the page's visitor id, whose history each answer joins.
-    """
-    settings = services.settings
-    conversation = gr.State("")
-    turn_ids = gr.State([])
-    chatbot = gr.Chatbot(
-        elem_id="nr-chat",
-        height=560,
-        label="Conversation",
-        buttons=["copy"],
-        feedback_options=("Like", "Dislike"),
-        placeholder="Ask a question about the indexed articles. Every answer cites its sources.",
-    )
-    rated = gr.State(None)  # (turn id, rating) of the answer rated last, for its note
-    feedback_said = gr.Markdown(elem_id="nr-feedback-said")
+def _note_box() -> tuple[gr.Column, gr.Textbox, gr.Button]:
+    """Shown after a 👍/👎: an optional note on what the answer should have said."""
     with gr.Column(visible=False, elem_id="nr-note-box") as note_box, gr.Row(elem_classes="nr-wrap-row"):
         note = gr.Textbox(
             label="Note (optional): what should it have said?",
@@ -171,6 +155,10 @@ def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
             min_width=200,
         )
         note_button = gr.Button("Save note", size="sm", elem_id="nr-save-note", scale=1, min_width=100)
+    return note_box, note, note_button
+
+
+def _question_row() -> tuple[gr.Textbox, gr.Button, gr.Button]:
     with gr.Row(elem_classes="nr-wrap-row"):
         # One line that grows: Enter asks (Gradio submits on Enter when lines=1), Shift+Enter adds a line.
         question = gr.Textbox(
@@ -185,12 +173,12 @@ def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
         )
         ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="nr-ask", min_width=80)
         new_button = gr.Button("New conversation", scale=1, elem_id="nr-new", min_width=120)
-    copy_button = gr.Button("Copy the answer as Markdown", size="sm", elem_id="nr-copy-md")
-    copied = gr.Code(language="markdown", label="Answer as Markdown", visible=False, elem_id="nr-answer-md",
-                     wrap_lines=True)  # fmt: skip
-    examples_hint = gr.Markdown()
-    with gr.Row(elem_id="nr-examples"):
-        examples = [gr.Button(visible=False, size="sm") for _ in range(MAX_EXAMPLES)]
+    return question, ask_button, new_button
+
+
+def _answer_settings(services: Services) -> tuple[gr.Radio, gr.Slider, gr.Dropdown, gr.Textbox, gr.Textbox]:
+    """The Settings accordion: engine, top-k, sources, since, until (the order the answer handler takes them)."""
+    settings = services.settings
     with gr.Accordion("Settings", open=False, elem_id="nr-settings"):
         engine = gr.Radio(ENGINES, value=settings.engine.value, label="Answer engine", info=llm_info(services))
         top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages to retrieve (top-k)")
@@ -198,6 +186,35 @@ def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
         with gr.Row():
             since = gr.Textbox(label="Published on or after", placeholder="YYYY-MM-DD")
             until = gr.Textbox(label="Published on or before", placeholder="YYYY-MM-DD")
+    return engine, top_k, sources, since, until
+
+
+def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
+    """The tab's components, inside the caller's ``gr.Tab``, with its own events wired.
+
+    ``visitor`` is the page's visitor id, whose history each answer joins.
+    """
+    conversation = gr.State("")
+    turn_ids = gr.State([])
+    chatbot = gr.Chatbot(
+        elem_id="nr-chat",
+        height=560,
+        label="Conversation",
+        buttons=["copy"],
+        feedback_options=("Like", "Dislike"),
+        placeholder="Ask a question about the indexed articles. Every answer cites its sources.",
+    )
+    rated = gr.State(None)  # (turn id, rating) of the answer rated last, for its note
+    feedback_said = gr.Markdown(elem_id="nr-feedback-said")
+    note_box, note, note_button = _note_box()
+    question, ask_button, new_button = _question_row()
+    copy_button = gr.Button("Copy the answer as Markdown", size="sm", elem_id="nr-copy-md")
+    copied = gr.Code(language="markdown", label="Answer as Markdown", visible=False, elem_id="nr-answer-md",
+                     wrap_lines=True)  # fmt: skip
+    examples_hint = gr.Markdown()
+    with gr.Row(elem_id="nr-examples"):
+        examples = [gr.Button(visible=False, size="sm") for _ in range(MAX_EXAMPLES)]
+    engine, top_k, sources, since, until = _answer_settings(services)
 
     respond = respond_handler(services)
     chat_io = {
