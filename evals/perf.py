@@ -201,12 +201,12 @@ def part_query(index: Path, qs: list[str]) -> dict[str, Any]:
     from rag.service.newsrag import NewsRAG
 
     newsrag = NewsRAG(index_dir=index)
-    answerer = newsrag.answerer
+    answerer = newsrag.components.answerer
     retrieval, end_to_end, bare = [], [], []
     answerer.extractive.warm()  # as a served process does at start: the entity recogniser loads once, untimed
     for q in qs[:3]:  # warm caches and lazy loads
         newsrag.ask(q)
-    q_vectors = [newsrag.embedder.get_query_embedding(q) for q in qs]
+    q_vectors = [newsrag.components.embedder.get_query_embedding(q) for q in qs]
     for q, vec in zip(qs, q_vectors, strict=True):
         t = time.perf_counter()
         newsrag.store.collection.query(query_embeddings=[vec], n_results=newsrag.settings.top_k)

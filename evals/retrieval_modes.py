@@ -18,7 +18,7 @@ MODES = ("dense", "lexical", "hybrid")
 def _score(newsrag: Any, cases: list[Case], top_k: int) -> dict[str, dict[str, float]]:
     """Per mode: share of cases with a hit in the top k, MRR, and median retrieval time."""
     out = {}
-    retriever = newsrag.answerer.retriever
+    retriever = newsrag.components.answerer.retriever
     for mode in MODES:
         ranks, times = [], []
         for case in cases:

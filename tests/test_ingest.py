@@ -206,7 +206,7 @@ def test_chunks_fit_the_embedder(newsrag: NewsRAG, sample_path: Path) -> None:
 
 
 def test_question_vectors_are_reused_and_bounded(newsrag: NewsRAG, monkeypatch: pytest.MonkeyPatch) -> None:
-    embedder = newsrag.embedder
+    embedder = newsrag.components.embedder
     calls: list[str] = []
     real = type(embedder)._get_text_embedding
     monkeypatch.setattr(type(embedder), "_get_text_embedding", lambda self, t: calls.append(t) or real(self, t))

@@ -333,7 +333,7 @@ The regulator said the changes would be reviewed in a year."""
     ],
 )
 def test_a_table_row_answers_for_what_it_names(sample_newsrag: NewsRAG, question: str, expected: str) -> None:
-    engine = ExtractiveEngine(sample_newsrag.embedder, min_confidence=0.0)
+    engine = ExtractiveEngine(sample_newsrag.components.embedder, min_confidence=0.0)
     extract = engine.extract(question, [_passage("Ferry fares to change in March", FARES)])
     assert extract.short is not None and extract.short.text == expected
     # The row is quoted under its header, and no other row is.
@@ -345,7 +345,7 @@ def test_a_how_much_question_is_answered_from_a_fraction_in_words(sample_newsrag
         "Tidewater, which runs the Hampton ferry, told riders in its newsletter on Friday that it would cut adult"
         " fares by a fifth from March. The company also plans a new evening crossing."
     )
-    engine = ExtractiveEngine(sample_newsrag.embedder, min_confidence=0.0)
+    engine = ExtractiveEngine(sample_newsrag.components.embedder, min_confidence=0.0)
     extract = engine.extract("How much will Tidewater ferry fares fall?", [_passage("Tidewater newsletter", text)])
     assert not extract.refused and extract.short is not None and extract.short.text == "a fifth"
 
@@ -366,7 +366,7 @@ def test_an_answer_quotes_no_other_story(sample_newsrag: NewsRAG) -> None:
             [("Mamozir", "Vazevin", "3 July", "Elena Tubikur"), ("Sadutun", "Dutiler", "10 June", "Ravi Zebirus")], 1
         )
     ]
-    engine = ExtractiveEngine(sample_newsrag.embedder, min_confidence=0.0)
+    engine = ExtractiveEngine(sample_newsrag.components.embedder, min_confidence=0.0)
     extract = engine.extract("When did the Doziban Bridge in Tupimar open?", passages)
     assert extract.short is not None and extract.short.text == "26 October 2025"  # not "four years"
     assert {s.passage for s in extract.sentences} == {0}, [s.text for s in extract.sentences]

@@ -9,7 +9,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,6 +18,9 @@ from rich.table import Table
 
 from rag.core.settings import load_settings
 
+if TYPE_CHECKING:  # imported where used: the CLI starts without LlamaIndex and chromadb
+    from rag.service.newsrag import NewsRAG
+
 console = Console(stderr=True)
 out = Console()
 feeds_app = typer.Typer(help="The followed RSS/Atom feeds, polled by `newsrag follow` and `newsrag serve`.")
@@ -25,7 +28,7 @@ feeds_app = typer.Typer(help="The followed RSS/Atom feeds, polled by `newsrag fo
 IndexDir = Annotated[Path | None, typer.Option("--index-dir", help="Index folder (NEWSRAG_INDEX_DIR).")]
 
 
-def _newsrag(index_dir: Path | None, **more: Any) -> Any:
+def _newsrag(index_dir: Path | None, **more: Any) -> NewsRAG:
     from rag.service.newsrag import NewsRAG
 
     return NewsRAG(load_settings(index_dir=index_dir, **more))

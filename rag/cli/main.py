@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -26,8 +26,14 @@ from rag.cli.formats import formats
 from rag.cli.plugins import register_plugins
 from rag.cli.serve import log, serve
 from rag.core import render
+from rag.core.errors import NewsRAGError
 from rag.core.options import Engine as EngineChoice
 from rag.core.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # imported where used: `newsrag --help` starts without LlamaIndex and chromadb
+    from rag.answering.answerer import History
+    from rag.core.types import Answer
+    from rag.service.newsrag import NewsRAG
 
 app = typer.Typer(help="Question answering over news articles, with verified citations.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -52,7 +58,7 @@ def _clear_errors() -> Iterator[None]:
         raise typer.Exit(2) from exc
 
 
-def _rag(index_dir: Path | None, chroma_host: str | None, chroma_port: int | None, **more: Any) -> Any:
+def _rag(index_dir: Path | None, chroma_host: str | None, chroma_port: int | None, **more: Any) -> NewsRAG:
     from rag.service.newsrag import NewsRAG
 
     with _clear_errors():
@@ -208,10 +214,7 @@ def styled(text: str, terminal: bool) -> Text | str:
     return styled
 
 
-def _ask_one(newsrag: Any, question: str, json_out: bool, history: Any = None, **options: Any) -> Any:
-    from rag.answering.answerer import QuestionError
-    from rag.index.store import StoreError
-
+def _ask_one(newsrag: NewsRAG, question: str, json_out: bool, history: History | None = None, **options: Any) -> Answer:
     try:
         if json_out:
             answer = newsrag.ask(question, history=history, **options)
@@ -225,7 +228,7 @@ def _ask_one(newsrag: Any, question: str, json_out: bool, history: Any = None, *
         if response.changed():
             # Citations were checked after streaming: show the answer as it stands now.
             out.print(f"\n[bold]Checked answer:[/bold] {escape(answer.text)}", highlight=False)
-    except (QuestionError, ValueError, StoreError) as exc:
+    except NewsRAGError as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     _print_answer(answer)

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, ValidationError, field_validator
 
 from rag.core.dates import date_to_timestamp, normalise_date
+from rag.core.errors import NewsRAGError
 
 MAX_FILTER_VALUES = 100  # sources or article ids per filter: more is no longer a filter but a query of its own
 MAX_FILTER_CHARS = 200  # a source name or article id; longer ones cannot be real
+
+
+class FilterError(NewsRAGError, ValueError):
+    """A filter value newsrag cannot use (not a date, too many or too long values); the message names the field."""
 
 
 def _shown(value: object) -> str:
@@ -30,6 +36,21 @@ class Filters(BaseModel):
     since: str | None = None  # ISO date, inclusive
     until: str | None = None  # ISO date, inclusive (the whole day)
     article_ids: list[str] | None = None
+
+    @classmethod
+    def parse(cls, **given: Any) -> Filters:
+        """The filters a caller gave; :class:`FilterError` (one clause for every front-end) for a bad value.
+
+        Constructing :class:`Filters` directly raises pydantic's ``ValidationError`` instead, also a ValueError.
+        """
+        try:
+            return cls(**given)
+        except ValidationError as exc:
+            reasons = [
+                f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors()[:5]
+            ]
+            raise FilterError("; ".join(reasons)) from exc
 
     @field_validator("since", "until", mode="before")
     @classmethod

@@ -15,15 +15,16 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from rag.answering.answerer import History, QuestionError
+from rag.answering.answerer import History
 from rag.answering.response import Response
+from rag.core.errors import NewsRAGError
 from rag.core.options import Engine
 from rag.core.types import Answer
 from rag.index.filters import MAX_FILTER_CHARS, MAX_FILTER_VALUES
@@ -31,6 +32,7 @@ from rag.index.store import StoreError
 from rag.server.errors import OpenAIError, error_body
 from rag.service.history import MAX_NOTE_CHARS, Rating, new_conversation_id, scope_for
 from rag.service.services import Services
+from rag.service.turns import Asker, LoggedAnswer
 
 MODEL_ID = "newsrag"
 MAX_MODEL_CHARS = 256  # the model name is echoed in every reply: a long one would be sent back many times
@@ -108,29 +110,27 @@ def chat_completions(
     svc = services(request)
     question, history = body.question_and_history()
     options = {"engine": body.engine, "top_k": body.top_k}
-    filters = {"sources": body.sources, "since": body.since, "until": body.until}
-    started = time.perf_counter()
-    try:
-        response = svc.newsrag.stream(question, history=history, **options, **{k: v for k, v in filters.items() if v})
-        deltas = iter(response)
-        first = next(deltas, "")  # the index failing (a 503) surfaces here, before any byte is sent
-    except (QuestionError, ValueError) as exc:
-        raise OpenAIError(400, _reason(exc), code="invalid_question") from exc
+    given = {"sources": body.sources, "since": body.since, "until": body.until}
+    filters = {name: value for name, value in given.items() if value}
     # Scoped to the caller: the user when logged in; without a login, every /v1 caller shares the "openai"
     # channel's scope, which no browser visitor has, so a client resending a visitor's turns cannot join them.
     scope = scope_for(user, None, "openai")
-    conversation = svc.history.continued(history, scope=scope) or new_conversation_id()
-
-    def log(answer: Answer) -> int | None:
-        served = {"served_ms": round((time.perf_counter() - started) * 1000, 1)}
-        return svc.history.record(
-            answer, conversation_id=conversation, channel="openai", scope=scope, user=user, extra_timings=served
-        )
-
+    asker = Asker("openai", scope, user, svc.history.continued(history, scope=scope) or new_conversation_id())
+    try:
+        stream = svc.turns.stream(question, asker, history=history, **options, **filters)
+        deltas = iter(stream)
+        first = next(deltas, "")  # the index failing (a 503) surfaces here, before any byte is sent
+    except NewsRAGError as exc:
+        if not isinstance(exc, ValueError):  # the index or the embedder failing: the server's (rag/server/http.py)
+            raise
+        raise OpenAIError(400, str(exc), code="invalid_question") from exc  # the question or its options
     reply = _Reply(model=body.model or MODEL_ID)
     if body.stream:
-        return StreamingResponse(reply.sse(first, deltas, response, log), media_type="text/event-stream")
-    return reply.completion(response.answer, log(response.answer))
+        return StreamingResponse(
+            reply.sse(first, deltas, stream.response, stream.finish), media_type="text/event-stream"
+        )
+    logged = stream.finish()
+    return reply.completion(logged.answer, logged.turn_id)
 
 
 class FeedbackRequest(BaseModel):
@@ -183,7 +183,9 @@ class _Reply:
         choice = {"index": 0, "delta": delta, "finish_reason": finish} | extra
         return f"data: {json.dumps(self._envelope('chat.completion.chunk', choice))}\n\n"
 
-    def sse(self, first: str, rest: Iterator[str], response: Response, log: Any) -> Iterator[str]:
+    def sse(
+        self, first: str, rest: Iterator[str], response: Response, log: Callable[[], LoggedAnswer]
+    ) -> Iterator[str]:
         yield self._chunk({"role": "assistant", "content": ""})
         try:
             for delta in _chain(first, rest):
@@ -197,20 +199,13 @@ class _Reply:
             yield f"data: {json.dumps(error_body(message, 'server_error'))}\n\n"
             yield "data: [DONE]\n\n"
             return
-        turn_id = log(answer)
+        turn_id = log().turn_id
         delta: dict[str, Any] = {}
         if response.changed():
             # Citations are checked after streaming; when that changed the text, send the checked one.
             delta = {"content": f"\n\nChecked answer: {answer.text}"}
         yield self._chunk(delta, "stop", **self._extras(answer, turn_id))
         yield "data: [DONE]\n\n"
-
-
-def _reason(exc: ValueError) -> str:
-    """Why the question or its options were refused; a pydantic error without its echo of the input."""
-    if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors()[:5])
-    return str(exc)
 
 
 def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:

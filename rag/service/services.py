@@ -1,18 +1,20 @@
-"""What the web front-ends share, built once per process: the one :class:`NewsRAG` and the logins."""
+"""What the web front-ends share, built once per process: the one :class:`NewsRAG`, its question log, the logins."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 
 from rag.core.settings import Settings
 from rag.service.history import HistoryLog
 from rag.service.newsrag import NewsRAG
+from rag.service.turns import Turns
 
 
 @dataclass
 class Services:
-    """The server's NewsRAG (with its question log) and the logins every entry point asks for."""
+    """The server's NewsRAG, the question log it answers into, and the logins every entry point asks for."""
 
     newsrag: NewsRAG
     auth: dict[str, str] | None  # user -> password; None: no login
@@ -21,9 +23,15 @@ class Services:
     def settings(self) -> Settings:
         return self.newsrag.settings
 
-    @property
+    @cached_property
     def history(self) -> HistoryLog:
-        return self.newsrag.history
+        """The question log (``index_dir/history.sqlite``): the app and ``/v1`` record each answer in it."""
+        return HistoryLog(self.settings.history_path, enabled=self.settings.log)
+
+    @cached_property
+    def turns(self) -> Turns:
+        """How the front-ends ask: each answer is logged as a turn, with who asked and its timing."""
+        return Turns(self.newsrag, self.history)
 
     def login(self, user: str, password: str) -> bool:
         """Whether ``user`` and ``password`` are one of the logins; compares with every one, in constant time."""
@@ -79,8 +87,8 @@ def build_services(settings: Settings) -> Services:
     """The one NewsRAG of this process, opened and warmed up so the first question is quick."""
     auth = parse_auth(settings)  # first: a malformed login fails at once, before the slow start
     newsrag = NewsRAG(settings)
-    newsrag.store  # noqa: B018 - open now: a wrong setting fails here, not at the first question
-    newsrag.answerer.retriever.retrieve("warm up", 1, None, settings.retrieval)
-    newsrag.answerer.extractive.warm()
+    answerer = newsrag.components.ready()  # opens the store now: a wrong setting fails here, not at the first question
+    answerer.retriever.retrieve("warm up", 1, None, settings.retrieval)
+    answerer.extractive.warm()
     newsrag.catalog.warm()  # the article list is ready too, if small (built once per index generation, kept on disk)
     return Services(newsrag=newsrag, auth=auth)

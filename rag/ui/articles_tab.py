@@ -267,8 +267,15 @@ def sources_handler(services: Services) -> Any:
     return sources
 
 
-def build(services: Services) -> ArticlesTab:
-    """The tab's components, inside the caller's ``gr.Tab``, with its own events wired."""
+@dataclass
+class _AddPanel:
+    files: gr.File
+    url: gr.Textbox
+    button: gr.Button
+    results: gr.Dataframe
+
+
+def _add_panel(services: Services) -> _AddPanel:
     with gr.Accordion("Add articles", open=True, elem_id="nr-add-articles"):
         files = gr.File(
             label=f"Upload articles ({', '.join(upload_types())}; up to {services.settings.max_upload_mb:g} MB each)",
@@ -277,9 +284,25 @@ def build(services: Services) -> ArticlesTab:
             elem_id="nr-files",
         )
         url = gr.Textbox(label="…or an article URL or RSS/Atom feed URL", elem_id="nr-url")
-        add_button = gr.Button("Add to the index", variant="primary", elem_id="nr-add")
+        button = gr.Button("Add to the index", variant="primary", elem_id="nr-add")
         results = gr.Dataframe(headers=RESULT_HEADERS, label="Result", interactive=False, elem_id="nr-results")
+    return _AddPanel(files, url, button, results)
 
+
+@dataclass
+class _ListPanel:
+    search: gr.Textbox
+    sort: gr.Dropdown
+    order: gr.Dropdown
+    summary: gr.Markdown
+    table: gr.Dataframe
+    ids: gr.State  # the article ids of the rows shown, in order
+    offset: gr.State
+    previous_button: gr.Button
+    next_button: gr.Button
+
+
+def _list_panel() -> _ListPanel:
     with gr.Row(elem_classes="nr-wrap-row"):
         search = gr.Textbox(label="Search titles and sources", elem_id="nr-article-search", scale=3, min_width=200)
         sort = gr.Dropdown(SORTS, value="date", label="Sort by", elem_id="nr-sort", scale=1, min_width=140)
@@ -293,18 +316,31 @@ def build(services: Services) -> ArticlesTab:
         elem_id="nr-articles",
         max_height=900,
     )
-    ids = gr.State([])  # the article ids of the rows shown, in order
-    offset = gr.State(0)
+    ids, offset = gr.State([]), gr.State(0)
     with gr.Row(elem_classes="nr-pager"):
         previous_button = gr.Button("← Previous", size="sm", elem_id="nr-prev", min_width=100)
         next_button = gr.Button("Next →", size="sm", elem_id="nr-next", min_width=100)
+    return _ListPanel(search, sort, order, summary, table, ids, offset, previous_button, next_button)
 
+
+@dataclass
+class _ArticlePanel:
+    opened: gr.State  # the id of the article shown
+    column: gr.Column
+    head: gr.Markdown
+    delete_button: gr.Button
+    text: gr.Textbox
+    chunks: gr.HTML
+    deleted: gr.Markdown
+
+
+def _article_panel() -> _ArticlePanel:
     opened = gr.State(None)
-    with gr.Column(visible=False, elem_id="nr-article") as article_panel:
-        article_head = gr.Markdown(elem_id="nr-article-head")
+    with gr.Column(visible=False, elem_id="nr-article") as column:
+        head = gr.Markdown(elem_id="nr-article-head")
         delete_button = gr.Button("Delete this article", variant="stop", size="sm", elem_id="nr-delete")
         # A plain text box: the text exactly as indexed, with nothing in it taken for markup.
-        article_text = gr.Textbox(
+        text = gr.Textbox(
             label="Cleaned text (as indexed, rebuilt from its chunks)",
             lines=6,
             max_lines=20,
@@ -312,55 +348,79 @@ def build(services: Services) -> ArticlesTab:
             elem_id="nr-article-text",
         )
         with gr.Accordion("Chunks", open=False, elem_id="nr-article-chunks"):
-            article_chunks = gr.HTML()
+            chunks = gr.HTML()
     deleted = gr.Markdown(elem_id="nr-deleted")
+    return _ArticlePanel(opened, column, head, delete_button, text, chunks, deleted)
 
-    with gr.Accordion("Delete in bulk", open=False, elem_id="nr-bulk") as bulk_panel:
+
+@dataclass
+class _BulkPanel:
+    accordion: gr.Accordion
+    source: gr.Dropdown
+    since: gr.Textbox
+    until: gr.Textbox
+    count_button: gr.Button
+    confirm_text: gr.Markdown
+    confirm_button: gr.Button
+    counted: gr.State  # how many articles the visitor was asked to confirm
+
+
+def _bulk_panel() -> _BulkPanel:
+    with gr.Accordion("Delete in bulk", open=False, elem_id="nr-bulk") as accordion:
         with gr.Row(elem_classes="nr-wrap-row"):
-            bulk_source = gr.Dropdown([], label="Source", allow_custom_value=True, elem_id="nr-bulk-source")
+            source = gr.Dropdown([], label="Source", allow_custom_value=True, elem_id="nr-bulk-source")
             since = gr.Textbox(label="Published on or after", placeholder="YYYY-MM-DD", elem_id="nr-bulk-since")
             until = gr.Textbox(label="Published on or before", placeholder="YYYY-MM-DD", elem_id="nr-bulk-until")
         count_button = gr.Button("Count the articles to delete", elem_id="nr-bulk-count")
         confirm_text = gr.Markdown(elem_id="nr-bulk-confirm-text")
         confirm_button = gr.Button(visible=False, variant="stop", elem_id="nr-bulk-confirm")
         counted = gr.State(0)
+    return _BulkPanel(accordion, source, since, until, count_button, confirm_text, confirm_button, counted)
+
+
+def build(services: Services) -> ArticlesTab:
+    """The tab's components, inside the caller's ``gr.Tab``, with its own events wired."""
+    adding, listed, article, bulk = _add_panel(services), _list_panel(), _article_panel(), _bulk_panel()
 
     listing = listing_handler(services)
-    browse = {"inputs": [search, sort, order, offset], "outputs": [table, ids, summary, offset], **PRIVATE}
-    first_page = {"inputs": [search, sort, order], "outputs": [table, ids, summary, offset], **PRIVATE}
+    controls = [listed.search, listed.sort, listed.order]
+    shown = [listed.table, listed.ids, listed.summary, listed.offset]
+    browse = {"inputs": [*controls, listed.offset], "outputs": shown, **PRIVATE}
+    first_page = {"inputs": controls, "outputs": shown, **PRIVATE}
 
     def reload(event: Any) -> Any:
-        return event.then(listing, **browse).then(sources_handler(services), outputs=bulk_source, **PRIVATE)
+        return event.then(listing, **browse).then(sources_handler(services), outputs=bulk.source, **PRIVATE)
 
     def show(blocks: gr.Blocks) -> Any:
         return blocks.load(lambda *a: listing(*a, 0), **first_page)
 
-    bulk_panel.expand(sources_handler(services), outputs=bulk_source, **PRIVATE)  # the sources, when asked for
+    bulk.accordion.expand(sources_handler(services), outputs=bulk.source, **PRIVATE)  # the sources, when asked for
 
-    search.submit(lambda *a: listing(*a, 0), **first_page)
-    search.change(lambda *a: listing(*a, 0), trigger_mode="always_last", **first_page)
-    for control in (sort, order):
+    listed.search.submit(lambda *a: listing(*a, 0), **first_page)
+    listed.search.change(lambda *a: listing(*a, 0), trigger_mode="always_last", **first_page)
+    for control in (listed.sort, listed.order):
         control.input(lambda *a: listing(*a, 0), **first_page)
-    step = {"inputs": [search, sort, order, offset], "outputs": [table, ids, summary, offset], **PRIVATE}
-    previous_button.click(lambda t, s, o, at: listing(t, s, o, max(0, at - PAGE_SIZE)), **step)
-    next_button.click(lambda t, s, o, at: listing(t, s, o, at + PAGE_SIZE), **step)
-    table.select(
-        open_handler(services),
-        inputs=ids,
-        outputs=[opened, article_panel, article_head, article_text, article_chunks],
-        **PRIVATE,
-    )
+    listed.previous_button.click(lambda t, s, o, at: listing(t, s, o, max(0, at - PAGE_SIZE)), **browse)
+    listed.next_button.click(lambda t, s, o, at: listing(t, s, o, at + PAGE_SIZE), **browse)
+    opened = [article.opened, article.column, article.head, article.text, article.chunks]
+    listed.table.select(open_handler(services), inputs=listed.ids, outputs=opened, **PRIVATE)
 
-    add = add_handler(services, _page_uploads())
-    added = add_button.click(add, inputs=[files, url], outputs=results, api_name="ingest")
-    added = added.then(lambda: (None, ""), outputs=[files, url], **PRIVATE)
-    removed = delete_button.click(delete_handler(services), inputs=opened, outputs=[deleted, article_panel], **PRIVATE)
-    bulk = {"outputs": [confirm_text, confirm_button, counted], **PRIVATE}
-    count_button.click(bulk_count_handler(services), inputs=[bulk_source, since, until], **bulk)
-    bulk_removed = confirm_button.click(
-        bulk_delete_handler(services), inputs=[bulk_source, since, until, counted], **bulk
-    )
-    changed = [added, removed, bulk_removed]
+    changed = _wire_changes(services, adding, article, bulk)
     for event in changed:
         reload(event)
-    return ArticlesTab(table, changed, reload, show)
+    return ArticlesTab(listed.table, changed, reload, show)
+
+
+def _wire_changes(services: Services, adding: _AddPanel, article: _ArticlePanel, bulk: _BulkPanel) -> list[Any]:
+    """Adding, deleting and bulk-deleting: the events after which the index holds other articles."""
+    add = add_handler(services, _page_uploads())
+    added = adding.button.click(add, inputs=[adding.files, adding.url], outputs=adding.results, api_name="ingest")
+    added = added.then(lambda: (None, ""), outputs=[adding.files, adding.url], **PRIVATE)
+    removed = article.delete_button.click(
+        delete_handler(services), inputs=article.opened, outputs=[article.deleted, article.column], **PRIVATE
+    )
+    selected = [bulk.source, bulk.since, bulk.until]
+    said = {"outputs": [bulk.confirm_text, bulk.confirm_button, bulk.counted], **PRIVATE}
+    bulk.count_button.click(bulk_count_handler(services), inputs=selected, **said)
+    bulk_removed = bulk.confirm_button.click(bulk_delete_handler(services), inputs=[*selected, bulk.counted], **said)
+    return [added, removed, bulk_removed]

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
-from rag.answering.answerer import QuestionError
-from rag.index.store import StoreError
+from rag.core.errors import NewsRAGError
 from rag.service.exports import answer_markdown
 from rag.service.history import Rating, new_conversation_id
 from rag.service.services import Services
+from rag.service.turns import Asker
 from rag.ui.history_tab import visitor_scope
 from rag.ui.messages import error_message, escape, render_answer, turns_of
 
@@ -61,8 +60,7 @@ class ChatTab:
 
 
 def respond_handler(services: Services) -> Any:
-    """The chat's answer handler: streams the answer into the conversation, then logs it as the visitor's."""
-    newsrag, log = services.newsrag, services.history
+    """The chat's answer handler: streams the answer into the conversation, logged as the visitor's turn."""
 
     def respond(message: str, chat: list, conversation: str, engine: str, top_k: float, sources: list[str],
                 since: str, until: str, visitor: str | None, turn_ids: list[int | None],
@@ -76,27 +74,24 @@ def respond_handler(services: Services) -> Any:
         chat = [*chat, gr.ChatMessage(role="user", content=escape(question))]
         turn_ids = [*(turn_ids or []), None]  # this question's turn, known once it is logged
         yield chat, "", conversation, turn_ids
-        started = time.perf_counter()
+        user = request.username if request else None
+        asker = Asker("ui", visitor_scope(request, visitor), user, conversation)
         filters = {
             "sources": sources or None,
             "since": (since or "").strip() or None,
             "until": (until or "").strip() or None,
         }
         try:
-            response = newsrag.stream(question, history=history, engine=engine, top_k=int(top_k), **filters)
-            for _ in response:
-                streamed = gr.ChatMessage(role="assistant", content=escape(response.streamed))
+            stream = services.turns.stream(question, asker, history=history, engine=engine, top_k=int(top_k), **filters)
+            for _ in stream:
+                streamed = gr.ChatMessage(role="assistant", content=escape(stream.response.streamed))
                 yield [*chat, streamed], "", conversation, turn_ids
-            answer = response.answer
-        except (QuestionError, ValueError, StoreError) as exc:
+            logged = stream.finish()
+        except NewsRAGError as exc:
             yield [*chat, error_message(exc)], "", conversation, turn_ids
             return
-        served = {"served_ms": round((time.perf_counter() - started) * 1000, 1)}
-        user, scope = request.username if request else None, visitor_scope(request, visitor)
-        turn_ids[-1] = log.record(
-            answer, conversation_id=conversation, channel="ui", scope=scope, user=user, extra_timings=served
-        )
-        yield [*chat, *render_answer(answer)], "", conversation, turn_ids
+        turn_ids[-1] = logged.turn_id
+        yield [*chat, *render_answer(logged.answer)], "", conversation, turn_ids
 
     return respond
 
@@ -149,24 +144,8 @@ def markdown_handler(services: Services) -> Any:
     return as_markdown
 
 
-def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
-    """The tab's components, inside the caller's ``gr.Tab``, with its own events wired.
-
-    ``visitor`` is the page's visitor id, whose history each answer joins.
-    """
-    settings = services.settings
-    conversation = gr.State("")
-    turn_ids = gr.State([])
-    chatbot = gr.Chatbot(
-        elem_id="nr-chat",
-        height=560,
-        label="Conversation",
-        buttons=["copy"],
-        feedback_options=("Like", "Dislike"),
-        placeholder="Ask a question about the indexed articles. Every answer cites its sources.",
-    )
-    rated = gr.State(None)  # (turn id, rating) of the answer rated last, for its note
-    feedback_said = gr.Markdown(elem_id="nr-feedback-said")
+def _note_box() -> tuple[gr.Column, gr.Textbox, gr.Button]:
+    """Shown after a 👍/👎: an optional note on what the answer should have said."""
     with gr.Column(visible=False, elem_id="nr-note-box") as note_box, gr.Row(elem_classes="nr-wrap-row"):
         note = gr.Textbox(
             label="Note (optional): what should it have said?",
@@ -176,6 +155,10 @@ def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
             min_width=200,
         )
         note_button = gr.Button("Save note", size="sm", elem_id="nr-save-note", scale=1, min_width=100)
+    return note_box, note, note_button
+
+
+def _question_row() -> tuple[gr.Textbox, gr.Button, gr.Button]:
     with gr.Row(elem_classes="nr-wrap-row"):
         # One line that grows: Enter asks (Gradio submits on Enter when lines=1), Shift+Enter adds a line.
         question = gr.Textbox(
@@ -190,12 +173,12 @@ def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
         )
         ask_button = gr.Button("Ask", variant="primary", scale=1, elem_id="nr-ask", min_width=80)
         new_button = gr.Button("New conversation", scale=1, elem_id="nr-new", min_width=120)
-    copy_button = gr.Button("Copy the answer as Markdown", size="sm", elem_id="nr-copy-md")
-    copied = gr.Code(language="markdown", label="Answer as Markdown", visible=False, elem_id="nr-answer-md",
-                     wrap_lines=True)  # fmt: skip
-    examples_hint = gr.Markdown()
-    with gr.Row(elem_id="nr-examples"):
-        examples = [gr.Button(visible=False, size="sm") for _ in range(MAX_EXAMPLES)]
+    return question, ask_button, new_button
+
+
+def _answer_settings(services: Services) -> tuple[gr.Radio, gr.Slider, gr.Dropdown, gr.Textbox, gr.Textbox]:
+    """The Settings accordion: engine, top-k, sources, since, until (the order the answer handler takes them)."""
+    settings = services.settings
     with gr.Accordion("Settings", open=False, elem_id="nr-settings"):
         engine = gr.Radio(ENGINES, value=settings.engine.value, label="Answer engine", info=llm_info(services))
         top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages to retrieve (top-k)")
@@ -203,6 +186,35 @@ def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
         with gr.Row():
             since = gr.Textbox(label="Published on or after", placeholder="YYYY-MM-DD")
             until = gr.Textbox(label="Published on or before", placeholder="YYYY-MM-DD")
+    return engine, top_k, sources, since, until
+
+
+def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
+    """The tab's components, inside the caller's ``gr.Tab``, with its own events wired.
+
+    ``visitor`` is the page's visitor id, whose history each answer joins.
+    """
+    conversation = gr.State("")
+    turn_ids = gr.State([])
+    chatbot = gr.Chatbot(
+        elem_id="nr-chat",
+        height=560,
+        label="Conversation",
+        buttons=["copy"],
+        feedback_options=("Like", "Dislike"),
+        placeholder="Ask a question about the indexed articles. Every answer cites its sources.",
+    )
+    rated = gr.State(None)  # (turn id, rating) of the answer rated last, for its note
+    feedback_said = gr.Markdown(elem_id="nr-feedback-said")
+    note_box, note, note_button = _note_box()
+    question, ask_button, new_button = _question_row()
+    copy_button = gr.Button("Copy the answer as Markdown", size="sm", elem_id="nr-copy-md")
+    copied = gr.Code(language="markdown", label="Answer as Markdown", visible=False, elem_id="nr-answer-md",
+                     wrap_lines=True)  # fmt: skip
+    examples_hint = gr.Markdown()
+    with gr.Row(elem_id="nr-examples"):
+        examples = [gr.Button(visible=False, size="sm") for _ in range(MAX_EXAMPLES)]
+    engine, top_k, sources, since, until = _answer_settings(services)
 
     respond = respond_handler(services)
     chat_io = {

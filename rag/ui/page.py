@@ -14,10 +14,11 @@ from typing import Any
 
 import gradio as gr
 
-from rag.answering.answerer import QuestionError
+from rag.core.errors import NewsRAGError
 from rag.index.store import StoreError
-from rag.service.history import Rating, is_visitor_id, new_conversation_id, new_visitor_id, scope_for
+from rag.service.history import Rating, is_visitor_id, new_visitor_id, scope_for
 from rag.service.services import Services
+from rag.service.turns import Asker
 from rag.ui import articles_tab, chat_tab, history_tab
 from rag.ui.feeds_panel import build_feeds_panel
 from rag.ui.messages import count, escape, for_visitors
@@ -40,7 +41,7 @@ def status_line(services: Services, articles: int | None = None) -> str:
     """The status line; ``articles`` saves a second count when the caller already has one."""
     newsrag, settings = services.newsrag, services.settings
     s = newsrag.status() if articles is None else newsrag.status(count_articles=False) | {"articles": articles}
-    engine = newsrag.answerer.resolve_engine(None)
+    engine = newsrag.components.answerer.resolve_engine(None)
     model = f" ({settings.llm_model})" if engine == "llm" else ""
     logging = "on" if services.history.enabled else "off"
     return (
@@ -77,16 +78,13 @@ def ask_handler(services: Services) -> Any:
 
         ``engine``: auto, llm or extractive; ``top_k``: passages to retrieve (0: the server's setting).
         """
-        try:
-            answer = services.newsrag.ask(question, engine=engine or None, top_k=top_k or None)
-        except (QuestionError, ValueError, StoreError) as exc:
-            raise gr.Error(for_visitors(exc), print_exception=False) from exc
         user = request.username if request else None
-        scope = scope_for(user, None, "api")  # a Gradio API caller has no browser identity: see scope_for
-        turn_id = services.history.record(
-            answer, conversation_id=new_conversation_id(), channel="api", scope=scope, user=user
-        )
-        return answer.to_dict() | {"turn_id": turn_id}
+        asker = Asker("api", scope_for(user, None, "api"), user)  # a Gradio API caller has no browser id: see scope_for
+        try:
+            logged = services.turns.ask(question, asker, engine=engine or None, top_k=top_k or None)
+        except NewsRAGError as exc:
+            raise gr.Error(for_visitors(exc), print_exception=False) from exc
+        return logged.answer.to_dict() | {"turn_id": logged.turn_id}
 
     return ask
 
