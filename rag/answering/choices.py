@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from rag.core.text import content_terms
+from rag.core.types import Passage
 
 LETTERS = "ABCDEFGH"
 # Markers of an option list: "A) x", "(b) x", or "C. x" at a line start. Letters must run A, B, C...
@@ -123,3 +126,56 @@ def closest(choice: MultipleChoice, fits: list[float | None]) -> int | None:
         if fit is not None and _norm(option) not in stem
     ]
     return max(ranked)[1] if ranked else None
+
+
+S = TypeVar("S")  # the scorer's sentence: a picked option comes with the sentence supporting it
+
+
+class _Named(Protocol):
+    @property
+    def text(self) -> str: ...
+
+
+class Extracted(Protocol[S]):
+    """What option picking reads of the relevance gate's extract: refused or not, its sentences, its short answer."""
+
+    @property
+    def refused(self) -> bool: ...
+
+    @property
+    def sentences(self) -> Sequence[S]: ...
+
+    @property
+    def short(self) -> _Named | None: ...
+
+
+def pick_option(
+    choice: MultipleChoice,
+    pool: list[Passage],
+    choose: Callable[[MultipleChoice, list[Passage]], tuple[int, S] | None],
+    extract: Extracted[S],
+    *,
+    guess: bool,
+    best_passage: Callable[[str], Passage | None],
+) -> tuple[tuple[int, S] | None, tuple[int, Passage] | None]:
+    """(picked, guess): the option the sentences clearly support (``choose``), else the one the extractive engine's
+    own short answer names (with the sentence naming it, which leads); failing both, for an on-topic stem and when
+    ``guess`` is allowed (the extractive engine; an LLM reads the options itself), a guess.
+    """
+    picked = choose(choice, pool)
+    if picked or not guess:
+        return picked, None
+    if extract.short and extract.sentences and (own := named_option(choice, extract.short.text)) is not None:
+        return (own, extract.sentences[0]), None
+    # Also where the short answer is none of the options: on RealTimeQA those are mostly wrong, and the guess
+    # is right more often. The quote shows what the passage says.
+    return None, None if extract.refused else closest_option(choice, best_passage)
+
+
+def closest_option(choice: MultipleChoice, best_passage: Callable[[str], Passage | None]) -> tuple[int, Passage] | None:
+    """The option whose completed question reads closest to a passage (dense similarity), and that passage."""
+    best = [best_passage(f"{choice.stem} {option}") for option in choice.options]
+    option = closest(choice, [p.similarity if p else None for p in best])
+    if option is None or (passage := best[option]) is None:
+        return None
+    return option, passage
