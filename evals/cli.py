@@ -138,7 +138,10 @@ def typed_command(
         Path(__file__).parent / "suites" / "typed.jsonl"
     ),
 ) -> None:
-    """The typed-question suite: short answers (names, places, numbers, dates) checked against the articles."""
+    """The typed-question suite: short answers (names, places, numbers, dates) checked against the articles.
+
+    A folder ``<suite>-corpus/`` beside the suite (documents of its own, such as tables) joins the same index.
+    """
     import tempfile
 
     from evals.realtimeqa import index_articles, listed_articles
@@ -148,10 +151,18 @@ def typed_command(
     from rag.core.settings import load_settings
 
     articles = listed_articles(data, suite.with_name(f"{suite.stem}-articles.tsv"))
+    corpus = suite.with_name(f"{suite.stem}-corpus")
+    documents = ""
     with tempfile.TemporaryDirectory(prefix="newsrag-typed-") as tmp:
         newsrag, _ = index_articles(articles, load_settings(engine="extractive"), Path(tmp))
+        if corpus.is_dir():
+            report = newsrag.ingest(corpus)
+            if report.failed:
+                console.print(f"[red]error:[/red] {corpus}: {report.summary()}")
+                raise typer.Exit(1)
+            documents = f", {report.count('added')} documents"
         result = run_suite(newsrag, load_suite(suite), engine="extractive")
-    write_outputs(result, out, title=f"Typed questions ({len(result.rows)} cases, {len(articles)} articles)")
+    write_outputs(result, out, title=f"Typed questions ({len(result.rows)} cases, {len(articles)} articles{documents})")
     _print_summary(result.summary)
 
 
