@@ -54,11 +54,16 @@ _MULTIPLE = (
     r"|(?:twice|(?:two|three|four|five|six|ten) times))\b"
 )
 _SHORT_SCALE = r"(?:bn|m|k|tn|trn)\b"
+_CLOCK_OR_DAY_BEFORE = re.compile(
+    r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|January|February|March|April|June|July|August"
+    r"|September|October|November|December)\.?\s+$"
+)
+_CLOCK = re.compile(r"\d{1,2}(?:[.:]\d\d)?\s?[ap]\.?m\b\.?|\d{1,2}:\d\d", re.IGNORECASE)
 _DIGITS = r"\d(?:[\d,]*\d)?(?:\.\d+)?"
+_AMOUNT = rf"{_DIGITS}(?:{_SHORT_SCALE}|\s?(?:%|percent\b|per cent\b))?(?:\s{_SCALE}\b)?"
 _NUMBER = re.compile(
     # A comma ends a number unless digits follow it: "the Act of 2025, aimed at" is a year, not "2025, aimed".
-    rf"(?:[$€£]\s?)?\b{_DIGITS}(?:{_SHORT_SCALE}|\s?(?:%|percent\b|per cent\b))?(?:\s{_SCALE}\b)?"
-    rf"(?:\s?(?:to|and|-|–)\s?(?:[$€£]\s?)?{_DIGITS}(?:{_SHORT_SCALE}|\s?(?:%|percent\b|per cent\b))?)?"
+    rf"(?:[$€£]\s?)?\b{_AMOUNT}(?:\s?(?:to|and|-|–)\s?(?:[$€£]\s?)?{_AMOUNT})?"
     rf"(?:\s(?!{_SCALE}\b)[a-z]+(?:-[a-z]+)?)?"
     rf"|{_SHARE}|{_MULTIPLE}"
     rf"|\b{_NUMBER_WORDS}\s(?:{_SCALE}\s)?[a-z]+",
@@ -304,8 +309,10 @@ def _amounts(sentence: str, question: QuestionAnalysis) -> list[tuple[str, Answe
     for m in _NUMBER.finditer(sentence):
         words = m.group(0).split()
         # "70 Remote Assistance agents": a capitalised word after a number starts a name, it is no unit.
-        if len(words) > 1 and (words[-1].lower() in _NOT_UNIT or words[-1][:1].isupper()) and words[0][:1].isdigit():
+        if len(words) > 1 and (words[-1].lower() in _NOT_UNIT or (words[-1][:1].isupper() and words[0][:1].isdigit())):
             words = words[:-1]
+        if _CLOCK_OR_DAY_BEFORE.search(sentence[: m.start()]) or _CLOCK.match(sentence[m.start() : m.end() + 4]):
+            continue  # "Dec. 2", "9 p.m.": a day or a time, not an amount
         text = " ".join(words).rstrip(",.;:")
         if re.fullmatch(r"(19|20)\d\d", text):
             continue  # a year is a date, not an amount
@@ -315,7 +322,8 @@ def _amounts(sentence: str, question: QuestionAnalysis) -> list[tuple[str, Answe
             fit = 1.0 if question.counted & after else OFF_TYPE
         elif question.money:
             fit = 1.0 if _MONEY.search(m.group(0) + sentence[m.end() : m.end() + 9]) else OFF_TYPE
-            if fit == 1.0 and len(words) > 1 and not re.fullmatch(_SCALE, words[-1], re.IGNORECASE):
+            unit = words[-1]
+            if fit == 1.0 and len(words) > 1 and not re.fullmatch(_SCALE, unit, re.I) and not _MONEY.fullmatch(unit):
                 text = " ".join(words[:-1]).rstrip(",.;:")  # "$1,776 checks": the amount is the answer
         found.append((text, AnswerType.number, fit))
     return found
