@@ -18,6 +18,7 @@ from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
 from ingest.article import Article
 from rag.core.dates import date_to_timestamp
+from rag.core.text import is_table_row
 from rag.core.types import CHUNK_METADATA_KEYS, ChunkMetadata
 from rag.index.embedder import count_tokens
 
@@ -50,6 +51,7 @@ def chunk_article(article: Article, chunk_size: int, chunk_overlap: int) -> list
     article_id = article.article_id
     now = time.time()
     spans = _page_spans(article, texts)
+    texts = _with_table_headers(article.text, texts)
     nodes = []
     for index, text in enumerate(texts):
         page, last_page = spans[index]
@@ -102,3 +104,26 @@ def _page_spans(article: Article, texts: list[str]) -> list[tuple[int, int]]:
         spans.append((page_at(start), page_at(start + len(text) - 1)))
         cursor = start + 1
     return spans
+
+
+def _with_table_headers(text: str, chunks: list[str]) -> list[str]:
+    """Each chunk that starts inside a table, led by that table's header row: a row without its header ("EPA | 388")
+    does not say what its numbers are, neither to retrieval nor to the engine reading it."""
+    lines = text.splitlines()
+    out = []
+    for chunk in chunks:
+        first = chunk.lstrip("\n").split("\n", 1)[0]
+        header = _header_of(lines, first) if is_table_row(first) else None
+        out.append(f"{header}\n{chunk}" if header and header.strip() != first.strip() else chunk)
+    return out
+
+
+def _header_of(lines: list[str], row: str) -> str | None:
+    """The first row of the table holding ``row`` (the line the chunk starts with, perhaps cut at its start)."""
+    for at, line in enumerate(lines):
+        if line.strip() and line.strip().endswith(row.strip()):
+            start = at
+            while start > 0 and is_table_row(lines[start - 1]):
+                start -= 1
+            return lines[start] if start < at else None
+    return None

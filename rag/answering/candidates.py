@@ -59,6 +59,7 @@ _CLOCK_OR_DAY_BEFORE = re.compile(
     r"|September|October|November|December)\.?\s+$"
 )
 _CLOCK = re.compile(r"\d{1,2}(?:[.:]\d\d)?\s?[ap]\.?m\b\.?|\d{1,2}:\d\d", re.IGNORECASE)
+_RELATIVE_AMOUNT = re.compile(rf"%|\bper ?cent\b|{_SHARE}|{_MULTIPLE}", re.IGNORECASE)
 _DIGITS = r"\d(?:[\d,]*\d)?(?:\.\d+)?"
 _AMOUNT = rf"{_DIGITS}(?:{_SHORT_SCALE}|\s?(?:%|percent\b|per cent\b))?(?:\s{_SCALE}\b)?"
 _NUMBER = re.compile(
@@ -317,7 +318,9 @@ def _amounts(sentence: str, question: QuestionAnalysis) -> list[tuple[str, Answe
         if re.fullmatch(r"(19|20)\d\d", text):
             continue  # a year is a date, not an amount
         fit = 1.0
-        if question.counted:
+        if question.by_how_much:
+            fit = 1.0 if _RELATIVE_AMOUNT.search(m.group(0)) else OFF_TYPE
+        elif question.counted:
             after = set(content_terms(" ".join(sentence[m.start() :].split()[:5])))
             fit = 1.0 if question.counted & after else OFF_TYPE
         elif question.money:

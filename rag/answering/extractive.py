@@ -26,7 +26,7 @@ from rag.answering.choices import MultipleChoice, match, pick, supports
 from rag.answering.entities import warm
 from rag.answering.question import AnswerType, QuestionAnalysis, analyse
 from rag.core.dates import date_to_timestamp
-from rag.core.text import content_terms, split_sentences
+from rag.core.text import content_terms, is_table_row, split_sentences
 from rag.core.types import Passage
 
 MAX_SENTENCES = 3
@@ -96,8 +96,7 @@ _ANAPHOR = re.compile(
     re.IGNORECASE,
 )
 SHORT_WORDS = 10
-# A table row as ingest writes it (Word and HTML cells joined by " | ", Markdown's pipes, tabs), and a Markdown rule.
-_ROW = re.compile(r"\S\s*\|\s*\S|\t")
+# A Markdown table's rule line.
 _RULE = re.compile(r"[|\s:\-]+")
 _PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][a-zA-Z-]+")
 _DATE = re.compile(
@@ -210,7 +209,7 @@ class ExtractiveEngine:
         for i, passage in enumerate(passages):
             previous = header = ""
             for j, text in enumerate(split_sentences(passage.text)):
-                row = bool(_ROW.search(text))
+                row = is_table_row(text)
                 if not row:
                     header = ""
                 elif _RULE.fullmatch(text):

@@ -60,7 +60,8 @@ _NAME_NOUNS = word_set(
 )
 _NUMBER_NOUNS = word_set(
     "percentage percent share number amount age rate price cost level temperature score total figure sum "
-    "height length distance speed size count population"
+    "height length distance speed size count population magnitude toll investment fare fee debt budget value "
+    "turnout majority"
 )
 _DATE_NOUNS = word_set("date day year month time decade century season")
 _DURATION = re.compile(r"\bhow long\b|\bfor how many (years|months|weeks|days|hours)\b")
@@ -106,6 +107,7 @@ class QuestionAnalysis:
     noun: str = ""  # the word that decided the type ("country", "nickname"), or ""
     counted: frozenset[str] = frozenset()  # what "how many" counts ("vehicles", "federal workers"), stemmed
     money: bool = False  # "how much" about a cost, a price, a payment: an amount of money is asked for
+    by_how_much: bool = False  # "by how much": a change is asked for ("a fifth", "20%", "doubled"), not a level
     several: int = 1  # how many things are asked for ("which two states": 2)
     about_now: bool = False  # "this week", "recently", "latest": the question asks about the present
 
@@ -184,6 +186,7 @@ def analyse(question: str) -> QuestionAnalysis:
         counted=frozenset(content_terms(counted.group(1))) if counted else frozenset(),
         # "How much did the cost of flour rise?" asks for a change (often a percentage), not for money.
         money=bool(re.search(r"\bhow much\b", lowered) and _MONEY.search(lowered) and not _CHANGE.search(lowered)),
+        by_how_much=bool(re.search(r"\bby how much\b", lowered)),
         several=_COUNTS[several.group(1)] if several and kind.entity else 1,
         about_now=bool(_NOW.search(question.lower())),
     )

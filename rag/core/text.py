@@ -61,6 +61,14 @@ def _split_sentences(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+# A table row as ingest writes it: Word and HTML cells joined by " | ", Markdown's pipes, tabs.
+_TABLE_ROW = re.compile(r"\S\s*\|\s*\S|\t")
+
+
+def is_table_row(line: str) -> bool:
+    return bool(_TABLE_ROW.search(line))
+
+
 # --- support -----------------------------------------------------------------------------------------------------
 _EXTRA_STOP = (
     "mr mrs ms dr said says say told also would could may might per cent percent according yes "
