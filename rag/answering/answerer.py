@@ -14,6 +14,7 @@ from collections.abc import Generator
 from dataclasses import replace
 
 from rag.answering.citations import is_refusal, verify
+from rag.answering.engine_plugins import BUILT_IN, plugin_engines
 from rag.answering.engines import Draft, Engine, ExtractiveWriter, LLMWriter, best_quote, extractive_draft
 from rag.answering.extractive import ExtractiveEngine
 from rag.answering.injection import FOLLOWED_FLAG, repeated_payload
@@ -74,9 +75,13 @@ class Answerer:
         self.engines: dict[str, Engine] = {"extractive": ExtractiveWriter()}
         if llm is not None:
             self.engines["llm"] = LLMWriter(llm)
+        self.engines |= plugin_engines()
 
     def resolve_engine(self, requested: EngineChoice | str | None) -> AnswerEngine:
-        """The engine that will answer: ``auto`` resolved; an unknown or unconfigured one is a clear error."""
+        """The engine that will answer: ``auto`` resolved, a plugin's by its name; an unknown or unconfigured one is a
+        clear error."""
+        if isinstance(requested, str) and (name := requested.strip().lower()) in self.engines.keys() - BUILT_IN:
+            return name
         choice = EngineChoice.parse(requested, "engine") or self.settings.engine
         if choice == EngineChoice.llm and self.llm is None:
             raise QuestionError("no LLM is configured: set NEWSRAG_LLM_BASE_URL or OPENAI_API_KEY")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field
 
 from rag.core import html as h
 from rag.core import render
 
-AnswerEngine = Literal["llm", "extractive"]  # the engine that wrote an answer ("auto" resolves to one of them)
+AnswerEngine = str  # the engine that wrote an answer: "extractive", "llm" or a plugin engine's name
 REFUSAL_TEXT = "The indexed articles don't say."
 
 # Article metadata comes from untrusted authors and is copied onto every chunk, every citation and the page, so

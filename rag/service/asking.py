@@ -38,7 +38,7 @@ class Asking:
 
     def stream(self, question: str, **options: Unpack[AskOptions]) -> Response:
         """The engine and filters are checked here, the question by the answerer: all before any text."""
-        engine = Engine.parse(options.pop("engine", None), "engine")
+        engine = options.pop("engine", None)  # a built-in engine or a plugin's, checked by the answerer
         top_k, history = options.pop("top_k", None), options.pop("history", None)
         return self.components.answerer.stream(
             question, engine=engine, top_k=top_k, filters=Filters.parse(**options), history=history

@@ -1,0 +1,104 @@
+"""Answer engines from other packages, through the ``newsrag.engines`` entry point.
+
+The unit tests hand ``plugin_engines`` entry points that name functions of this module; the last test installs
+the example plugin (examples/newsrag-leads) for real, with pip and offline, and asks a question with its engine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Generator
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import pytest
+
+from rag import NewsRAG, OptionError
+from rag.answering import engine_plugins
+from rag.answering.engines import Draft, Engine
+from rag.answering.turn import Gate, Turn
+from tests.conftest import ROOT
+
+EXAMPLE = ROOT / "examples" / "newsrag-leads"
+
+
+class Titles:
+    """Cites each passage shown by its first words: enough to see the answerer use it and check its citations."""
+
+    name = "Titles"
+
+    def draft(self, turn: Turn, gate: Gate) -> Generator[str, None, Draft]:
+        text = " ".join(f"{' '.join(p.text.split()[:12])} [{n}]" for n, p in enumerate(turn.passages[:2], 1))
+        yield text
+        return Draft(text, turn.passages[:2])
+
+
+def register_titles(add: Callable[[Engine], None]) -> None:
+    add(Titles())
+
+
+def register_a_taken_name(add: Callable[[Engine], None]) -> None:
+    clash = Titles()
+    clash.name = "extractive"
+    add(clash)
+
+
+def register_a_failure(add: Callable[[Engine], None]) -> None:
+    raise RuntimeError("the plugin's own bug")
+
+
+def _install(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
+    entries = [EntryPoint(n, f"{__name__}:register_{n}", engine_plugins.GROUP) for n in names]
+    monkeypatch.setattr(engine_plugins, "entry_points", lambda group: entries)
+
+
+def test_a_plugin_engine_answers_by_its_name_with_checked_citations(
+    monkeypatch: pytest.MonkeyPatch, sample_newsrag: NewsRAG
+) -> None:
+    _install(monkeypatch, "titles")
+    newsrag = NewsRAG(sample_newsrag.settings)  # a fresh answerer, which loads the plugins
+    answer = newsrag.ask("What are Putin's peace conditions?", engine="titles")
+    assert answer.engine == "titles" and len(answer.citations) == 2, answer
+    assert all(c.supported for c in answer.citations) and not answer.flags, answer.flags
+    assert newsrag.ask("What are Putin's peace conditions?").engine == "extractive"  # the default is unchanged
+    with pytest.raises(OptionError, match="unknown engine"):
+        newsrag.ask("What are Putin's peace conditions?", engine="headlines")
+
+
+def test_a_broken_or_clashing_plugin_is_named_and_left_out(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    _install(monkeypatch, "a_failure", "a_taken_name", "titles")
+    with caplog.at_level("WARNING"):
+        found = engine_plugins.plugin_engines()
+    assert list(found) == ["titles"]
+    assert "'a_failure' engine plugin" in caplog.text and "the plugin's own bug" in caplog.text
+    assert "'a_taken_name' engine plugin" in caplog.text and "'extractive' is taken" in caplog.text
+
+
+@pytest.mark.slow
+def test_the_example_engine_installs_and_answers(tmp_path: Path) -> None:
+    """pip installs examples/newsrag-leads (offline, into a folder of its own); a question then asks for its engine."""
+    source, target = tmp_path / "newsrag-leads", tmp_path / "site"
+    shutil.copytree(EXAMPLE, source)  # pip builds in the folder it is given: not in the repository's
+    pip = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--no-build-isolation", "--no-cache-dir"]
+    built = subprocess.run([*pip, "--target", str(target), str(source)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    script = (
+        "import json, sys; from rag import NewsRAG, load_settings\n"
+        "rag = NewsRAG(load_settings(index_dir=sys.argv[1])); rag.ingest(sys.argv[2])\n"
+        "a = rag.ask('What are Putin\\'s peace conditions?', engine='leads')\n"
+        "print(json.dumps({'engine': a.engine, 'cited': len(a.citations), 'flags': a.flags, 'text': a.text}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    ran = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "index"), str(ROOT / "data" / "articles")],
+        capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    answer = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert answer["engine"] == "leads" and answer["cited"] == 3 and not answer["flags"], answer
