@@ -7,8 +7,6 @@ the example plugin (examples/newsrag-leads) for real, with pip and offline, and 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Generator
@@ -22,6 +20,7 @@ from rag.answering import engine_plugins
 from rag.answering.engines import Draft, Engine
 from rag.answering.turn import Gate, Turn
 from tests.conftest import ROOT
+from tests.support.plugins import install_example
 
 EXAMPLE = ROOT / "examples" / "newsrag-leads"
 
@@ -83,18 +82,13 @@ def test_a_broken_or_clashing_plugin_is_named_and_left_out(
 @pytest.mark.slow
 def test_the_example_engine_installs_and_answers(tmp_path: Path) -> None:
     """pip installs examples/newsrag-leads (offline, into a folder of its own); a question then asks for its engine."""
-    source, target = tmp_path / "newsrag-leads", tmp_path / "site"
-    shutil.copytree(EXAMPLE, source)  # pip builds in the folder it is given: not in the repository's
-    pip = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--no-build-isolation", "--no-cache-dir"]
-    built = subprocess.run([*pip, "--target", str(target), str(source)], capture_output=True, text=True, timeout=300)
-    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    env = install_example("newsrag-leads", tmp_path)
     script = (
         "import json, sys; from rag import NewsRAG, load_settings\n"
         "rag = NewsRAG(load_settings(index_dir=sys.argv[1])); rag.ingest(sys.argv[2])\n"
         "a = rag.ask('What are Putin\\'s peace conditions?', engine='leads')\n"
         "print(json.dumps({'engine': a.engine, 'cited': len(a.citations), 'flags': a.flags, 'text': a.text}))\n"
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), str(ROOT), os.environ.get("PYTHONPATH", "")])}
     ran = subprocess.run(
         [sys.executable, "-c", script, str(tmp_path / "index"), str(ROOT / "data" / "articles")],
         capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path,

@@ -7,8 +7,6 @@ the example plugin (examples/newsrag-csv) for real, with pip and offline, and in
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -26,6 +24,7 @@ from ingest.records import Loaded, finish
 from ingest.uploads import save_upload, upload_types
 from ingest.walk import walk
 from tests.conftest import ROOT
+from tests.support.plugins import install_example
 
 NEWSRAG = Path(sys.executable).with_name("newsrag")
 EXAMPLE = ROOT / "examples" / "newsrag-csv"
@@ -147,15 +146,10 @@ def test_a_kind_is_checked_when_it_is_made() -> None:
 @pytest.mark.slow
 def test_the_example_plugin_installs_and_its_kind_is_ingested(tmp_path: Path) -> None:
     """pip installs examples/newsrag-csv (offline, into a folder of its own); `newsrag ingest` then reads a .csv."""
-    source, target = tmp_path / "newsrag-csv", tmp_path / "site"
-    shutil.copytree(EXAMPLE, source)  # pip builds in the folder it is given: not in the repository's
-    pip = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--no-build-isolation", "--no-cache-dir"]
-    built = subprocess.run([*pip, "--target", str(target), str(source)], capture_output=True, text=True, timeout=300)
-    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    env = install_example("newsrag-csv", tmp_path)
     news = tmp_path / "news.csv"
     rows = [["headline", "body", "source", "date"], ["Harbour bridge reopens", STORY, "City Herald", "2025-03-03"]]
     news.write_text("\n".join(",".join(f'"{cell}"' for cell in row) for row in rows) + "\n", encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), str(ROOT), os.environ.get("PYTHONPATH", "")])}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         command = [str(NEWSRAG), *args]
