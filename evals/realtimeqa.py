@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 MAX_ANSWER_WORDS = 80
 WEEK_METRICS = (
     "answer_contains_gold", "short_answer_contains_gold", "token_f1", "retrieval_gold_at_k", "mc_accuracy",
-    "false_refusal_rate", "latency_p50_ms",
+    "false_refusal_rate", "false_refusal_gold_retrieved", "short_answer_rate", "short_answer_precision",
+    "latency_p50_ms",
 )  # fmt: skip
 
 

@@ -77,6 +77,8 @@ def score_case(
         out["contains_gold"] = m.contains_gold(text, case.gold, max_words)
         out["token_f1"] = m.token_f1(m.truncate_words(text, max_words) if max_words else text, case.gold)
         out["retrieval_gold"] = any(m.contains_gold(p, case.gold) for p in passages)
+        # Refused though a passage shown holds the right choice: the refusals that cost an answer.
+        out["refused_gold_retrieved"] = refused if out["retrieval_gold"] else None
         # The short answer alone (the name, number or date the extractive engine leads with), when it gave one.
         short = answer.short_answer if answer and not answer.refused else None
         out["short_answered"] = bool(short)
@@ -122,6 +124,7 @@ def summarise(rows: list[dict[str, Any]], config: dict[str, Any]) -> dict[str, A
         ("mc_accuracy", "mc_correct"),
         ("short_answer_contains_gold", "short_contains_gold"),
         ("short_answer_rate", "short_answered"),
+        ("false_refusal_gold_retrieved", "refused_gold_retrieved"),
     ):
         if col(key):
             summary[name] = m.mean(col(key))

@@ -21,7 +21,7 @@ import numpy as np
 
 from evals import metrics as m
 from evals.realtimeqa import week_cases, week_index
-from rag.answering.confidence import MODEL_PATH, SIGNALS, ConfidenceModel, features
+from rag.answering.confidence import MODEL_PATH, MODEL_SIGNALS, ConfidenceModel, features
 
 __all__ = ["MODEL_PATH", "Row", "collect", "interleaved", "report", "write"]
 
@@ -121,7 +121,7 @@ def choose_threshold(scored: Sequence[tuple[float, bool]], target: float) -> flo
         right += ok
         if right / n >= target:
             best = confidence
-    return round(best, 4)
+    return best  # not rounded: a threshold rounded down would let in answers under it
 
 
 def check(model: ConfidenceModel, rows: Sequence[Row]) -> dict[str, float]:
@@ -172,7 +172,7 @@ def report(rows: Sequence[Row], provenance: str) -> tuple[ConfidenceModel, dict[
         "first half": check(shipped, first),
         "last half": check(shipped, last),
     }
-    figures["weights"] = dict(zip([*SIGNALS, "kind_…"], shipped.weights, strict=False))
+    figures["weights"] = dict(zip(MODEL_SIGNALS, shipped.weights, strict=True))
     return shipped, figures
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "assets" / "short-answer-model.json"
-# The signals, in the model's order. Kinds are one-hot ("kind_person", ...) after these.
+# The signals of a candidate, all returned with it (``AnswerCandidate.signals``).
 SIGNALS = (
     "share",  # the candidate's share of the votes of all candidates of the asked kind
     "margin",  # log ratio of its votes to the best other candidate's
@@ -29,14 +29,16 @@ SIGNALS = (
     "words",  # its length in words
     "commonness",  # how widespread it is in the whole index (0: rare)
 )
-KINDS = ("person", "place", "organisation", "name", "number", "date", "duration")
+# The signals the model reads: how clearly the vote was won, by how many sentences about the focus, and how good
+# the best of them is. Of six models tried on the RealTimeQA dev weeks (all signals with three strengths of
+# regularisation, and three subsets), this one held its precision best from one half of the weeks to the other
+# (bench/HISTORY.md); models reading more signals fitted one half better and the other worse.
+MODEL_SIGNALS = ("margin", "focused", "support")
 
 
 def features(signals: Mapping[str, float]) -> list[float]:
-    """The model's input: the signals in order, then the asked kind one-hot."""
-    return [float(signals.get(name, 0.0)) for name in SIGNALS] + [
-        float(signals.get(f"kind_{kind}", 0.0)) for kind in KINDS
-    ]
+    """The model's input: its signals, in order."""
+    return [float(signals.get(name, 0.0)) for name in MODEL_SIGNALS]
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class ConfidenceModel:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "signals": [*SIGNALS, *(f"kind_{k}" for k in KINDS)],
+            "signals": list(MODEL_SIGNALS),
             "mean": list(self.mean),
             "scale": list(self.scale),
             "weights": list(self.weights),
@@ -72,7 +74,7 @@ class ConfidenceModel:
 def load(path: Path = MODEL_PATH) -> ConfidenceModel:
     """The shipped model (read once); a clear error if the file does not fit this code's signals."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    expected = [*SIGNALS, *(f"kind_{k}" for k in KINDS)]
+    expected = list(MODEL_SIGNALS)
     if data.get("signals") != expected:
         raise ValueError(f"{path} was fitted on other signals ({data.get('signals')}); refit it")
     return ConfidenceModel(
