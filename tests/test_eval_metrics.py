@@ -209,3 +209,30 @@ def test_a_short_answer_is_scored_on_its_own() -> None:
     assert summary["short_answer_rate"] == pytest.approx(2 / 3)
     assert summary["short_answer_contains_gold"] == pytest.approx(1 / 3)
     assert summary["short_answer_precision"] == pytest.approx(0.5)
+
+
+def test_the_short_answer_threshold_is_the_lowest_confidence_that_keeps_precision() -> None:
+    from evals.short_answers import choose_threshold
+
+    scored = [(0.9, True), (0.8, True), (0.7, False), (0.6, True), (0.5, False), (0.4, False), (0.3, True)]
+    # From 0.6 down, 3 of 4 are right (0.75); from 0.5, 3 of 5 (0.60); from 0.4, 3 of 6 (0.50).
+    assert choose_threshold(scored, 0.75) == 0.6
+    assert choose_threshold(scored, 0.60) == 0.5
+    assert choose_threshold(scored, 0.99) == 0.8  # the two most confident are both right
+    assert choose_threshold([(0.9, False)], 0.6) == 1.0  # nothing reaches it: nothing is stated
+
+
+def test_the_confidence_model_learns_which_signals_go_with_right_answers() -> None:
+    from evals.short_answers import Row, check, fit
+
+    def row(n: int, margin: float, right: bool) -> Row:
+        signals = {"margin": margin, "focused": 1.0, "support": 0.6}
+        return Row(f"w{n % 4}", f"q{n}", "gold", "text", signals, right, False, True)
+
+    rows = [row(n, 2.0 + n % 3, True) for n in range(30)] + [row(n, -1.0 - n % 3, False) for n in range(30)]
+    model = fit(rows)
+    assert model.weights[0] > 0  # a clearer win, a likelier right answer
+    checked = check(model, rows)
+    # The threshold is the lowest that keeps precision at 0.60: every right answer is stated, and the wrong ones
+    # the model is least sure are wrong, as many as that precision allows.
+    assert checked["short_answer_right"] == 0.5 and checked["short_answer_precision"] >= 0.6

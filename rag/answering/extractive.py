@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +26,7 @@ from rag.answering.choices import MultipleChoice, match, pick, supports
 from rag.answering.entities import warm
 from rag.answering.question import AnswerType, QuestionAnalysis, analyse
 from rag.core.dates import date_to_timestamp
-from rag.core.text import content_terms, is_table_row, split_sentences
+from rag.core.text import content_terms, is_table_row, split_sentences, word_set
 from rag.core.types import Passage
 
 MAX_SENTENCES = 3
@@ -77,6 +77,16 @@ TOGETHER_CANDIDATES = 6
 _LISTED = re.compile(r"\s*(?:,|,? and|&|,? as well as)\s+(?:the\s+)?")
 # A further sentence of an answer comes from a passage naming at least this share of the question's names.
 MIN_NAMED = 0.5
+# A further sentence of an answer to a question that names nothing holds this share of its focus words.
+MIN_FOCUS_UNNAMED = 0.25
+# A sentence this close after one quoted, in its passage, goes on with its story.
+FOLLOWING = 2
+# Capitalised words of a question that name no story: days, months, titles.
+_NOT_NAMES = word_set(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
+    "september october november december president prime minister secretary senator governor mayor king queen "
+    "pope prince princess sen rep gov gen dr mr mrs ms"
+)
 # How much the previous question's words count in a follow-up, against the follow-up's own.
 CONTEXT_WEIGHT = 0.3
 # A sentence without what a typed question asks for ("how many" → a number) can hardly answer it.
@@ -357,7 +367,11 @@ class ExtractiveEngine:
             )
             n_words = len(s.answer_text.split())
             is_support = i in support and winner is not None
-            if chosen and not is_support and (s.score < KEEP_RATIO * best or not on_focus(s, winner)):
+            if (
+                chosen
+                and not is_support
+                and (s.score < KEEP_RATIO * best or not on_focus(s, winner, [sentences[j] for j in chosen]))
+            ):
                 continue
             if chosen and words + n_words > MAX_WORDS:
                 continue
@@ -480,7 +494,8 @@ class _OnFocus:
 
     def __init__(self, analysis: QuestionAnalysis, asked: str, passages: list[Passage]) -> None:
         self.analysis = analysis
-        self.names = {m.group(0).lower() for m in _PROPER.finditer(asked.strip())}
+        found = {m.group(0).lower() for m in _PROPER.finditer(asked.strip())}
+        self.names = found - _NOT_NAMES  # "on Monday", "President Trump": a day or a title names no story
         self._passages = [f"{p.title} {p.text}".lower() for p in passages]
 
     def _named(self, text: str) -> float:
@@ -493,13 +508,19 @@ class _OnFocus:
             return False
         return self._named(self._passages[s.passage]) >= MIN_NAMED
 
-    def __call__(self, s: Sentence, short: Candidate | None = None) -> bool:
+    def __call__(self, s: Sentence, short: Candidate | None = None, chosen: Sequence[Sentence] = ()) -> bool:
         if not self.passage(s):
             return False
+        # The sentences right after one already quoted, in the same passage, go on with its story.
+        if any(c.passage == s.passage and 0 < s.position - c.position <= FOLLOWING for c in chosen):
+            return True
         window = s.window.lower()
         if short is not None and short.text.lower() in window:
             return True
-        return (bool(self.names) and self._named(window) >= MIN_NAMED) or _about(self.analysis, s)
+        if self.names:
+            return self._named(window) >= MIN_NAMED or _about(self.analysis, s)
+        # Nothing named: the focus words alone tell the question's story, and a quarter of them is enough.
+        return _about(self.analysis, s, MIN_FOCUS_UNNAMED)
 
 
 def _latest_first(passages: list[Passage]) -> list[set[int] | None]:
@@ -524,8 +545,8 @@ def _vote_weight(s: Sentence) -> float:
     return s.score if s.score > 0 else LEXICAL_WEIGHT * s.lexical + RANK_PRIOR / (1 + s.passage)
 
 
-def _about(analysis: QuestionAnalysis, s: Sentence) -> bool:
-    """Whether the sentence (with the one it leans on) holds enough of the question's focus words."""
+def _about(analysis: QuestionAnalysis, s: Sentence, share: float = MIN_FOCUS) -> bool:
+    """Whether the sentence (with the one it leans on) holds ``share`` of the question's focus words."""
     if not analysis.focus:
         return True
-    return len(analysis.focus & s.terms) / len(analysis.focus) >= MIN_FOCUS
+    return len(analysis.focus & s.terms) / len(analysis.focus) >= share
