@@ -60,12 +60,13 @@ def test_seed_suite_meets_the_quality_gate(tmp_path: Path) -> None:
 
 
 # Measured on the typed-question suite (40 short-answer questions written from the RealTimeQA dev weeks'
-# articles, 120 articles): short answer right 0.62 (precision 0.83), answer (80 words) holds it 0.80, false
-# refusals 0.05.
+# articles, 120 articles), 2026-12-07: short answer right 0.325, given for 0.35 and right 0.93 of those; answer
+# (80 words) holds it 0.875, false refusals 0.025. Before #32 stated a short answer only when confident, it gave
+# one for 0.775 of the questions, right 0.77 of the time (right 0.60 of all): fewer bold answers, rarely wrong.
 TYPED_GATE = {
-    "short_answer_contains_gold": (">=", 0.55),
-    "short_answer_precision": (">=", 0.70),
-    "answer_contains_gold": (">=", 0.70),
+    "short_answer_contains_gold": (">=", 0.30),
+    "short_answer_precision": (">=", 0.85),
+    "answer_contains_gold": (">=", 0.80),
     "false_refusal_rate": ("<=", 0.10),
 }
 
@@ -93,12 +94,13 @@ def test_typed_questions_get_the_right_short_answer(tmp_path: Path) -> None:
 
 # Measured on the numbers suite (43 questions: 30 amounts as news writes them, "a third", "doubled", "25%",
 # "between 50 and 80", "$1.5bn", "700 Marines", written from 63 RealTimeQA dev articles; 13 table questions over the
-# documents in evals/suites/numbers-corpus/, one .md, one .html and two .docx tables): short answer right 0.30
-# (given 0.58, precision 0.52), answer (80 words) holds it 0.79, false refusals 0.02.
+# documents in evals/suites/numbers-corpus/, one .md, one .html and two .docx tables), 2026-12-07: short answer
+# right 0.372 (given 0.465, precision 0.80), answer (80 words) holds it 0.884, false refusals 0.023. The engine was
+# changed while looking at this suite's failures: these are figures on questions it was tuned on.
 NUMBERS_GATE = {
-    "short_answer_contains_gold": (">=", 0.27),
-    "short_answer_precision": (">=", 0.45),
-    "answer_contains_gold": (">=", 0.74),
+    "short_answer_contains_gold": (">=", 0.33),
+    "short_answer_precision": (">=", 0.70),
+    "answer_contains_gold": (">=", 0.84),
     "false_refusal_rate": ("<=", 0.07),
 }
 
