@@ -358,29 +358,8 @@ class ExtractiveEngine:
             support = by_score[: SUPPORT_SENTENCES if short else 1]
             head = support if short else [order[0], *support]
             order = list(dict.fromkeys(head + order))
-        chosen: list[int] = []
-        words = 0
-        for i in order:
-            s = sentences[i]
-            s.show_context = s.dependent and not any(
-                sentences[j].passage == s.passage and sentences[j].position == s.position - 1 for j in chosen
-            )
-            n_words = len(s.answer_text.split())
-            is_support = i in support and winner is not None
-            if (
-                chosen
-                and not is_support
-                and (s.score < KEEP_RATIO * best or not on_focus(s, winner, [sentences[j] for j in chosen]))
-            ):
-                continue
-            if chosen and words + n_words > MAX_WORDS:
-                continue
-            if any(float(np.dot(vectors[i], vectors[j])) > REDUNDANT_COSINE for j in chosen):
-                continue
-            chosen.append(i)
-            words += n_words
-            if len(chosen) == MAX_SENTENCES:
-                break
+        chosen = _choose(sentences, order, vectors, KEEP_RATIO * best, lambda s, picked: on_focus(s, winner, picked),
+                         set(support) if winner is not None else set())  # fmt: skip
         return Extract([sentences[i] for i in chosen], evidence, False, short, rated if winner else [])
 
     def rate(
@@ -445,6 +424,37 @@ class ExtractiveEngine:
             candidate.sentences = [ranked[j] for j in candidate.sentences]
             candidate.focused = [i for i in candidate.sentences if _about(analysis, sentences[i])]
         return found
+
+
+def _choose(
+    sentences: list[Sentence],
+    order: list[int],
+    vectors: np.ndarray,
+    keep: float,
+    on_focus: Callable[[Sentence, list[Sentence]], bool],
+    support: set[int],
+) -> list[int]:
+    """The answer's sentences, in ``order``: after the first, those scoring ``keep`` or more and about the question's
+    focus (the short answer's ``support`` always), within MAX_WORDS and MAX_SENTENCES, none repeating another."""
+    chosen: list[int] = []
+    words = 0
+    for i in order:
+        s = sentences[i]
+        s.show_context = s.dependent and not any(
+            sentences[j].passage == s.passage and sentences[j].position == s.position - 1 for j in chosen
+        )
+        n_words = len(s.answer_text.split())
+        if chosen and i not in support and (s.score < keep or not on_focus(s, [sentences[j] for j in chosen])):
+            continue
+        if chosen and words + n_words > MAX_WORDS:
+            continue
+        if any(float(np.dot(vectors[i], vectors[j])) > REDUNDANT_COSINE for j in chosen):
+            continue
+        chosen.append(i)
+        words += n_words
+        if len(chosen) == MAX_SENTENCES:
+            break
+    return chosen
 
 
 def _winner(found: list[Candidate]) -> Candidate | None:
