@@ -13,6 +13,10 @@ from rich.console import Console
 from rag.core.options import Engine
 
 console = Console(stderr=True)
+# Where a RealTimeQA command keeps each week's index, for the next run to reuse.
+IndexCache = Annotated[
+    Path | None, typer.Option("--index-cache", help="Keep each week's index here and reuse it on the next run.")
+]
 bench_app = typer.Typer(help="Benchmarks on public news QA data.", no_args_is_help=True)
 
 GATED = ("retrieval_hit_at_k", "key_fact_recall", "answer_correct_rate", "citation_precision", "refusal_accuracy")
@@ -97,9 +101,7 @@ def realtimeqa_command(
     with_choices: Annotated[bool, typer.Option("--with-choices", help="Ask with the four options.")] = False,
     engine: Annotated[Engine | None, typer.Option("--engine", case_sensitive=False)] = None,
     top_k: Annotated[int | None, typer.Option("--top-k")] = None,
-    index_cache: Annotated[
-        Path | None, typer.Option("--index-cache", help="Keep each week's index here and reuse it on the next run.")
-    ] = None,
+    index_cache: IndexCache = None,
 ) -> None:
     """Index each week's articles in a fresh index, ask its questions, score against the right choice."""
     from evals.realtimeqa import run_realtimeqa
@@ -171,9 +173,7 @@ def calibrate_command(
     data: Annotated[Path, typer.Option("--data", help="RealTimeQA folder.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for calibration.json and calibration.md (the curve).")],
     weeks: Annotated[str, typer.Option("--weeks", help="How many weeks (spread over the data), or 'all'.")] = "all",
-    index_cache: Annotated[
-        Path | None, typer.Option("--index-cache", help="Keep each week's index here and reuse it on the next run.")
-    ] = None,
+    index_cache: IndexCache = None,
 ) -> None:
     """Calibrate the refusal threshold (NEWSRAG_MIN_RELEVANCE) on RealTimeQA: answerable vs unanswerable questions."""
     from evals.calibrate import calibrate, curve_markdown
@@ -194,9 +194,7 @@ def short_answers_command(
     data: Annotated[Path, typer.Option("--data", help="RealTimeQA folder.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for rows.jsonl, short-answers.json and the model.")],
     weeks: Annotated[str, typer.Option("--weeks", help="How many weeks (the first N), or 'all'.")] = "all",
-    index_cache: Annotated[
-        Path | None, typer.Option("--index-cache", help="Keep each week's index here and reuse it on the next run.")
-    ] = None,
+    index_cache: IndexCache = None,
     rows: Annotated[Path | None, typer.Option("--rows", help="Refit from a rows.jsonl instead of asking.")] = None,
     ship: Annotated[bool, typer.Option("--ship", help="Write the model fitted on all weeks into rag/assets.")] = False,
 ) -> None:
@@ -204,7 +202,8 @@ def short_answers_command(
     import subprocess
 
     from evals.realtimeqa import weeks as list_weeks
-    from evals.short_answers import MODEL_PATH, Row, collect, interleaved, report, write
+    from evals.short_answers import Row, collect, interleaved, report, write
+    from rag.answering.confidence import MODEL_PATH
 
     if rows is not None:
         asked = [Row(**json.loads(line)) for line in rows.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -21,9 +21,7 @@ import numpy as np
 
 from evals import metrics as m
 from evals.realtimeqa import week_cases, week_index
-from rag.answering.confidence import MODEL_PATH, MODEL_SIGNALS, ConfidenceModel, features
-
-__all__ = ["MODEL_PATH", "Row", "collect", "interleaved", "report", "write"]
+from rag.answering.confidence import MODEL_SIGNALS, ConfidenceModel, features
 
 TARGET_PRECISION = 0.60
 # Ridge on the standardised weights: ~300 rows and 16 features overfit without it.

@@ -54,10 +54,6 @@ _MULTIPLE = (
     r"|(?:twice|(?:two|three|four|five|six|ten) times))\b"
 )
 _SHORT_SCALE = r"(?:bn|m|k|tn|trn)\b"
-_CLOCK_OR_DAY_BEFORE = re.compile(
-    r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|January|February|March|April|June|July|August"
-    r"|September|October|November|December)\.?\s+$"
-)
 _CLOCK = re.compile(r"\d{1,2}(?:[.:]\d\d)?\s?[ap]\.?m\b\.?|\d{1,2}:\d\d", re.IGNORECASE)
 _RELATIVE_AMOUNT = re.compile(rf"%|\bper ?cent\b|{_SHARE}|{_MULTIPLE}", re.IGNORECASE)
 _DIGITS = r"\d(?:[\d,]*\d)?(?:\.\d+)?"
@@ -74,6 +70,8 @@ _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
     r"|Jan\.?|Feb\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?)"
 )
+# "Dec. 2", "Mar 3": a day of a month (with the abbreviations _MONTH leaves to the dates) is no amount.
+_CLOCK_OR_DAY_BEFORE = re.compile(rf"\b(?:{_MONTH}|Mar|Apr|Jun|Jul)\.?\s+$")
 _DATE = re.compile(
     rf"\b{_MONTH}\s\d{{1,2}}(?:st|nd|rd|th)?(?:,\s(?:19|20)\d\d)?\b|\b\d{{1,2}}\s{_MONTH}(?:\s(?:19|20)\d\d)?\b"
     rf"|\b{_MONTH}\s(?:19|20)\d\d\b|\b(?:19|20)\d\d\b"
@@ -131,6 +129,7 @@ class Candidate:
     sentences: list[int] = field(default_factory=list)
     fits: bool = False  # of the asked kind somewhere (a span of another kind only adds to a longer one's votes)
     focused: list[int] = field(default_factory=list)  # those of ``sentences`` about the question's focus
+    commonness: float | None = None  # how widespread it is in the whole index, when the vote looked it up
 
     @property
     def key(self) -> str:
@@ -381,7 +380,8 @@ def vote(
     _tile(found)
     for candidate in found.values():
         if commonness is not None:
-            candidate.score /= 1.0 + commonness(candidate.text)
+            candidate.commonness = commonness(candidate.text)
+            candidate.score /= 1.0 + candidate.commonness
     # Candidates of another kind stay in the list (they show the sentence is about the right sort of thing,
     # "14 percent" where money was expected) but after those of the asked kind: only those can win.
     return sorted(found.values(), key=lambda c: (c.fits, c.score), reverse=True)

@@ -176,9 +176,14 @@ def _type_match(question: str, sentence: str) -> bool | None:
     return None
 
 
+def _names(text: str) -> set[str]:
+    """The names in a question: its capitalised words past its start, lower-cased."""
+    return {m.group(0).lower() for m in _PROPER.finditer(text.strip())}
+
+
 def _missing_names(question: str, sentences: list[Sentence]) -> float:
     """The share of names in the question (capitalised words past its start) found in no sentence."""
-    names = {m.group(0).lower() for m in _PROPER.finditer(question.strip())}
+    names = _names(question)
     if not names:
         return 0.0
     text = " ".join(s.text for s in sentences).lower()
@@ -387,11 +392,14 @@ class ExtractiveEngine:
                 "evidence": evidence,
                 "in_best": float(c.text.lower() in sentences[best].window.lower()),
                 "words": float(len(c.text.split())),
-                "commonness": self.commonness(c.text) if self.commonness else 0.0,
+                "commonness": c.commonness if c.commonness is not None else self._commonness(c.text),
                 f"kind_{analysis.answer_type.value}": 1.0,
             }
             out.append((c, self.model.confidence(signals), signals))
         return out
+
+    def _commonness(self, text: str) -> float:
+        return self.commonness(text) if self.commonness else 0.0
 
     def vote(
         self,
@@ -504,9 +512,8 @@ class _OnFocus:
 
     def __init__(self, analysis: QuestionAnalysis, asked: str, passages: list[Passage]) -> None:
         self.analysis = analysis
-        found = {m.group(0).lower() for m in _PROPER.finditer(asked.strip())}
-        self.names = found - _NOT_NAMES  # "on Monday", "President Trump": a day or a title names no story
-        self._passages = [f"{p.title} {p.text}".lower() for p in passages]
+        self.names = _names(asked) - _NOT_NAMES  # "on Monday", "President Trump": a day or a title names no story
+        self._about_names = [self._named(f"{p.title} {p.text}".lower()) >= MIN_NAMED for p in passages]
 
     def _named(self, text: str) -> float:
         return sum(name in text for name in self.names) / len(self.names) if self.names else 1.0
@@ -516,7 +523,7 @@ class _OnFocus:
         must name them itself: the other rows of the table are about other things."""
         if s.row and self._named(s.text.lower()) < MIN_NAMED:
             return False
-        return self._named(self._passages[s.passage]) >= MIN_NAMED
+        return self._about_names[s.passage]
 
     def __call__(self, s: Sentence, short: Candidate | None = None, chosen: Sequence[Sentence] = ()) -> bool:
         if not self.passage(s):
