@@ -121,6 +121,30 @@ class Settings(BaseSettings):
         " web visitors besides public addresses. The CLI, run by the owner, may fetch any address.",
     )
     max_upload_mb: float = Field(20.0, gt=0, description="Largest file the app accepts as an upload.")
+    admins: str = Field(
+        "",
+        description="Logins (user names of NEWSRAG_AUTH, comma-separated; * for every visitor) who manage the"
+        " archive in the app: delete articles, follow and unfollow feeds. Others ask, rate and see their own"
+        " history. The CLI and the Python API always act as the owner.",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Addresses or networks (comma-separated) of reverse proxies whose X-Forwarded-For names the"
+        " client; from anyone else the header is ignored.",
+    )
+    parse_cpu_seconds: float = Field(
+        30.0, gt=0, description="CPU seconds one file may take to read (in a worker process); over it, it fails alone."
+    )
+    parse_memory_mb: int = Field(
+        2048, ge=256, description="Memory one file's reading may use (in a worker process); over it, it fails alone."
+    )
+    visitor_uploads_per_hour: int = Field(
+        60, ge=0, description="Files one web visitor may upload in an hour (0: none)."
+    )
+    visitor_upload_mb_per_hour: float = Field(
+        200.0, ge=0, description="Megabytes one web visitor may upload in an hour."
+    )
+    max_feeds_per_user: int = Field(100, ge=1, description="Most feeds one login (or the CLI) may follow.")
     log: bool = Field(True, description="Log questions and answers to index_dir/history.sqlite; off disables.")
 
     def openai_key(self, own: SecretStr | None) -> str | None:
