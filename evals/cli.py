@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from rag.core.options import Engine
+from rag.cli.engine import EngineOption
 
 console = Console(stderr=True)
 # Where a RealTimeQA command keeps each week's index, for the next run to reuse.
@@ -35,9 +35,7 @@ def eval_command(
     corpus: Annotated[
         list[Path] | None, typer.Option("--corpus", help="Index these files/folders in a fresh temporary index.")
     ] = None,
-    engine: Annotated[
-        Engine | None, typer.Option("--engine", case_sensitive=False, help="auto, llm or extractive.")
-    ] = None,
+    engine: EngineOption = None,
     top_k: Annotated[int | None, typer.Option("--top-k")] = None,
     judge: Annotated[bool, typer.Option("--judge", help="Add LLM-judged faithfulness and correctness.")] = False,
     compare: Annotated[
@@ -99,7 +97,7 @@ def realtimeqa_command(
     out: Annotated[Path, typer.Option("--out", help="Folder for the results.")],
     weeks: Annotated[str, typer.Option("--weeks", help="How many weeks (the first N), or 'all'.")] = "all",
     with_choices: Annotated[bool, typer.Option("--with-choices", help="Ask with the four options.")] = False,
-    engine: Annotated[Engine | None, typer.Option("--engine", case_sensitive=False)] = None,
+    engine: EngineOption = None,
     top_k: Annotated[int | None, typer.Option("--top-k")] = None,
     index_cache: IndexCache = None,
 ) -> None:

@@ -96,3 +96,18 @@ def test_the_example_engine_installs_and_answers(tmp_path: Path) -> None:
     assert ran.returncode == 0, ran.stderr[-3000:]
     answer = json.loads(ran.stdout.strip().splitlines()[-1])
     assert answer["engine"] == "leads" and answer["cited"] == 3 and not answer["flags"], answer
+    # The CLI takes the plugin's engine by name too, as a flag and as NEWSRAG_ENGINE; an unknown name lists it.
+    newsrag, index = (
+        [str(Path(sys.executable).parent / "newsrag"), "ask", "--json"],
+        ["--index-dir", str(tmp_path / "index")],
+    )
+    for how, extra in ((["--engine", "LEADS"], {}), ([], {"NEWSRAG_ENGINE": "leads"})):
+        asked = subprocess.run(
+            [*newsrag, "What are Putin's peace conditions?", *index, *how],
+            capture_output=True, text=True, timeout=300, env=env | extra, cwd=tmp_path,
+        )  # fmt: skip
+        assert asked.returncode == 0, asked.stderr[-3000:]
+        assert json.loads(asked.stdout)["engine"] == "leads", (how, asked.stdout[-2000:])
+    wide = env | {"COLUMNS": "200"}  # rich wraps the error box at the terminal width
+    unknown = subprocess.run([*newsrag, "Who?", *index, "--engine", "lede"], capture_output=True, text=True, env=wide)
+    assert unknown.returncode == 2 and "'lede' is not one of 'auto', 'llm', 'extractive', 'leads'" in unknown.stderr

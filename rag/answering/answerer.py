@@ -22,7 +22,7 @@ from rag.answering.llm import LLMEngine, LLMUnavailable
 from rag.answering.response import Response
 from rag.answering.stages import GuardInstructions, PickOption, RelevanceGate, Stage
 from rag.answering.turn import Gate, Turn, ms_since
-from rag.core.errors import NewsRAGError
+from rag.core.errors import NewsRAGError, OptionError
 from rag.core.options import Engine as EngineChoice
 from rag.core.settings import Settings
 from rag.core.types import REFUSAL_TEXT, Answer, AnswerCandidate, AnswerEngine, Citation
@@ -80,14 +80,20 @@ class Answerer:
     def resolve_engine(self, requested: EngineChoice | str | None) -> AnswerEngine:
         """The engine that will answer: ``auto`` resolved, a plugin's by its name; an unknown or unconfigured one is a
         clear error."""
-        if isinstance(requested, str) and (name := requested.strip().lower()) in self.engines.keys() - BUILT_IN:
+        name = str(requested if requested is not None else self.settings.engine).strip().lower()
+        if name in self.engines.keys() - BUILT_IN:
             return name
-        choice = EngineChoice.parse(requested, "engine") or self.settings.engine
-        if choice == EngineChoice.llm and self.llm is None:
+        if name not in BUILT_IN:
+            raise OptionError(f"unknown engine {name[:40]!r}: choose one of {', '.join(self.engine_names())}")
+        if name == EngineChoice.llm and self.llm is None:
             raise QuestionError("no LLM is configured: set NEWSRAG_LLM_BASE_URL or OPENAI_API_KEY")
-        if choice == EngineChoice.auto:
+        if name == EngineChoice.auto:
             return "llm" if self.llm is not None else "extractive"
-        return "llm" if choice == EngineChoice.llm else "extractive"
+        return name
+
+    def engine_names(self) -> list[str]:
+        """What ``engine=`` takes: the built-in choices, then the installed plugins' engines."""
+        return [choice.value for choice in EngineChoice] + sorted(self.engines.keys() - BUILT_IN)
 
     def standalone(self, question: str, history: History, engine: str, notices: list[str]) -> tuple[str, str]:
         """(the question to retrieve with, the earlier question it leans on or "").

@@ -18,8 +18,9 @@ import logging
 from importlib.metadata import entry_points
 
 from rag.answering.engines import Engine
+from rag.core.options import ENGINE_PLUGINS
 
-GROUP = "newsrag.engines"
+GROUP = ENGINE_PLUGINS
 BUILT_IN = ("auto", "extractive", "llm")
 log = logging.getLogger(__name__)
 

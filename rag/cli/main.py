@@ -21,13 +21,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from rag.cli.engine import EngineOption
 from rag.cli.feeds import feeds_app, follow
 from rag.cli.formats import formats
 from rag.cli.plugins import register_plugins
 from rag.cli.serve import log, serve
 from rag.core import render
 from rag.core.errors import NewsRAGError
-from rag.core.options import Engine as EngineChoice
 from rag.core.settings import Settings, load_settings
 
 if TYPE_CHECKING:  # imported where used: `newsrag --help` starts without LlamaIndex and chromadb
@@ -177,10 +177,6 @@ def forget(
     console.print(f"removed {escape(repr(removed.title))} ({removed.article_id})")
 
 
-Engine = Annotated[
-    EngineChoice | None,
-    typer.Option("--engine", case_sensitive=False, help="auto, llm or extractive (NEWSRAG_ENGINE)."),
-]
 TopK = Annotated[int | None, typer.Option("--top-k", help="Passages to retrieve (NEWSRAG_TOP_K).")]
 Sources = Annotated[list[str] | None, typer.Option("--source", help="Only these sources (repeatable).")]
 Since = Annotated[str | None, typer.Option("--since", help="Only articles published on or after (YYYY-MM-DD).")]
@@ -239,7 +235,7 @@ def _ask_one(newsrag: NewsRAG, question: str, json_out: bool, history: History |
 def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print the whole answer as JSON.")] = False,
-    engine: Engine = None,
+    engine: EngineOption = None,
     top_k: TopK = None,
     source: Sources = None,
     since: Since = None,
@@ -255,7 +251,7 @@ def ask(
 
 @app.command()
 def chat(
-    engine: Engine = None,
+    engine: EngineOption = None,
     top_k: TopK = None,
     index_dir: IndexDir = None,
     chroma_host: ChromaHost = None,

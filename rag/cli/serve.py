@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from rag.core.options import Engine
+from rag.cli.engine import EngineOption
 from rag.core.settings import load_settings
 
 console = Console(stderr=True)
@@ -25,9 +25,7 @@ def serve(
     index_dir: Annotated[Path | None, typer.Option("--index-dir", help="Index folder (NEWSRAG_INDEX_DIR).")] = None,
     chroma_host: Annotated[str | None, typer.Option("--chroma-host", help="Chroma server host.")] = None,
     chroma_port: Annotated[int | None, typer.Option("--chroma-port", help="Chroma server port.")] = None,
-    engine: Annotated[
-        Engine | None, typer.Option("--engine", case_sensitive=False, help="auto, llm or extractive (NEWSRAG_ENGINE).")
-    ] = None,
+    engine: EngineOption = None,
 ) -> None:
     """Start the chat app: the web page at /, its Gradio API, and an OpenAI-compatible API at /v1."""
     from pydantic import ValidationError

@@ -21,6 +21,10 @@ class _Choice(StrEnum):
             raise OptionError(f"unknown {what} {str(value)[:40]!r}: choose one of {choices}") from None
 
 
+# The entry point group through which other packages add answer engines (``rag/answering/engine_plugins.py``).
+ENGINE_PLUGINS = "newsrag.engines"
+
+
 class Engine(_Choice):
     """Which engine writes the answer."""
 

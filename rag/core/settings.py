@@ -8,13 +8,14 @@ The README's configuration reference is generated from this class (``newsrag con
 from __future__ import annotations
 
 import os
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from rag.core.options import Engine, RetrievalMode
+from rag.core.options import ENGINE_PLUGINS, Engine, RetrievalMode
 
 EmbedderName = Literal["minilm", "openai"]
 
@@ -91,7 +92,11 @@ class Settings(BaseSettings):
         le=1,
         description="Confidence from which the bold short answer is stated (default: the fitted model's).",
     )
-    engine: Engine = Field(Engine.auto, description="auto: llm when an LLM endpoint is configured, else extractive.")
+    engine: str = Field(
+        Engine.auto.value,
+        description="auto (llm when an LLM endpoint is configured, else extractive), llm, extractive, or the name of"
+        " an installed plugin's engine.",
+    )
     llm_model: str = Field("gpt-4o-mini", description="Chat model name for the llm engine.")
     llm_base_url: str | None = Field(
         None, description="OpenAI-compatible base URL (vLLM, Ollama, llama.cpp, LM Studio)."
@@ -146,6 +151,15 @@ class Settings(BaseSettings):
     )
     max_feeds_per_user: int = Field(100, ge=1, description="Most feeds one login (or the CLI) may follow.")
     log: bool = Field(True, description="Log questions and answers to index_dir/history.sqlite; off disables.")
+
+    @field_validator("engine", mode="before")
+    @classmethod
+    def _known_engine(cls, value: Any) -> str:
+        """A built-in engine's name; any other only when an engine plugin is installed (the answerer checks it)."""
+        name = str(value).strip().lower()
+        if name in {choice.value for choice in Engine} or entry_points(group=ENGINE_PLUGINS):
+            return name
+        raise ValueError(f"unknown engine {name[:40]!r}: choose one of auto, llm, extractive (no plugin adds engines)")
 
     def openai_key(self, own: SecretStr | None) -> str | None:
         """The key to use for an OpenAI-style endpoint: our own setting, else ``OPENAI_API_KEY``."""

@@ -25,7 +25,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from rag.answering.answerer import History
 from rag.answering.response import Response
 from rag.core.errors import NewsRAGError
-from rag.core.options import Engine
 from rag.core.types import Answer
 from rag.index.filters import MAX_FILTER_CHARS, MAX_FILTER_VALUES
 from rag.index.store import StoreError
@@ -58,7 +57,7 @@ class ChatRequest(BaseModel):
     messages: list[Message] = Field(min_length=1)
     stream: bool = False
     # newsrag's options (openai client: extra_body={...})
-    engine: Engine | None = None
+    engine: str | None = Field(None, max_length=MAX_MODEL_CHARS)  # a built-in engine or a plugin's; checked on asking
     top_k: int | None = Field(None, ge=1, le=50)
     # Bounded here too (rag/index/filters.py checks again), so the client hears which field is wrong.
     sources: list[Annotated[str, Field(max_length=MAX_FILTER_CHARS)]] | None = Field(None, max_length=MAX_FILTER_VALUES)

@@ -23,7 +23,6 @@ SAMPLE_QUESTIONS = [  # checked against the sample by tests/test_answers.py and 
     "What additional tariff did Trump impose on India on Aug 6?",
 ]
 MAX_EXAMPLES = 6
-ENGINES = ["auto", "llm", "extractive"]
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}  # page events: not part of the Gradio API
 
 
@@ -34,6 +33,11 @@ def example_questions(titles: list[str]) -> list[str]:
         if title and not title.startswith(SAMPLE_TITLE):
             questions.append(f"What does “{title}” report?")
     return questions[:MAX_EXAMPLES]
+
+
+def _engines(services: Services) -> list[str]:
+    """The engines to choose from: auto, llm, extractive, and those installed plugins add."""
+    return services.newsrag.components.answerer.engine_names()
 
 
 def llm_info(services: Services) -> str:
@@ -180,7 +184,7 @@ def _answer_settings(services: Services) -> tuple[gr.Radio, gr.Slider, gr.Dropdo
     """The Settings accordion: engine, top-k, sources, since, until (the order the answer handler takes them)."""
     settings = services.settings
     with gr.Accordion("Settings", open=False, elem_id="nr-settings"):
-        engine = gr.Radio(ENGINES, value=settings.engine.value, label="Answer engine", info=llm_info(services))
+        engine = gr.Radio(_engines(services), value=settings.engine, label="Answer engine", info=llm_info(services))
         top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages to retrieve (top-k)")
         sources = gr.Dropdown([], multiselect=True, allow_custom_value=True, label="Only these sources (empty: all)")
         with gr.Row():
