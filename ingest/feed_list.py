@@ -53,7 +53,11 @@ MIGRATIONS: list[Migration] = [
         )
         """,
     ),
+    # Who added each feed, for the per-login cap; feeds of an older file were the owner's (the CLI's, '').
+    ("003_add_feeds_added_by", "ALTER TABLE feeds ADD COLUMN added_by TEXT NOT NULL DEFAULT ''"),
 ]
+
+MAX_FEED_URL = 2048  # characters: longer is no feed address, only a way to fill the list and every page showing it
 
 
 class Feed(BaseModel):
@@ -70,6 +74,7 @@ class Feed(BaseModel):
     last_ok_at: float = 0.0
     last_status: str = ""  # new items, not modified, failed, ...
     note: str = ""  # the last error, or why entries were left out (a capped feed)
+    added_by: str = ""  # who follows it: "" the owner (CLI, Python API), "user:<login>" or "*" in the app
 
 
 class FeedList:
@@ -87,17 +92,28 @@ class FeedList:
             self.unavailable = f"the feed list {path} {problem} ({exc})"
             log.warning("%s: no feeds are followed", self.unavailable)
 
-    def add(self, url: str, interval: float) -> Feed:
+    def add(self, url: str, interval: float, *, added_by: str = "", limit: int | None = None) -> Feed:
         """Follow ``url`` (polled first at once); a feed already followed keeps its state, with the new interval.
 
-        ValueError when the list cannot be written."""
+        ``added_by`` may follow at most ``limit`` feeds (None: no cap). ValueError for a URL over
+        :data:`MAX_FEED_URL` characters, past the cap, or when the list cannot be written."""
+        if len(url) > MAX_FEED_URL:
+            raise ValueError(f"a feed URL is at most {MAX_FEED_URL:,} characters; this one has {len(url):,}")
         if self.unavailable:
             raise ValueError(self.unavailable)
         with self.database.connect() as db:
+            db.execute("BEGIN IMMEDIATE")  # counted and added in one lock: parallel adds cannot pass the cap together
+            if limit is not None and db.execute("SELECT 1 FROM feeds WHERE url = ?", (url,)).fetchone() is None:
+                (followed,) = db.execute("SELECT COUNT(*) FROM feeds WHERE added_by = ?", (added_by,)).fetchone()
+                if followed >= limit:
+                    raise ValueError(
+                        f"at most {limit:,} feeds per login are followed (NEWSRAG_MAX_FEEDS_PER_USER);"
+                        " stop following one first"
+                    )
             db.execute(
-                "INSERT INTO feeds (url, interval, added_at) VALUES (?, ?, ?)"
+                "INSERT INTO feeds (url, interval, added_at, added_by) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT(url) DO UPDATE SET interval = excluded.interval",
-                (url, interval, time.time()),
+                (url, interval, time.time(), added_by),
             )
         feed = self.get(url)
         assert feed is not None
@@ -128,7 +144,7 @@ class FeedList:
 
     def save(self, feed: Feed) -> None:
         """Write back a feed's poll state (unless it was removed meanwhile; its interval stays as the list has it)."""
-        state = feed.model_dump(exclude={"url", "interval", "added_at"})
+        state = feed.model_dump(exclude={"url", "interval", "added_at", "added_by"})
         assignments = ", ".join(f"{name} = :{name}" for name in state)
         with self.database.connect() as db:
             db.execute(f"UPDATE feeds SET {assignments} WHERE url = :url", state | {"url": feed.url})  # noqa: S608

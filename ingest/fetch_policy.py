@@ -11,6 +11,7 @@ the same loopback address once resolved.
 from __future__ import annotations
 
 import ipaddress
+import logging
 from dataclasses import dataclass, field
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -20,6 +21,7 @@ CGNAT = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT: not private 
 UNIQUE_LOCAL = ipaddress.ip_network("fc00::/7")
 NAT64 = ipaddress.ip_network("64:ff9b::/96")  # the well-known prefix: the last 32 bits are an IPv4 address
 ALLOW_SETTING = "NEWSRAG_FETCH_ALLOW"
+log = logging.getLogger(__name__)
 URL_INGEST_OFF = "adding articles by URL or feed is turned off on this server (NEWSRAG_APP_URL_INGEST=false)"
 
 
@@ -100,9 +102,11 @@ class FetchPolicy:
         reason = not_public(plain)
         if reason is None:
             return None
-        shown = host if _host_key(host) == str(plain) else f"{host} ({plain})"
+        # Neither the address a name resolved to nor its kind is said: visitors read this message, and could map
+        # the internal DNS with it (item 9). The server's log keeps the detail for the owner.
+        log.info("refused to fetch from %s (%s): not a public address (%s)", host, plain, reason)
         return (
-            f"refused to fetch from {shown}: not a public address ({reason}); the app fetches only public"
+            f"refused to fetch from {host}: not a public address; the app fetches only public"
             f" addresses for web visitors ({ALLOW_SETTING} allows others)"
         )
 

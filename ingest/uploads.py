@@ -4,10 +4,14 @@ content."""
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 from pathlib import Path
 
 from ingest.kinds import kinds
-from rag.core.disk import disk_problem
+from rag.core.disk import PRIVATE_FILE, PRIVATE_FOLDER, disk_problem
+
+log = logging.getLogger(__name__)
 
 
 def upload_types() -> tuple[str, ...]:
@@ -28,12 +32,16 @@ def save_upload(path: Path, uploads: Path, max_bytes: int) -> tuple[Path | None,
     if not target.exists():
         partial = target.with_suffix(".partial")
         try:
-            uploads.mkdir(parents=True, exist_ok=True)
-            partial.write_bytes(data)
+            uploads.mkdir(mode=PRIVATE_FOLDER, parents=True, exist_ok=True)
+            # Owner-only whatever the umask: an upload is a visitor's file, for the index alone.
+            with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE), "wb") as out:
+                out.write(data)
             partial.replace(target)
         except OSError as exc:  # a read-only or full disk
             if partial.exists():  # half-written on a full disk
                 partial.unlink()
             problem = disk_problem(uploads, exc) or "cannot be written"
-            return None, f"could not save the upload: {uploads} {problem} ({exc})"
+            # The visitor is told why in plain words; where (a server path) and the OS's error go to the log.
+            log.warning("could not save an upload in %s: %s (%s)", uploads, problem, exc)
+            return None, f"could not save the upload: the server's upload folder {problem}"
     return target, ""

@@ -41,7 +41,7 @@ def archive_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
     shutil.copy(SAMPLE, folder / SAMPLE.name)
     env = environment(root)
     subprocess.run([BIN / "newsrag", "ingest", str(folder)], env=env, cwd=root, check=True, capture_output=True)
-    with serving("archive", root, ingest=False) as started:
+    with serving("archive", root, ingest=False, NEWSRAG_ADMINS="*") as started:  # every visitor manages: it deletes
         yield started
 
 

@@ -4,7 +4,8 @@
   (``rag/server/host_check.py``).
 * Password guessing: failed logins on Gradio's form and on ``/v1`` get 429 for a growing window
   (``rag/server/login_throttle.py``). Each test speaks from addresses of its own, given in ``X-Forwarded-For``
-  (uvicorn trusts it from 127.0.0.1, as from a local reverse proxy), so the tests never lock each other out.
+  (the login server names 127.0.0.1 in NEWSRAG_TRUSTED_PROXIES, as for a local reverse proxy), so the tests
+  never lock each other out.
 * ``/v1`` errors: bounded filters and model names, OpenAI's error shape, and no server paths or store errors.
 """
 
@@ -46,9 +47,10 @@ def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def login_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Behind NEWSRAG_AUTH; its own process, so that the locks these tests cause stay here."""
+    """Behind NEWSRAG_AUTH and a (pretend) local reverse proxy; its own process, so that its locks stay here."""
     root = tmp_path_factory.mktemp("security-login")
-    with serving("security-login", root, ingest=False, NEWSRAG_AUTH=f"{USER}:{PASSWORD}") as started:
+    proxy = {"NEWSRAG_TRUSTED_PROXIES": "127.0.0.1"}
+    with serving("security-login", root, ingest=False, NEWSRAG_AUTH=f"{USER}:{PASSWORD}", **proxy) as started:
         yield started
 
 
@@ -387,7 +389,7 @@ def test_a_stream_that_fails_midway_reports_no_detail(caplog: pytest.LogCaptureF
         "the answer failed": RuntimeError("unexpected token in /srv/news/app/secret.py"),
     }
     for said, exc in failures.items():
-        events = list(_Reply("newsrag").sse("", deltas(exc), response=None, log=None))  # type: ignore[arg-type]
+        events = list(_Reply("newsrag", sign=str).sse("", deltas(exc), response=None, log=None))  # type: ignore[arg-type]
         errors = [json.loads(e[len("data: ") :]) for e in events if '"error"' in e]
         assert errors == [{"error": {"message": said, "type": "server_error", "param": None, "code": None}}]
         assert "/srv/news" not in "".join(events) and events[-1] == "data: [DONE]\n\n"

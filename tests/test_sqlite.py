@@ -39,9 +39,10 @@ def test_a_feed_list_written_before_migrations_opens_and_works(tmp_path: Path) -
         db.execute("INSERT INTO entries VALUES (?, 'entry-1', 'abc', 1.0)", (FEED,))
     feeds = FeedList(path)
     assert not feeds.unavailable
-    assert feeds.database.applied() == ["001_create_feeds", "002_create_entries"]  # recorded, nothing lost
+    # Recorded, nothing lost; the old feeds are the owner's (who added them was not kept then).
+    assert feeds.database.applied() == ["001_create_feeds", "002_create_entries", "003_add_feeds_added_by"]
     old = feeds.get(FEED)
-    assert old is not None and (old.interval, old.etag, old.failures) == (600, "W/1", 2)
+    assert old is not None and (old.interval, old.etag, old.failures, old.added_by) == (600, "W/1", 2, "")
     assert feeds.fingerprints(FEED) == {"entry-1": "abc"}
     feeds.add("https://other.example/rss", 60)
     assert [f.url for f in FeedList(path).all()] == [FEED, "https://other.example/rss"]

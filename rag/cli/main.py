@@ -27,6 +27,7 @@ from rag.cli.formats import formats
 from rag.cli.plugins import register_plugins
 from rag.cli.serve import log, serve
 from rag.core import render
+from rag.core.disk import make_private, use_private_umask
 from rag.core.errors import NewsRAGError
 from rag.core.settings import Settings, load_settings
 
@@ -58,11 +59,22 @@ def _clear_errors() -> Iterator[None]:
         raise typer.Exit(2) from exc
 
 
+@app.callback()
+def _owner_only() -> None:
+    """What any command writes (the index, uploads, the feed list, the logs) is readable by its user alone."""
+    use_private_umask()
+
+
 def _rag(index_dir: Path | None, chroma_host: str | None, chroma_port: int | None, **more: Any) -> NewsRAG:
     from rag.service.newsrag import NewsRAG
 
     with _clear_errors():
-        newsrag = NewsRAG(load_settings(index_dir=index_dir, chroma_host=chroma_host, chroma_port=chroma_port, **more))
+        settings = load_settings(index_dir=index_dir, chroma_host=chroma_host, chroma_port=chroma_port, **more)
+        for path in make_private(settings.index_dir)[:3]:  # an index an older version left readable to others
+            console.print(
+                f"[yellow]warning:[/yellow] {escape(str(path))} is readable by others and cannot be made private"
+            )
+        newsrag = NewsRAG(settings)
         newsrag.store  # noqa: B018 - open now, so that a wrong setting fails before any work
     return newsrag
 

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from rag.cli.engine import EngineOption
+from rag.core.disk import use_private_umask
 from rag.core.settings import load_settings
 
 console = Console(stderr=True)
@@ -34,6 +35,7 @@ def serve(
     from rag.index.store import StoreError
     from rag.ui.web import run
 
+    use_private_umask()  # `python app.py` comes here without the CLI's callback
     try:
         settings = load_settings(
             host=host, port=port, index_dir=index_dir, chroma_host=chroma_host, chroma_port=chroma_port, engine=engine

@@ -1,13 +1,15 @@
 """Why a write under a folder fails, in words a user can act on: the folder is read-only, or its disk is full.
 
 The index, the question log and the upload folder all live under ``index_dir``; when a write there
-fails, the library's own error (a SQLite code, a Chroma compaction error) rarely says why.
+fails, the library's own error (a SQLite code, a Chroma compaction error) rarely says why. And what is
+written there is its user's alone: :func:`use_private_umask` and :func:`make_private` keep it owner-only.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import stat
 from pathlib import Path
 
 # Under this much free space a disk counts as full. The index stops taking new articles there: Chroma's
@@ -44,3 +46,44 @@ def _nearest_existing(path: Path) -> Path:
         if candidate.exists():
             return candidate
     return path
+
+
+PRIVATE_FILE = 0o600
+PRIVATE_FOLDER = 0o700
+PRIVATE_UMASK = 0o077  # what the CLI and the server create is their user's alone: articles, questions, feeds
+
+
+def use_private_umask() -> None:
+    """Make every file and folder this process creates from now on owner-only.
+
+    For the CLI and the server's entry points only: a library changing its host's umask would surprise it.
+    """
+    os.umask(PRIVATE_UMASK)
+
+
+def make_private(folder: Path) -> list[Path]:
+    """Tighten ``folder`` and everything under it to owner-only (folders 700, files 600); links are left alone.
+
+    An index written by an older version, or under a lax umask, was readable by every local user (item 8).
+    Returns what could not be tightened (not our file, a read-only disk), for a warning.
+    """
+    stuck: list[Path] = []
+    if not folder.is_dir() or folder.is_symlink():
+        return stuck
+    _tighten(folder, PRIVATE_FOLDER, stuck)
+    for parent, folders, files in os.walk(folder):
+        for name in folders:
+            _tighten(Path(parent, name), PRIVATE_FOLDER, stuck)
+        for name in files:
+            _tighten(Path(parent, name), PRIVATE_FILE, stuck)
+    return stuck
+
+
+def _tighten(path: Path, wanted: int, stuck: list[Path]) -> None:
+    try:
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode) or not stat.S_IMODE(mode) & 0o077:
+            return
+        path.chmod(wanted)
+    except OSError:
+        stuck.append(path)

@@ -9,11 +9,15 @@ records its own): each runs once, in order. Never edit or reorder one that has s
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+from rag.core.disk import PRIVATE_FILE
 
 Migration = tuple[str, str]  # (name, one SQL statement)
 
@@ -61,6 +65,7 @@ class Database:
         db = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(self.path)
             if self._prepare is not None:
                 self._prepare()
             db = sqlite3.connect(self.path, timeout=self.timeout)
@@ -109,3 +114,13 @@ class Database:
             if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'").fetchone():
                 return [row["name"] for row in db.execute("SELECT name FROM migrations ORDER BY rowid")]
         return []
+
+
+def _create_private(path: Path) -> None:
+    """Create a new database file owner-only, whatever the umask: it holds visitors' questions, feeds, the catalog.
+
+    SQLite gives its journal files the database file's mode, so they stay private too."""
+    if path.exists():
+        return
+    with contextlib.suppress(FileExistsError):  # another thread or process made it meanwhile
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))

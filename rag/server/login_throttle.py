@@ -10,8 +10,10 @@ successful logins are never delayed. Refused attempts are not checked, so they c
 
 Limits, on purpose:
 
-* Addresses are the client's as uvicorn reports it (it trusts ``X-Forwarded-For`` only from 127.0.0.1,
-  a local reverse proxy); IPv6 clients are counted per /64, since one host commonly holds a whole /64.
+* Addresses are the client's as uvicorn reports it: ``X-Forwarded-For`` is believed only from the proxies in
+  ``NEWSRAG_TRUSTED_PROXIES`` (``rag/ui/web.py`` tells uvicorn; unset, from no one, not even 127.0.0.1), so a
+  client cannot rotate it to dodge the count. IPv6 clients are counted per /64, since one host commonly holds a
+  whole /64.
 * Clients sharing an address (a NAT, a proxy that does not forward the address) share a count.
 * A user name locked by someone else's failures cannot log in through the form until the window ends
   (``/v1`` still works for it): the window is short at first, and capped at :data:`MAX_LOCK`.

@@ -1,8 +1,9 @@
 """OpenAI-compatible routes (``/v1/models``, ``/v1/chat/completions``), so any OpenAI client can ask newsrag.
 
 The answer is the assistant message, with its ``[n]`` markers; the passages they point at are in a
-``citations`` list on the choice (with ``refused``, ``flags``, ``notices`` and the log's ``turn_id``, which
-``POST /v1/feedback`` takes with a 👍/👎 rating and a note). Earlier user and
+``citations`` list on the choice (with ``refused``, ``flags``, ``notices``, the log's ``turn_id`` and its
+``feedback_token``, which ``POST /v1/feedback`` takes with a 👍/👎 rating and a note; the token is needed
+without a login). Earlier user and
 assistant messages are the conversation history. newsrag's own options ride along as extra body
 fields: ``engine``, ``top_k``, ``sources``, ``since``, ``until``. Errors use OpenAI's error shape.
 """
@@ -123,7 +124,7 @@ def chat_completions(
         if not isinstance(exc, ValueError):  # the index or the embedder failing: the server's (rag/server/http.py)
             raise
         raise OpenAIError(400, str(exc), code="invalid_question") from exc  # the question or its options
-    reply = _Reply(model=body.model or MODEL_ID)
+    reply = _Reply(model=body.model or MODEL_ID, sign=svc.tokens.token)
     if body.stream:
         return StreamingResponse(
             reply.sse(first, deltas, stream.response, stream.finish), media_type="text/event-stream"
@@ -133,10 +134,14 @@ def chat_completions(
 
 
 class FeedbackRequest(BaseModel):
-    """A 👍/👎 on an answer of this API: the ``turn_id`` its choice carried, and an optional note."""
+    """A 👍/👎 on an answer of this API: the ``turn_id`` its choice carried, and an optional note.
+
+    Without a login, also the ``feedback_token`` that came with the answer: callers without a login share one
+    scope, and the token is what shows the answer was given to this one."""
 
     model_config = ConfigDict(extra="forbid")
     turn_id: int
+    feedback_token: str = Field("", max_length=128)
     rating: str = Field(max_length=10)  # "up" / "down" (or 👍 / 👎)
     note: str = Field("", max_length=MAX_NOTE_CHARS)
 
@@ -148,8 +153,11 @@ def feedback(body: FeedbackRequest, request: Request, user: str | None = Depends
         rating = Rating.parse(body.rating)
     except ValueError as exc:
         raise OpenAIError(400, str(exc), code="invalid_rating") from exc
-    # The same scope the answer was logged in: a caller can rate only the answers of its own scope.
-    if not services(request).history.rate(body.turn_id, rating, body.note, scope=scope_for(user, None, "openai")):
+    svc = services(request)
+    # The same scope the answer was logged in: a caller can rate only the answers of its own scope, and without a
+    # login (one scope for all such callers) only those whose token it was given.
+    mine = user is not None or svc.tokens.check(body.turn_id, body.feedback_token)
+    if not mine or not svc.history.rate(body.turn_id, rating, body.note, scope=scope_for(user, None, "openai")):
         raise OpenAIError(404, "no answer with that turn_id was given to you", code="unknown_turn")
     return {"object": "feedback", "turn_id": body.turn_id, "rating": rating.value}
 
@@ -157,20 +165,22 @@ def feedback(body: FeedbackRequest, request: Request, user: str | None = Depends
 class _Reply:
     """OpenAI's response shapes for one answer: a ``chat.completion`` or ``chat.completion.chunk`` events."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, sign: Callable[[int], str]) -> None:
         self.id, self.created, self.model = f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), model
+        self.sign = sign  # a turn id's feedback token
 
     def _envelope(self, kind: str, choice: dict[str, Any]) -> dict[str, Any]:
         return {"id": self.id, "object": kind, "created": self.created, "model": self.model, "choices": [choice]}
 
-    @staticmethod
-    def _extras(answer: Answer, turn_id: int | None) -> dict[str, Any]:
+    def _extras(self, answer: Answer, turn_id: int | None) -> dict[str, Any]:
         return {
             "citations": [c.model_dump(mode="json") for c in answer.citations],
             "refused": answer.refused,
             "flags": answer.flags,
             "notices": answer.notices,
             "turn_id": turn_id,  # for POST /v1/feedback; None when the log is off
+            # What a caller without a login shows to rate this answer: the turn id alone is no proof it was theirs.
+            "feedback_token": None if turn_id is None else self.sign(turn_id),
         }
 
     def completion(self, answer: Answer, turn_id: int | None) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from rag.service.archive import Archive, PageOptions
 from rag.service.asking import Asking, AskOptions
 from rag.service.components import Components
 from rag.service.feeds import FollowedFeeds
+from rag.service.roles import OWNER
 
 
 class NewsRAG:
@@ -184,13 +185,14 @@ class NewsRAG:
         """The followed feeds, oldest first, with what the follower last found (status, note, next poll)."""
         return self._feeds.all()
 
-    def add_feed(self, url: str, interval: float | None = None) -> Feed:
+    def add_feed(self, url: str, interval: float | None = None, added_by: str = OWNER) -> Feed:
         """Follow an RSS/Atom feed: polled every ``interval`` seconds (default ``feed_interval``), first at once.
 
-        Raises ValueError for what is not an http(s) URL. The follower (``newsrag follow``, or inside
-        ``newsrag serve``) fetches only public addresses and those in ``fetch_allow``.
+        ``added_by``: whose feed it is for the ``max_feeds_per_user`` cap (the owner's; the app passes the login).
+        Raises ValueError for what is not an http(s) URL, a URL over 2,048 characters, or past the cap. The follower
+        (``newsrag follow``, or inside ``newsrag serve``) fetches only public addresses and those in ``fetch_allow``.
         """
-        return self._feeds.add(url, interval)
+        return self._feeds.add(url, interval, added_by)
 
     def remove_feed(self, url: str) -> bool:
         """Stop following ``url``; its articles stay indexed (``forget`` removes them). False if not followed."""

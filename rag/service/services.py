@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from rag.core.settings import Settings
+from rag.service.feedback_tokens import FeedbackTokens
 from rag.service.history import HistoryLog
 from rag.service.newsrag import NewsRAG
 from rag.service.turns import Turns
@@ -32,6 +33,11 @@ class Services:
     def turns(self) -> Turns:
         """How the front-ends ask: each answer is logged as a turn, with who asked and its timing."""
         return Turns(self.newsrag, self.history)
+
+    @cached_property
+    def tokens(self) -> FeedbackTokens:
+        """The per-answer tokens that let a caller without a login rate its own answers, and only those."""
+        return FeedbackTokens(self.settings.index_dir)
 
     def login(self, user: str, password: str) -> bool:
         """Whether ``user`` and ``password`` are one of the logins; compares with every one, in constant time."""

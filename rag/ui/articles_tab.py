@@ -22,8 +22,10 @@ from gradio.utils import get_upload_folder
 from ingest.uploads import save_upload, upload_types
 from rag.index.catalog import Selection
 from rag.index.store import ArticleRecord, StoreError
+from rag.service.roles import DELETE_REFUSED
 from rag.service.services import Services
 from rag.ui.messages import count, escape, for_visitors
+from rag.ui.roles import manages_request
 
 RESULT_HEADERS = ["file", "status", "title", "chunks", "reason"]
 ARTICLE_HEADERS = ["title", "source", "date", "chunks", "added"]
@@ -182,10 +184,13 @@ def open_handler(services: Services) -> Any:
 
 
 def delete_handler(services: Services) -> Any:
+    """Delete the opened article: the owner's alone (rag/service/roles.py), checked here for the page and the API."""
     newsrag = services.newsrag
     uploads = services.settings.index_dir / "uploads"
 
-    def delete(article_id: str | None) -> tuple[Any, ...]:
+    def delete(article_id: str | None, request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+        if not manages_request(request, services.settings):
+            return DELETE_REFUSED, gr.skip()
         if not article_id:
             return "Open an article to delete it.", gr.skip()
         try:
@@ -214,7 +219,9 @@ def bulk_count_handler(services: Services) -> Any:
     """Step one of a bulk delete: say how many articles the source or date range holds, and ask to confirm."""
     newsrag = services.newsrag
 
-    def bulk_count(source: str | None, since: str, until: str) -> tuple[Any, ...]:
+    def bulk_count(source: str | None, since: str, until: str, request: gr.Request = None) -> tuple[Any, ...]:  # type: ignore[assignment]
+        if not manages_request(request, services.settings):
+            return DELETE_REFUSED, gr.Button(visible=False), 0
         selection = _selection(source, since, until)
         if selection == Selection():
             return "Choose a source or a date range first.", gr.Button(visible=False), 0
@@ -242,11 +249,19 @@ def bulk_delete_handler(services: Services) -> Any:
     newsrag = services.newsrag
     uploads = services.settings.index_dir / "uploads"
 
-    def bulk_delete(source: str | None, since: str, until: str, confirmed: int) -> tuple[Any, ...]:
+    def bulk_delete(
+        source: str | None,
+        since: str,
+        until: str,
+        confirmed: int,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[Any, ...]:
+        if not manages_request(request, services.settings):
+            return DELETE_REFUSED, gr.Button(visible=False), 0
         selection = _selection(source, since, until)
         try:
             if selection == Selection() or newsrag.catalog.count(selection) != confirmed:
-                return bulk_count_handler(services)(source, since, until)
+                return bulk_count_handler(services)(source, since, until, request)
             removed = newsrag.forget_selected(selection)
         except (StoreError, ValueError) as exc:
             return f"Could not delete: {escape(for_visitors(exc))}", gr.Button(visible=False), 0

@@ -22,6 +22,7 @@ from rag.service.turns import Asker
 from rag.ui import articles_tab, chat_tab, history_tab
 from rag.ui.feeds_panel import build_feeds_panel
 from rag.ui.messages import count, escape, for_visitors
+from rag.ui.roles import wire_role_controls
 
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 NO_ARTICLES = "No articles yet: add some in the Articles tab."
@@ -84,22 +85,28 @@ def ask_handler(services: Services) -> Any:
             logged = services.turns.ask(question, asker, engine=engine or None, top_k=top_k or None)
         except NewsRAGError as exc:
             raise gr.Error(for_visitors(exc), print_exception=False) from exc
-        return logged.answer.to_dict() | {"turn_id": logged.turn_id}
+        token = None if logged.turn_id is None else services.tokens.token(logged.turn_id)
+        return logged.answer.to_dict() | {"turn_id": logged.turn_id, "feedback_token": token}
 
     return ask
 
 
 def feedback_handler(services: Services) -> Any:
-    def feedback(turn_id: int, rating: str, note: str = "", request: gr.Request = None) -> dict:  # type: ignore[assignment]
+    def feedback(
+        turn_id: int, rating: str, note: str = "", feedback_token: str = "", request: gr.Request = None
+    ) -> dict:  # type: ignore[assignment]
         """Rate an answer that ``/ask`` gave: ``turn_id`` from its result, ``rating`` "up" (👍) or "down" (👎),
-        an optional ``note`` (what it should have said). Kept in the question log for ``newsrag log --as-suite``.
+        an optional ``note`` (what it should have said), and without a login the ``feedback_token`` of its result.
+        Kept in the question log for ``newsrag log --as-suite``.
         """
         try:
             parsed = Rating.parse(rating)
         except ValueError as exc:
             raise gr.Error(str(exc), print_exception=False) from exc
-        scope = scope_for(request.username if request else None, None, "api")  # the scope /ask logged it in
-        if not services.history.rate(int(turn_id), parsed, note or "", scope=scope):
+        user = request.username if request else None
+        scope = scope_for(user, None, "api")  # the scope /ask logged it in, shared by all callers without a login
+        mine = user is not None or services.tokens.check(int(turn_id), feedback_token)
+        if not mine or not services.history.rate(int(turn_id), parsed, note or "", scope=scope):
             raise gr.Error("no answer with that turn_id was given to you", print_exception=False)
         return {"turn_id": int(turn_id), "rating": parsed.value}
 
@@ -116,11 +123,13 @@ def build_ui(services: Services) -> gr.Blocks:
             with gr.Tab("Chat", id="chat"):
                 chat = chat_tab.build(services, visitor)
             with gr.Tab("Articles", id="articles"):
+                role_note = gr.Markdown(visible=False, elem_id="nr-role-note")
                 articles = articles_tab.build(services)
                 build_feeds_panel(services)
             with gr.Tab("History", id="history"):
                 history = history_tab.build()
 
+        wire_role_controls(demo, services, role_note)  # visitors see the owner's controls disabled, and why
         refreshed = [status, chat.examples_hint, chat.sources, *chat.examples]
         refresh = refresh_handler(services, len(refreshed))
         conversations = history_tab.listing_handler(services)

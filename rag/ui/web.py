@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI
 from gradio.routes import App as GradioApp
 from starlette.routing import Mount
 
+from rag.core.disk import make_private
 from rag.core.settings import Settings, load_settings
 from rag.server.http import create_http_app
 from rag.service.follower import Follower
@@ -48,6 +50,8 @@ def create_app(services: Services) -> FastAPI:
         run_history=False,
         ssr_mode=False,
         mcp_server=False,
+        # No /openapi.json (nor /docs): FastAPI serves the schema of the Gradio app without asking for the login.
+        app_kwargs={"openapi_url": None, "docs_url": None, "redoc_url": None},
         show_error=True,
         theme=THEME,
         css=CSS,
@@ -68,6 +72,18 @@ def check_files_as_launched(blocks: gr.Blocks) -> None:
     blocks.has_launched = True
 
 
+def proxy_options(trusted_proxies: str) -> dict[str, Any]:
+    """uvicorn's options for ``X-Forwarded-For``: believed only from ``trusted_proxies``, from no one when unset.
+
+    Left to itself uvicorn believes it from 127.0.0.1 (or FORWARDED_ALLOW_IPS): any local process, or a proxy that
+    passes the header through, could then name any client address and slip past the login throttle (item 7).
+    """
+    trusted = [entry.strip() for entry in trusted_proxies.split(",") if entry.strip()]
+    if not trusted:
+        return {"proxy_headers": False, "forwarded_allow_ips": []}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
+
+
 def _gradio_app(app: FastAPI) -> GradioApp:
     """The Gradio app that ``mount_gradio_app`` mounted at "/" (``Blocks.app`` is another instance)."""
     return next(r.app for r in app.routes if isinstance(r, Mount) and isinstance(r.app, GradioApp))
@@ -78,6 +94,8 @@ def run(settings: Settings | None = None) -> None:
     import uvicorn
 
     settings = settings or load_settings()
+    for path in make_private(settings.index_dir)[:3]:  # an index an older version (or a lax umask) left readable
+        print(f"newsrag: warning: {path} is readable by others and cannot be made private", file=sys.stderr)
     services = build_services(settings)
     app = create_app(services)
     login = " (login required)" if services.auth else ""
@@ -92,6 +110,7 @@ def run(settings: Settings | None = None) -> None:
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+            **proxy_options(settings.trusted_proxies),
         )
         # Every open page and gradio_client holds a heartbeat stream that ends only when Gradio's stop event is set,
         # which Gradio's own launch() does and a mounted app never gets: uvicorn waited 20 s and more for them.

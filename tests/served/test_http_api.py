@@ -252,16 +252,17 @@ def _rated(server: Server) -> dict[int, Any]:
 
 def test_v1_feedback_rates_an_answer_of_the_caller(server: Server) -> None:
     reply = _openai(server).chat.completions.create(model="newsrag", messages=[{"role": "user", "content": PUTIN}])
-    turn_id = reply.choices[0].model_extra["turn_id"]
-    assert isinstance(turn_id, int)
-    rated = httpx.post(server.url + "/v1/feedback", json={"turn_id": turn_id, "rating": "up"}, timeout=30)
+    turn_id, token = reply.choices[0].model_extra["turn_id"], reply.choices[0].model_extra["feedback_token"]
+    assert isinstance(turn_id, int) and isinstance(token, str)
+    mine = {"turn_id": turn_id, "feedback_token": token}
+    rated = httpx.post(server.url + "/v1/feedback", json=mine | {"rating": "up"}, timeout=30)
     assert rated.status_code == 200 and rated.json() == {"object": "feedback", "turn_id": turn_id, "rating": "up"}
     assert _rated(server)[turn_id].rating == "up"
-    again = {"turn_id": turn_id, "rating": "👎", "note": "should have said Cuba"}
+    again = mine | {"rating": "👎", "note": "should have said Cuba"}
     assert httpx.post(server.url + "/v1/feedback", json=again, timeout=30).status_code == 200
     assert (_rated(server)[turn_id].rating, _rated(server)[turn_id].note) == ("down", "should have said Cuba")
 
-    bad = httpx.post(server.url + "/v1/feedback", json={"turn_id": turn_id, "rating": "meh"}, timeout=30)
+    bad = httpx.post(server.url + "/v1/feedback", json=mine | {"rating": "meh"}, timeout=30)
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_rating"
     unknown = httpx.post(server.url + "/v1/feedback", json={"turn_id": 10**9, "rating": "up"}, timeout=30)
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_turn"
@@ -272,8 +273,10 @@ def test_v1_streamed_answers_carry_their_turn_id(server: Server) -> None:
     stream = _openai(server).chat.completions.create(
         model="newsrag", messages=[{"role": "user", "content": PUTIN}], stream=True
     )
-    turn_id = list(stream)[-1].choices[0].model_extra["turn_id"]
-    rated = httpx.post(server.url + "/v1/feedback", json={"turn_id": turn_id, "rating": "down"}, timeout=30)
+    extra = list(stream)[-1].choices[0].model_extra
+    turn_id, token = extra["turn_id"], extra["feedback_token"]
+    body = {"turn_id": turn_id, "feedback_token": token, "rating": "down"}
+    rated = httpx.post(server.url + "/v1/feedback", json=body, timeout=30)
     assert rated.status_code == 200 and _rated(server)[turn_id].rating == "down"
 
 
@@ -282,21 +285,23 @@ def test_gradio_api_feedback_and_scopes_between_channels(server: Server) -> None
 
     client = Client(server.url, verbose=False)
     answer = client.predict(PUTIN, api_name="/ask")
-    assert client.predict(answer["turn_id"], "down", "should have said Cuba", api_name="/feedback") == {
+    token = answer["feedback_token"]
+    assert client.predict(answer["turn_id"], "down", "should have said Cuba", token, api_name="/feedback") == {
         "turn_id": answer["turn_id"],
         "rating": "down",
     }
     assert _rated(server)[answer["turn_id"]].note == "should have said Cuba"
     # An answer given through /v1 is not the Gradio API caller's to rate, nor the other way round.
-    v1_turn = (
+    v1_extra = (
         _openai(server)
         .chat.completions.create(model="newsrag", messages=[{"role": "user", "content": PUTIN}])
         .choices[0]
-        .model_extra["turn_id"]
+        .model_extra
     )
     with pytest.raises(Exception, match="no answer with that turn_id"):
-        client.predict(v1_turn, "up", "", api_name="/feedback")
-    across = httpx.post(server.url + "/v1/feedback", json={"turn_id": answer["turn_id"], "rating": "up"}, timeout=30)
+        client.predict(v1_extra["turn_id"], "up", "", v1_extra["feedback_token"], api_name="/feedback")
+    across = {"turn_id": answer["turn_id"], "feedback_token": token, "rating": "up"}
+    across = httpx.post(server.url + "/v1/feedback", json=across, timeout=30)
     assert across.status_code == 404 and _rated(server)[answer["turn_id"]].rating == "down"
 
 
