@@ -49,19 +49,29 @@ def _vetted(text: str) -> tuple[str, tuple[str, ...]]:
         pytest.param(f"It grows [1]. <!-- {EVIL} -->", "an HTML comment", id="comment"),
         pytest.param(f"It grows [1]. <{EVIL}>", "a link not in the articles (evil.example)", id="autolink"),
         pytest.param(f"It grows [1]. See {EVIL}.", "a link not in the articles (evil.example)", id="bare-url"),
-        pytest.param("It grows [1]. See www.evil.example/x?q=secret.", "a link not in the articles (evil.example)",
-                     id="bare-www"),  # fmt: skip
+        pytest.param(
+            "It grows [1]. See www.evil.example/x?q=secret.", "a link not in the articles (evil.example)", id="bare-www"
+        ),  # fmt: skip
         pytest.param(f"It grows [1]. [more]({EVIL})", "a link not in the articles (evil.example)", id="link"),
-        pytest.param("It grows [1]. [more](http://evil.example/a_(b)?q=secret)",
-                     "a link not in the articles (evil.example)", id="link-with-parentheses"),  # fmt: skip
-        pytest.param("It grows [1]. [more](javascript:alert(1))", "a link not in the articles (no host)",
-                     id="javascript-link"),  # fmt: skip
-        pytest.param(f"It grows [1]. [more][r]\n\n[r]: {EVIL}", "a link not in the articles (evil.example)",
-                     id="reference-link"),  # fmt: skip
-        pytest.param(f"It grows [1]. [![x]({EVIL})]({KEPT_URL})", "an image (evil.example)",
-                     id="image-inside-a-kept-link"),  # fmt: skip
-        pytest.param("It grows [1]. ![x](http://evil.example/%70%78?q=%34%34%31%37)", "an image (evil.example)",
-                     id="encoded-characters"),  # fmt: skip
+        pytest.param(
+            "It grows [1]. [more](http://evil.example/a_(b)?q=secret)",
+            "a link not in the articles (evil.example)",
+            id="link-with-parentheses",
+        ),  # fmt: skip
+        pytest.param(
+            "It grows [1]. [more](javascript:alert(1))", "a link not in the articles (no host)", id="javascript-link"
+        ),  # fmt: skip
+        pytest.param(
+            f"It grows [1]. [more][r]\n\n[r]: {EVIL}", "a link not in the articles (evil.example)", id="reference-link"
+        ),  # fmt: skip
+        pytest.param(
+            f"It grows [1]. [![x]({EVIL})]({KEPT_URL})", "an image (evil.example)", id="image-inside-a-kept-link"
+        ),  # fmt: skip
+        pytest.param(
+            "It grows [1]. ![x](http://evil.example/%70%78?q=%34%34%31%37)",
+            "an image (evil.example)",
+            id="encoded-characters",
+        ),  # fmt: skip
         pytest.param(f"It grows [1]. ![x]({KEPT_URL})", "an image (news.example)", id="image-of-a-passage-url"),
     ],
 )
@@ -106,11 +116,11 @@ def _streamed(answer: str, pieces: list[str]) -> tuple[list[str], StreamVetter]:
     "answer",
     [
         f"It grows [1]. ![x]({EVIL}) and more.",
-        f"It grows [1]. <img src=\"{EVIL}\"> and more.",
+        f'It grows [1]. <img src="{EVIL}"> and more.',
         f"It grows [1]. [click here]({EVIL}) and more.",
         f"It grows [1].\n![x][1]\n\n[1]: {EVIL}\n",
         f"It grows [1]. <{EVIL}> and {EVIL} and www.evil.example/x",
-        f"It grows [1]! ![a b c]({EVIL} \"t\") [x](<{EVIL} y>)",
+        f'It grows [1]! ![a b c]({EVIL} "t") [x](<{EVIL} y>)',
     ],
 )
 @pytest.mark.parametrize("size", [1, 2, 3, 7])
