@@ -192,7 +192,8 @@ class Answerer:
                     supported=all(s.supported for s in claims),
                 )
             )
-        flags = [f"unsupported: {s}" for s in checked.unsupported]
+        flags = [f"removed from the answer: {r}" for r in draft.removed]  # rag/answering/active_content.py
+        flags += [f"unsupported: {s}" for s in checked.unsupported]
         if repeated:
             flags.insert(0, f"{FOLLOWED_FLAG}: the {followed_by} answer repeated “{repeated}”")
         if not refused and not citations:

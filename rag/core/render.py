@@ -96,10 +96,11 @@ def sources_html(citations: Iterable[Cited], anchor: str) -> str:
 # ----- HTML for the app's Sources block: classes its stylesheet styles (rag/ui/theme.py), the whole passage
 def citation_block(c: Cited) -> str:
     """``[n] title``, its details and link, and the whole passage with the quote marked."""
-    meta = [h.escape(x) for x in details(c)] + ([h.safe_link(link(c), "link")] if link(c) else [])
+    # Inert, not just escaped: the block is a chat message, which Gradio reads as Markdown around the HTML.
+    meta = [h.inert(x) for x in details(c)] + ([h.safe_link(link(c), "link")] if link(c) else [])
     warning = "" if c.supported else f'<div class="nr-warning">{UNSUPPORTED}</div>'
     return (
-        f'<div class="nr-source"><div class="nr-source-head">[{c.number}] {h.escape(title(c))}</div>'
+        f'<div class="nr-source"><div class="nr-source-head">[{c.number}] {h.inert(title(c))}</div>'
         f'<div class="nr-source-meta">{" · ".join(meta) or "no source or date known"}</div>{warning}'
         f'<div class="nr-passage">{h.marked(c.text, c.quote)}</div></div>'
     )

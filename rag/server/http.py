@@ -5,8 +5,9 @@ process, one :class:`NewsRAG` and one login. With ``NEWSRAG_AUTH=user:password``
 ``Authorization: Bearer <password>`` (or HTTP basic).
 
 Around both: unknown ``Host`` names are refused (``host_check.py``, against DNS rebinding), failed logins
-on the form and on ``/v1`` are throttled (``login_throttle.py``), bodies are capped (``body_limit.py``), and
-requests from pages of other origins are refused (``origin_check.py``).
+on the form and on ``/v1`` are throttled (``login_throttle.py``), bodies are capped (``body_limit.py``),
+requests from pages of other origins are refused (``origin_check.py``), and every response carries a
+Content-Security-Policy (``csp.py``): the page loads images and scripts from this server only.
 Errors on ``/v1`` are in OpenAI's shape and never carry server paths or store errors (those go to the log).
 """
 
@@ -23,6 +24,7 @@ from starlette.exceptions import HTTPException
 
 from rag.index.store import StoreError
 from rag.server.body_limit import BodyLimit
+from rag.server.csp import ContentSecurityPolicy
 from rag.server.errors import OpenAIError, error_body
 from rag.server.host_check import HostCheck, HostPolicy
 from rag.server.login_throttle import LoginThrottle
@@ -53,6 +55,7 @@ def create_http_app(services: Services) -> FastAPI:
     http_app.add_middleware(OriginCheck)  # pages of other origins cannot call the app with a visitor's cookie
     settings = services.settings
     http_app.add_middleware(HostCheck, policy=HostPolicy.from_settings(settings.host, settings.allowed_hosts))
+    http_app.add_middleware(ContentSecurityPolicy)  # outermost: every response has it, refusals included
     return http_app
 
 

@@ -20,6 +20,7 @@ from gradio.context import Context
 from gradio.utils import get_upload_folder
 
 from ingest.uploads import save_upload, upload_types
+from rag.core.html import is_web_link
 from rag.index.catalog import Selection
 from rag.index.store import ArticleRecord, StoreError
 from rag.service.roles import DELETE_REFUSED
@@ -171,9 +172,12 @@ def open_handler(services: Services) -> Any:
         if view is None:
             return None, gr.Column(visible=False), "", "", ""
         r = view.record
+        # Every field is the article author's: shown inert (no Markdown image or link of theirs can render, so
+        # opening an article fetches nothing), and the one link, to the article's own http(s) url, built here.
         meta = " · ".join(escape(x) for x in (r.source, r.published_at[:10], r.authors) if x)
-        link = f" · [link]({r.url})" if r.url.startswith(("http://", "https://")) else ""
-        head = f"### {escape(r.title or '(untitled)')}\n{meta or 'no source or date known'}{link} · id `{r.article_id}`"
+        link = f" · [link]({_markdown_url(r.url)})" if is_web_link(r.url) else ""
+        title = escape(r.title or "(untitled)")
+        head = f"### {title}\n{meta or 'no source or date known'}{link} · id {escape(r.article_id)}"
         chunks = "\n\n".join(
             f'<div class="nr-chunk"><b>chunk {i + 1} of {len(view.chunks)}</b><div>{escape(c)}</div></div>'
             for i, c in enumerate(view.chunks)
@@ -181,6 +185,11 @@ def open_handler(services: Services) -> Any:
         return article_id, gr.Column(visible=True), head, view.text, chunks
 
     return open_article
+
+
+def _markdown_url(url: str) -> str:
+    """``url`` as a Markdown link destination it cannot leave: its brackets, quotes and spaces percent-encoded."""
+    return "".join(f"%{ord(c):02X}" if c in "()[]<>\"'\\` " else c for c in url.strip())
 
 
 def delete_handler(services: Services) -> Any:

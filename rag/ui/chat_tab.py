@@ -213,8 +213,10 @@ def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
     note_box, note, note_button = _note_box()
     question, ask_button, new_button = _question_row()
     copy_button = gr.Button("Copy the answer as Markdown", size="sm", elem_id="nr-copy-md")
+    # Its own copy button copies it: a js= step that writes the clipboard would need 'unsafe-eval' in the page's
+    # Content-Security-Policy (rag/server/csp.py), as Gradio compiles an event's js with AsyncFunction.
     copied = gr.Code(language="markdown", label="Answer as Markdown", visible=False, elem_id="nr-answer-md",
-                     wrap_lines=True)  # fmt: skip
+                     wrap_lines=True, buttons=["copy"])  # fmt: skip
     examples_hint = gr.Markdown()
     with gr.Row(elem_id="nr-examples"):
         examples = [gr.Button(visible=False, size="sm") for _ in range(MAX_EXAMPLES)]
@@ -237,7 +239,5 @@ def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
     saved = {"inputs": [rated, note, visitor], "outputs": [note, feedback_said], **PRIVATE}
     note_button.click(note_handler(services), **saved)
     note.submit(note_handler(services), **saved)
-    copy_button.click(markdown_handler(services), inputs=[turn_ids, visitor], outputs=copied, **PRIVATE).then(
-        None, inputs=copied, js="(text) => { navigator.clipboard?.writeText(text).catch(() => {}); }"
-    )
+    copy_button.click(markdown_handler(services), inputs=[turn_ids, visitor], outputs=copied, **PRIVATE)
     return ChatTab(chatbot, question, conversation, turn_ids, examples_hint, examples, sources, asked)

@@ -9,6 +9,7 @@ from typing import Any
 
 import gradio as gr
 
+from rag.core import html as h
 from rag.core import render
 from rag.core.types import Answer
 from rag.index.store import StoreError
@@ -17,8 +18,9 @@ logger = logging.getLogger(__name__)
 
 
 def escape(text: str) -> str:
-    """Text for a chat message or an HTML block: markup in articles and questions is shown, never run."""
-    return html.escape(text, quote=False)
+    """Text for a chat message, ``gr.Markdown`` or an HTML block: markup in articles, answers and questions is shown,
+    never run, and no Markdown in it becomes an image or a link (:func:`rag.core.html.inert`)."""
+    return h.inert(text)
 
 
 def _timings(answer: Answer) -> str:
