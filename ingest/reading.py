@@ -76,7 +76,9 @@ def read_file(path: Path, options: ReadOptions) -> list[Read]:
         return [Read(origin, BadInput(str(exc)), [])]
 
 
-def _read_in_worker(emit: Callable[[Read], None], kind: FileKind, path: Path, origin: str, options: ReadOptions) -> None:
+def _read_in_worker(
+    emit: Callable[[Read], None], kind: FileKind, path: Path, origin: str, options: ReadOptions
+) -> None:
     limits = Limits(max_bytes=options.max_bytes, max_items=options.max_items)
     for where, loaded in guarded(origin, read_kind(kind, path, origin, limits)):
         emit(chunked(where, loaded, options))
@@ -100,6 +102,8 @@ def guarded(item: str, loader: Iterator[Loaded]) -> Iterator[Loaded]:
     """What a loader (a generator: it runs as it is read) yields for ``item``; its bug costs ``item``, not the batch."""
     try:
         yield from loader
+    except MemoryError:
+        raise  # over the memory budget: the worker says so (ingest/budget.py), for the whole file
     except Exception as exc:
         origin = item if is_url(item) else str(Path(item).resolve())
         detail = next(iter(str(exc).splitlines()), "")[:200]
