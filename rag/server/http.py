@@ -5,7 +5,8 @@ process, one :class:`NewsRAG` and one login. With ``NEWSRAG_AUTH=user:password``
 ``Authorization: Bearer <password>`` (or HTTP basic).
 
 Around both: unknown ``Host`` names are refused (``host_check.py``, against DNS rebinding), failed logins
-on the form and on ``/v1`` are throttled (``login_throttle.py``), and bodies are capped (``body_limit.py``).
+on the form and on ``/v1`` are throttled (``login_throttle.py``), bodies are capped (``body_limit.py``), and uploads
+have a quota per visitor and hour (``upload_quota.py``).
 Errors on ``/v1`` are in OpenAI's shape and never carry server paths or store errors (those go to the log).
 """
 
@@ -26,6 +27,7 @@ from rag.server.errors import OpenAIError, error_body
 from rag.server.host_check import HostCheck, HostPolicy
 from rag.server.login_throttle import LoginThrottle
 from rag.server.openai_routes import router
+from rag.server.upload_quota import Quota, UploadQuota
 from rag.service.services import Services
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,10 @@ def create_http_app(services: Services) -> FastAPI:
     http_app.add_exception_handler(Exception, _unexpected_error)
     # Middleware added last runs first, and wraps the Gradio app mounted on this one as well.
     http_app.add_middleware(BodyLimit)  # /v1 bodies are conversations, never files
-    http_app.add_middleware(LoginThrottle)  # failed logins, on the form and on /v1, wait longer and longer
     settings = services.settings
+    quota = Quota(settings.visitor_uploads_per_hour, settings.visitor_upload_mb_per_hour)
+    http_app.add_middleware(UploadQuota, quota=quota, state=http_app.state)  # files and MB per visitor per hour
+    http_app.add_middleware(LoginThrottle)  # failed logins, on the form and on /v1, wait longer and longer
     http_app.add_middleware(HostCheck, policy=HostPolicy.from_settings(settings.host, settings.allowed_hosts))
     return http_app
 
