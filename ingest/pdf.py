@@ -24,6 +24,12 @@ from ingest.filekind import Limits
 from ingest.records import BadInput, Loaded, Skipped, authors_of, finish
 
 MAX_PAGES = 2000  # a 2,000-page PDF is a book, not news; its text would be refused as too long anyway
+# Pages may share a content stream (a blank page's); many sharing one make the same large stream read again and
+# again: 40 pages of one 560 KB stream packed into a 9.8 KB file took pypdf 95 s of CPU.
+MAX_SHARED_PAGES = 8
+# Content stream bytes to interpret, a shared stream counted once per page, per byte of NEWSRAG_MAX_ARTICLE_MB:
+# pypdf reads about 5 MB a second of them (a long report has a few MB).
+CONTENT_FACTOR = 4
 EDGE_LINES = 3  # running headers and footers sit in the first or last lines a page's text layer gives
 _PAGE_NUMBER = re.compile(
     r"^(?:page\s*)?[-–—(\[]?\s*(?:\d{1,4}|[ivx]{1,5})\s*[-–—)\]]?(?:\s*(?:of|/)\s*\d{1,4})?\.?$", re.IGNORECASE
@@ -99,6 +105,7 @@ def _read(path: Path, max_bytes: int) -> tuple[list[str | None], dict[str, Any]]
         count = len(reader.pages)
         if count > MAX_PAGES:
             raise BadInput(f"too many pages for a news document ({count:,} > {MAX_PAGES:,})")
+        check_contents(reader, max_bytes * CONTENT_FACTOR)
         texts: list[str | None] = []
         total = 0
         for page in reader.pages:
@@ -117,6 +124,31 @@ def _read(path: Path, max_bytes: int) -> tuple[list[str | None], dict[str, Any]]
     except Exception as exc:  # pypdf raises many kinds of error on broken files
         detail = next(iter(str(exc).splitlines()), "")[:160]
         raise BadInput(f"not a readable PDF ({type(exc).__name__}: {detail})".replace(": )", ")")) from exc
+
+
+def check_contents(reader: Any, max_content: int) -> None:
+    """BadInput for a PDF whose pages would take too long to interpret: many pages sharing one content stream, or
+    more than ``max_content`` bytes of content streams in all (unpacked: zlib is fast, interpreting them is not)."""
+    from pypdf.generic import IndirectObject
+
+    uses: Counter[int] = Counter()
+    sizes: dict[int, int] = {}
+    for page in reader.pages:
+        contents = page.raw_get("/Contents") if "/Contents" in page else None
+        for ref in contents if isinstance(contents, list) else [contents]:
+            if isinstance(ref, IndirectObject):
+                uses[ref.idnum] += 1
+                if ref.idnum not in sizes:
+                    sizes[ref.idnum] = len(ref.get_object().get_data())
+    shared = max(uses.values(), default=0)
+    if shared > MAX_SHARED_PAGES:
+        raise BadInput(f"{shared} pages replay one content stream (more than {MAX_SHARED_PAGES}): made to be slow")
+    total = sum(sizes[number] * n for number, n in uses.items())
+    if total > max_content:
+        raise BadInput(
+            f"its pages hold {total / 1e6:,.0f} MB of drawing instructions, more than {max_content / 1e6:,.0f} MB"
+            " can be read in time"
+        )
 
 
 def _metadata(reader: Any) -> dict[str, Any]:

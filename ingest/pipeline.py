@@ -1,15 +1,20 @@
 """The ingest pipeline: load → clean → chunk → embed → write, with a report of every outcome.
 
 Unchanged articles cost no embedding work; a changed article replaces its old chunks; a broken
-input is reported and skipped. Every URL is fetched before the write lock is taken, so a slow site never
-keeps another ingest waiting. Writes follow the store's commit protocol (see ``rag/index/store.py``), so
-a run killed at any point and started again leaves neither duplicates nor half an article.
+input is reported and skipped. Every URL is fetched, and every file read and chunked (each in a worker process
+within a budget: ``ingest/reading.py``), before the write lock is taken, so neither a slow site nor a file
+crafted to be slow keeps another ingest waiting. The lock is taken for one round of about :data:`ROUND_CHUNKS`
+chunks at a time, so a large batch holds at most a round in memory and lets other writers in between rounds.
+Writes follow the store's commit protocol (see ``rag/index/store.py``), so a run killed at any point and started
+again leaves neither duplicates nor half an article.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +24,12 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import TextNode
 
 from ingest.article import Article, IngestReport, Outcome, Unread
-from ingest.chunk import chunk_article, content_hash
+from ingest.chunk import content_hash
 from ingest.fetch_guard import FetchBudget
 from ingest.fetch_policy import TRUSTED, FetchPolicy
-from ingest.files import Loaded, load_file
+from ingest.files import Loaded
 from ingest.kinds import holds_many_articles
+from ingest.reading import Read, ReadOptions, chunked, guarded, read_file
 from ingest.records import BadInput, Skipped
 from ingest.walk import walk
 from ingest.web import is_url, load_url
@@ -34,6 +40,9 @@ from rag.index.store import ArticleRecord, ChunkStore, StoreError
 KNOWN_LOOKUPS = 200
 # Embed this many chunks at once: big enough to batch well across short articles.
 EMBED_GROUP = 256
+# Chunks read before the write lock is taken to write them: a few embedding groups per round.
+ROUND_CHUNKS = 4 * EMBED_GROUP
+READERS = 2  # files read at once, each in its worker: a worker's start (~10 ms) overlaps another's reading
 MAX_WRITE_FAILURES = 3
 
 Progress = Callable[[Outcome], None]
@@ -86,56 +95,64 @@ class Ingestor:
     def run(
         self, sources: Iterable[str | Path], prune: bool = False, write_lock: AbstractContextManager[Any] | None = None
     ) -> IngestReport:
-        """Fetch every URL, then, holding ``write_lock``, read the files and write the index."""
+        """Fetch every URL, read the files, then, holding ``write_lock`` a round at a time, write the index."""
         started = time.perf_counter()
         inputs, self.report.unread = survey(sources)
         fetched = self._fetch_all(inputs)  # the network first: no fetch while the lock is held
-        return self._write_locked(inputs, fetched, prune, write_lock, started)
+        return self._write_rounds(self._read_all(inputs, fetched), prune, write_lock, started)
 
     def run_fetched(
         self, origin: str, loaded: list[Loaded], write_lock: AbstractContextManager[Any] | None = None
     ) -> IngestReport:
         """Write articles fetched already (a followed feed's new entries) as one ingest of ``origin``."""
-        return self._write_locked([origin], {0: loaded}, False, write_lock, time.perf_counter())
+        options = ReadOptions.from_settings(self.settings)
+        reads = [chunked(where, item, options) for where, item in loaded]
+        return self._write_rounds(iter(reads), False, write_lock, time.perf_counter())
 
-    def _write_locked(
+    def _write_rounds(
         self,
-        inputs: list[str],
-        fetched: dict[int, list[Loaded]],
+        reads: Iterator[Read],
         prune: bool,
         write_lock: AbstractContextManager[Any] | None,
         started: float,
     ) -> IngestReport:
-        with write_lock or nullcontext():
-            was_dirty = self.store.begin_write()
-            self.failed_writes, finished = 0, False
-            try:
-                self._write_all(inputs, fetched, prune, repair=was_dirty)
-                finished = True
-            finally:
-                self.store.end_write(dirty=self.failed_writes > 0 or not finished)
-                self.report.seconds = time.perf_counter() - started
+        """Write ``reads`` a round at a time; each round is read (outside the lock) before the lock is taken."""
+        self._start(prune)
+        try:
+            for group, last in _rounds(reads):
+                with write_lock or nullcontext():
+                    self._write_round(group, prune and last)
+        finally:
+            self.report.seconds = time.perf_counter() - started
         return self.report
 
-    def _write_all(self, inputs: list[str], fetched: dict[int, list[Loaded]], prune: bool, repair: bool) -> None:
-        # Only a writer that died or a write that failed leaves versions to repair (and the collection dirty).
-        self.report.repaired_chunks = self.store.repair() if repair else 0
+    def _start(self, prune: bool) -> None:
         # The indexed articles, looked up as the inputs name them; read whole for a large ingest or a prune.
         self.known: dict[str, ArticleRecord] = self.store.articles() if prune else {}
         self._known_all, self._lookups, self._forgotten = prune, 0, set[str]()
         self.seen: dict[str, str] = {}
         self.write_failures = 0
-        pending: list[_Pending] = []
-        for where, loaded in self._load_all(inputs, fetched):
-            item = self._triage(where, loaded)
-            if item is not None:
-                pending.append(item)
-            if sum(len(p.nodes) for p in pending) >= EMBED_GROUP:
-                self._flush(pending)
-                pending = []
-        self._flush(pending)
-        if prune:
-            self._prune()
+
+    def _write_round(self, group: list[Read], prune: bool) -> None:
+        was_dirty = self.store.begin_write()
+        self.failed_writes, finished = 0, False
+        try:
+            # Only a writer that died or a write that failed leaves versions to repair (and the collection dirty).
+            self.report.repaired_chunks += self.store.repair() if was_dirty else 0
+            pending: list[_Pending] = []
+            for read in group:
+                item = self._triage(read)
+                if item is not None:
+                    pending.append(item)
+                if sum(len(p.nodes) for p in pending) >= EMBED_GROUP:
+                    self._flush(pending)
+                    pending = []
+            self._flush(pending)
+            if prune:
+                self._prune()
+            finished = True
+        finally:
+            self.store.end_write(dirty=self.failed_writes > 0 or not finished)
 
     # ----- stages
     def _fetch_all(self, inputs: list[str]) -> dict[int, list[Loaded]]:
@@ -154,25 +171,36 @@ class Ingestor:
                     budget=budget,
                     max_items=settings.max_feed_items,
                 )
-                fetched[position] = list(_guarded(item, load))
+                fetched[position] = list(guarded(item, load))
         return fetched
 
-    def _load_all(self, inputs: list[str], fetched: dict[int, list[Loaded]]) -> Iterator[Loaded]:
-        max_bytes = int(self.settings.max_article_mb * 1_000_000)
-        for position, item in enumerate(inputs):
+    def _read_all(self, inputs: list[str], fetched: dict[int, list[Loaded]]) -> Iterator[Read]:
+        """Every input's articles, chunked, in order: files each in a worker within the budget (:data:`READERS` at
+        once, so that starting workers overlaps), fetched pages here."""
+        options = ReadOptions.from_settings(self.settings)
+
+        def read(position: int, item: str) -> list[Read]:
             if position in fetched:
-                yield from fetched[position]
-            else:
-                loaded = load_file(Path(item), max_bytes, max_items=self.settings.max_archive_items)
-                yield from _guarded(item, loaded)
+                return [chunked(where, loaded, options) for where, loaded in fetched[position]]
+            return read_file(Path(item), options)
+
+        with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="newsrag-read") as pool:
+            ahead: deque[Future[list[Read]]] = deque()
+            for position, item in enumerate(inputs):
+                ahead.append(pool.submit(read, position, item))
+                if len(ahead) > READERS:
+                    yield from ahead.popleft().result()
+            while ahead:
+                yield from ahead.popleft().result()
 
     def _record(self, outcome: Outcome) -> None:
         self.report.outcomes.append(outcome)
         if self.progress:
             self.progress(outcome)
 
-    def _triage(self, where: str, loaded: Article | BadInput) -> _Pending | None:
-        """Decide what an article needs: nothing (unchanged, duplicate), or chunks to embed."""
+    def _triage(self, read: Read) -> _Pending | None:
+        """Decide what an article needs: nothing (unchanged, duplicate), or its chunks embedded."""
+        where, loaded, nodes = read
         if isinstance(loaded, BadInput):
             status = "skipped" if isinstance(loaded, Skipped) else "failed"
             self._record(Outcome(origin=where, status=status, reason=str(loaded)))
@@ -195,7 +223,6 @@ class Ingestor:
             else:
                 self._record(Outcome(**base, status="unchanged", chunks=known.n_chunks))
             return None
-        nodes = chunk_article(article, settings.chunk_size, settings.chunk_overlap)
         if not nodes:
             self._record(Outcome(**base, status="failed", reason="no text left to index"))
             return None
@@ -297,11 +324,15 @@ class Ingestor:
             )
 
 
-def _guarded(item: str, loader: Iterator[Loaded]) -> Iterator[Loaded]:
-    """What a loader (a generator: it runs as it is read) yields for ``item``; its bug costs ``item``, not the batch."""
-    try:
-        yield from loader
-    except Exception as exc:
-        origin = item if is_url(item) else str(Path(item).resolve())
-        detail = next(iter(str(exc).splitlines()), "")[:200]
-        yield origin, BadInput(f"could not be read: {type(exc).__name__}: {detail}".rstrip(": "))
+def _rounds(reads: Iterator[Read]) -> Iterator[tuple[list[Read], bool]]:
+    """``reads`` in groups of about :data:`ROUND_CHUNKS` chunks, each with whether it is the last; the last group
+    may be empty (a prune with nothing to read still has its round)."""
+    group: list[Read] = []
+    chunks = 0
+    for read in reads:
+        group.append(read)
+        chunks += len(read.nodes)
+        if chunks >= ROUND_CHUNKS:
+            yield group, False
+            group, chunks = [], 0
+    yield group, True

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from ingest.kinds import kinds
@@ -45,3 +47,31 @@ def save_upload(path: Path, uploads: Path, max_bytes: int) -> tuple[Path | None,
             log.warning("could not save an upload in %s: %s (%s)", uploads, problem, exc)
             return None, f"could not save the upload: the server's upload folder {problem}"
     return target, ""
+
+
+def remove_upload(path: str | Path, folder: Path) -> None:
+    """Delete one file the upload route stored in ``folder`` (and its folder, left empty); nothing else, ever."""
+    target = Path(path)
+    if not target.resolve().is_relative_to(folder.resolve()) or not target.is_file():
+        return
+    try:
+        target.unlink()
+        if target.parent.resolve() != folder.resolve() and not any(target.parent.iterdir()):
+            target.parent.rmdir()
+    except OSError:
+        pass  # gone already, or the folder holds another upload meanwhile
+
+
+def sweep_uploads(paths: Iterable[str], folder: Path, older_than: float = 3600.0) -> int:
+    """Delete the uploads among ``paths`` (those the route handed out) older than ``older_than`` seconds: no ingest
+    used them. Returns how many were deleted."""
+    cutoff, swept = time.time() - older_than, 0
+    for path in list(paths):
+        try:
+            old = Path(path).stat().st_mtime < cutoff
+        except OSError:
+            continue
+        if old:
+            remove_upload(path, folder)
+            swept += 1
+    return swept

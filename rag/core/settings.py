@@ -143,6 +143,12 @@ class Settings(BaseSettings):
     parse_memory_mb: int = Field(
         2048, ge=256, description="Memory one file's reading may use (in a worker process); over it, it fails alone."
     )
+    max_article_chunks: int = Field(
+        2000,
+        ge=1,
+        description="Most chunks one article may make (a long report makes a few hundred); a longer text, or one of"
+        " single letters, is refused before it is embedded.",
+    )
     visitor_uploads_per_hour: int = Field(
         60, ge=0, description="Files one web visitor may upload in an hour (0: none)."
     )

@@ -5,9 +5,10 @@ process, one :class:`NewsRAG` and one login. With ``NEWSRAG_AUTH=user:password``
 ``Authorization: Bearer <password>`` (or HTTP basic).
 
 Around both: unknown ``Host`` names are refused (``host_check.py``, against DNS rebinding), failed logins
-on the form and on ``/v1`` are throttled (``login_throttle.py``), bodies are capped (``body_limit.py``),
-requests from pages of other origins are refused (``origin_check.py``), and every response carries a
-Content-Security-Policy (``csp.py``): the page loads images and scripts from this server only.
+on the form and on ``/v1`` are throttled (``login_throttle.py``), bodies are capped (``body_limit.py``), uploads
+have a quota per visitor and hour (``upload_quota.py``), requests from pages of other origins are refused
+(``origin_check.py``), and every response carries a Content-Security-Policy (``csp.py``): the page loads images
+and scripts from this server only.
 Errors on ``/v1`` are in OpenAI's shape and never carry server paths or store errors (those go to the log).
 """
 
@@ -30,6 +31,7 @@ from rag.server.host_check import HostCheck, HostPolicy
 from rag.server.login_throttle import LoginThrottle
 from rag.server.openai_routes import router
 from rag.server.origin_check import OriginCheck
+from rag.server.upload_quota import Quota, UploadQuota
 from rag.service.services import Services
 
 log = logging.getLogger(__name__)
@@ -51,9 +53,11 @@ def create_http_app(services: Services) -> FastAPI:
     http_app.add_exception_handler(Exception, _unexpected_error)
     # Middleware added last runs first, and wraps the Gradio app mounted on this one as well.
     http_app.add_middleware(BodyLimit)  # /v1 bodies are conversations, never files
+    settings = services.settings
+    quota = Quota(settings.visitor_uploads_per_hour, settings.visitor_upload_mb_per_hour)
+    http_app.add_middleware(UploadQuota, quota=quota, state=http_app.state)  # files and MB per visitor per hour
     http_app.add_middleware(LoginThrottle)  # failed logins, on the form and on /v1, wait longer and longer
     http_app.add_middleware(OriginCheck)  # pages of other origins cannot call the app with a visitor's cookie
-    settings = services.settings
     http_app.add_middleware(HostCheck, policy=HostPolicy.from_settings(settings.host, settings.allowed_hosts))
     http_app.add_middleware(ContentSecurityPolicy)  # outermost: every response has it, refusals included
     return http_app

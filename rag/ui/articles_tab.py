@@ -19,7 +19,7 @@ import gradio as gr
 from gradio.context import Context
 from gradio.utils import get_upload_folder
 
-from ingest.uploads import save_upload, upload_types
+from ingest.uploads import remove_upload, save_upload, sweep_uploads, upload_types
 from rag.core.html import is_web_link
 from rag.index.catalog import Selection
 from rag.index.store import ArticleRecord, StoreError
@@ -110,6 +110,11 @@ def add_handler(services: Services, uploaded: Set[str]) -> Any:
                 report = newsrag.ingest(*inputs, progress=tick, for_visitor=True)
             except StoreError as exc:
                 raise gr.Error(f"Could not index: {for_visitors(exc)}", print_exception=False) from exc
+            finally:  # what the index needs was copied (index_dir/uploads): Gradio's copies go, whatever happened
+                for upload in files or []:
+                    if _is_gradio_upload(upload, upload_folder, uploaded):
+                        remove_upload(upload, upload_folder)
+                sweep_uploads(uploaded, upload_folder)  # and those uploaded an hour ago that no ingest used
             for o in report.outcomes:
                 where = o.origin.split("#", 1)[0]
                 rows.append([names.get(where, where), o.status, o.title, o.chunks, o.reason])

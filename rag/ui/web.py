@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI
 from gradio.routes import App as GradioApp
+from gradio.utils import get_upload_folder
+from starlette.requests import Request
 from starlette.routing import Mount
 
+from ingest.uploads import sweep_uploads
 from rag.core.disk import make_private
 from rag.core.settings import Settings, load_settings
 from rag.server.http import create_http_app
@@ -57,7 +61,25 @@ def create_app(services: Services) -> FastAPI:
         css=CSS,
     )
     check_files_as_launched(blocks)
+    watch_uploads(app, blocks)
     return app
+
+
+def watch_uploads(app: FastAPI, blocks: gr.Blocks) -> None:
+    """Tell the upload quota (``rag/server/upload_quota.py``) who a visitor is logged in as, and sweep after each
+    upload the uploads no ingest used within the hour."""
+    gradio_app = _gradio_app(app)
+    folder = Path(get_upload_folder()).resolve()
+
+    def upload_user(scope: dict[str, Any]) -> str | None:
+        cookies = Request(scope).cookies
+        for name, token in cookies.items():
+            if name.startswith("access-token-") and (user := gradio_app.tokens.get(token)):
+                return str(user)
+        return None
+
+    app.state.upload_user = upload_user
+    app.state.after_upload = lambda: sweep_uploads(blocks.upload_file_set, folder)
 
 
 def check_files_as_launched(blocks: gr.Blocks) -> None:

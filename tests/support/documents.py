@@ -99,6 +99,61 @@ def write_zip_bomb_docx(path: Path, unpacked_mb: int = 200) -> Path:
     return path
 
 
+def write_shared_stream_pdf(path: Path, pages: int = 40, stream_kb: int = 560, text: bool = True) -> Path:
+    """A PDF whose ``pages`` pages all draw one packed content stream of ``stream_kb`` KB of text operators (or,
+    without ``text``, of drawing operators that show nothing, then one sentence: slow to read, short to index).
+
+    Small on disk (the stream packs a hundred times), slow to read: a reader interprets the stream once per page.
+    """
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, StreamObject
+
+    writer = PdfWriter()
+    font = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+            }
+        )
+    )
+    shown = "(The council met again on Monday.) ' " * (stream_kb * 1024 // 37)
+    if not text:
+        shown = "0 0 m 1 1 l " * (stream_kb * 1024 // 12) + "(The council met again on Monday to vote.) '"
+    stream = StreamObject()
+    stream.set_data(f"BT /F1 10 Tf 50 760 Td 13 TL {shown} ET".encode("latin-1"))
+    shared = writer._add_object(stream.flate_encode())
+    for _ in range(pages):
+        page = writer.add_blank_page(612, 792)
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
+        )
+        page[NameObject("/Contents")] = shared
+    with path.open("wb") as out:
+        writer.write(out)
+    return path
+
+
+def write_empty_paragraphs_docx(path: Path, paragraphs: int) -> Path:
+    """A real .docx whose body is ``paragraphs`` empty paragraphs, each with its own revision id, so that the
+    document part packs about as well as a real one (a zip bomb check does not catch it)."""
+    import random
+
+    write_docx(path, title="Empty")
+    with zipfile.ZipFile(path) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    document = parts["word/document.xml"].decode("utf-8")
+    rng = random.Random(7)
+    empty = "".join(f'<w:p w:rsidR="{rng.getrandbits(32):08X}"/>' for _ in range(paragraphs))
+    start, end = document.index("<w:body>") + len("<w:body>"), document.index("<w:sectPr")
+    parts["word/document.xml"] = (document[:start] + empty + document[end:]).encode("utf-8")
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return path
+
+
 def newsletter(
     subject: str,
     sender: str,
