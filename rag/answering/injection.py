@@ -44,6 +44,11 @@ def unguarded() -> Iterator[None]:
         _GUARDED.reset(token)
 
 
+def guarded() -> bool:
+    """False inside :func:`unguarded`."""
+    return _GUARDED.get()
+
+
 # ----- taking instructions out of a passage
 @dataclass(frozen=True)
 class Planted:
