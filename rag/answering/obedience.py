@@ -18,13 +18,14 @@ would repeat, so a sentence kept by mistake costs little; a sentence that obeyed
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.answering.disguise import normalise
+from rag.answering.disguise import deleet, has_leet, normalise
 from rag.answering.injection import guarded, payloads
 from rag.answering.instructions import SENTENCE_END, is_instruction
 from rag.core.text import content_terms, split_sentences
@@ -57,12 +58,15 @@ _MACHINE = _words(
     "ai", "ais", "llm", "llms", "gpt", "chatgpt", "bot", "bots", "chatbot", "chatbots", "model", "models", "assistant",
     "assistants", "agent", "agents", "ki", "sprachmodell", "sprachmodelle", "ia", "modele", "modelo", "modelos",
     "modello", "taalmodel", "ии", "модель", "нейросеть", "бот", "yapay zeka", "dil modeli", "sprakmodell",
-    "asystent", "asistan", "assistent",
+    "asystent", "asistan", "assistent", "automated readers", "automated reader", "crawler", "crawlers",
 )  # fmt: skip
 _DICTATES = _words(
     "reply", "respond", "answer", "say", "output", "print", "write", "append", "repeat",
     "antworte", "antwortet", "antwort", "sag", "sage", "schreib", "schreibe", "gib", "reponds", "repondez", "reponse",
-    "ecris", "ecrivez", "dis", "dites", "responde", "respuesta", "escribe", "rispondi", "risposta", "scrivi",
+    "ecris", "ecrivez", "dis", "dites", "response", "responde", "respuesta", "escribe", "rispondi", "risposta",
+    "scrivi", "beantwoorden", "antwoorden", "odpowiedziec", "odpowiadac", "repondre", "responder", "rispondere",
+    "zeggen", "schrijven", "napisac", "powiedziec", "ответить", "написать", "сказать", "skriva", "antworten",
+    "sagen", "schreiben", "ausgeben", "ecrire", "dire", "escribir", "decir", "scrivere", "escrever",
     "responda", "resposta", "escreva", "antwoord", "zeg", "schrijf", "odpowiedz", "odpowiedzi", "napisz", "powiedz",
     "ответ", "ответь", "ответьте", "отвечай", "напиши", "скажи", "выведи", "yaz", "soyle", "yanitla", "cevap",
     "cevabin", "svara", "svar", "skriv",
@@ -74,15 +78,46 @@ _ADDRESSES = re.compile(
     r"|(?:ai|人工智能|模型|机器人|助手|アシスタント|モデル|ボット)(?:へ|に|は|:|：|,|，)"
 )
 _DICTATING = re.compile(rf"(?<!\w)(?:{_DICTATES})(?!\w)|回答|回复|输出|答え|返答|出力|言って|書いて")
+_IMPERATIVES = _words(
+    "reply", "respond", "answer", "say", "output", "print", "write", "append", "repeat", "antworte", "antwortet",
+    "sag", "schreib", "schreibe", "gib", "reponds", "repondez", "ecris", "ecrivez", "dis", "responde", "escribe",
+    "rispondi", "scrivi", "responda", "escreva", "antwoord", "zeg", "schrijf", "odpowiedz", "napisz", "powiedz",
+    "ответь", "ответьте", "отвечай", "отвечайте", "напиши", "скажи", "выведи", "yanitla", "svara", "skriv",
+)  # fmt: skip
+_THEN = _words(
+    "and", "then", "en", "und", "dann", "et", "puis", "y", "luego", "e", "poi", "i", "и", "och", "ve", "please",
+    "bitte", "just", "only", "always", "alleen", "nur", "tylko", "только", "bara", "sadece",
+)  # fmt: skip
+_MODAL = _words(
+    "must", "should", "shall", "has to", "have to", "needs to", "muss", "musst", "soll", "sollst", "doit", "dois",
+    "debe", "debes", "deve", "devi", "moet", "musisz", "должен", "должна", "maste", "ska", "olmali", "required to",
+    "are to", "is to", "moet je",
+)  # fmt: skip
+# An order to say something: a speech verb opening a clause ("… and say X", "Odpowiedz tylko X", "Svara: X"), after
+# a modal ("should output X"), or closing a Turkish one ("sadece X yaz"); in Chinese and Japanese, the polite or
+# bare imperative forms ("请回复", "只回答", "と答えてください").
+_ORDER = re.compile(
+    rf"(?:^|[:;,]\s*|(?<!\w)(?:{_THEN})\s+)\W*(?:(?:{_THEN})\s+)?(?:{_IMPERATIVES})(?!\w)"
+    rf"|(?<!\w)(?:{_MODAL})\s+(?:\w+\s+){{0,3}}(?:{_DICTATES})(?!\w)|(?<!\w)cevabin\b.*\bolmali"
+    r"|(?<!\w)(?:yaz|soyle|yanitla|cevap ver|vermelisin|yazmalisin)\W*$"
+    r"|(?:请|只|仅|务必|必须|^|[,:;、])\s*(?:回答|回复|输出|说|写)|(?:と|を)(?:だけ)?(?:答え|回答|返答|出力|言っ|書い|記載)"
+)
 _ROLE = re.compile(
-    r"^\W*#{1,6}\s|<\s*/?\s*(?:system|assistant|user)\s*>|\|\s*im_|\[/?inst\]|^\W*(?:user|assistant)\s*:"
+    r"^\W*#{1,6}\s|<\s*/?\s*(?:system|assistant|user)\s*>|\|\s*im_|\[\s*/?\s*(?:inst|system|sys)\s*\]"
+    r"|<<\s*/?\s*sys\s*>>|<\s*\||^\W*(?:user|assistant|human|ai|bot|model)\s*:"
 )
 
 
 @lru_cache(maxsize=8192)
 def _addresses_and_dictates(sentence: str) -> bool:
     text = normalise(sentence)
-    return bool(_ROLE.search(text) or (_ADDRESSES.search(text) and _DICTATING.search(text)))
+    return _speaks_to(text) or (has_leet(text) and _speaks_to(deleet(text)))
+
+
+def _speaks_to(text: str) -> bool:
+    if _ROLE.search(text) or _ORDER.search(unicodedata.normalize("NFKC", text)):
+        return True
+    return bool(_ADDRESSES.search(text) and _DICTATING.search(text))
 
 
 def directive(sentence: str) -> bool:
@@ -112,7 +147,8 @@ def any_directive(passages: list[Passage]) -> bool:
 
 
 def _says(text: str, phrase: str) -> bool:
-    return bool(re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text))
+    # Only Latin letters and digits bound a word here: in Chinese or Japanese a code runs into the next character.
+    return bool(re.search(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", text))
 
 
 def _betrayed_by(sentence: str, known: list[tuple[str, bool]], question: str) -> str:
