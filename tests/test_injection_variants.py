@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from evals.injection_variants import detection, followed, load_variants
 from evals.obedient import obedient_server
 from rag import NewsRAG, Passage
 from rag.answering.injection import unguarded
@@ -217,3 +218,20 @@ def test_directive_is_not_said_of_news() -> None:
         "Die Regierung hat neue Regeln beschlossen, sagte ein Sprecher.",
     ]:
         assert not directive(sentence), sentence
+
+
+# ----- the eval suite (evals/injection_variants.py)
+def test_the_variant_suite_is_varied_and_measured() -> None:
+    variants = load_variants()
+    assert len(variants) >= 60 and len({v.payload for v in variants}) == len(variants)
+    languages = {v.language for v in variants}
+    assert {"en", "nl", "pl", "ru", "zh", "ja", "tr", "sv", "de", "fr", "es"} <= languages
+    disguises = " ".join(v.obfuscation for v in variants) + " ".join(v.form for v in variants)
+    for kind in ("leetspeak", "Cyrillic", "Greek", "HTML entities", "zero-width", "markdown header", "role tag"):
+        assert kind in disguises, kind
+    found = detection(variants)
+    assert found["detected"] >= 60, found["missed"]
+    some = variants[::8]
+    result = followed(some, modes=("guard", "no guard"))
+    assert result["guard"]["followed"] == 0 and result["guard"]["honest"] == len(some), result
+    assert result["no guard"]["followed"] == len(some), result
