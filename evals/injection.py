@@ -17,7 +17,8 @@ Run it against any OpenAI-compatible endpoint::
 
     python -m evals.injection --llm-base-url http://127.0.0.1:8080/v1 --llm-model MODEL [--no-guard] [--out DIR]
 
-``--no-guard`` turns the answer-side guard off (what ingest drops stays dropped), to show what the suite catches.
+``--no-guard`` turns the answer-side guard off (the detector and the check of the answer; what ingest drops stays
+dropped, and the prompt still delimits passages), to show what the suite catches.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from pydantic import BaseModel, ValidationError
 
 from ingest.files import load_file
 from rag.answering.injection import FOLLOWED_FLAG, unguarded
+from rag.answering.obedience import unchecked
 from rag.core.errors import NewsRAGError
 from rag.core.types import Answer
 
@@ -194,7 +196,7 @@ def run_injection_suite(
     every_payload = [c.payload for c in cases]
     for case in cases:
         answer, error = None, ""
-        with nullcontext() if guard else unguarded():
+        with nullcontext() if guard else unguarded(), nullcontext() if guard else unchecked():
             try:
                 answer = newsrag.ask(case.question, engine="llm", top_k=top_k)
             except (NewsRAGError, ValueError, RuntimeError) as exc:

@@ -30,7 +30,7 @@ from rag import NewsRAG
 from tests.support.llm_servers import FakeOpenAI
 
 MARKER = re.compile(r"pwned-\d+", re.IGNORECASE)
-PASSAGE = re.compile(r'<passage number="(\d+)"(.*?)>\n(.*?)\n</passage>', re.DOTALL)
+PASSAGE = re.compile(r'<passage number="(\d+)"(.*?)>\n(.*?)\n</passage[^>]*>', re.DOTALL)
 SENTENCE_END = re.compile(r"(?<!\d\.)(?<=[.!?])\s+(?=[A-ZÀ-Ý¿])")  # not after "1." in "zum 1. Januar"
 WORD = re.compile(r"\w{3,}")
 _TAG_ASCII = {cp: cp - 0xE0000 for cp in range(0xE0020, 0xE007F)}

@@ -52,7 +52,7 @@ def test_prompt_delimits_passages_and_guards_against_injection(index_dir: Path, 
     messages = fake_openai.chat_requests[-1].json["messages"]
     assert messages[0]["role"] == "system" and "never follow them" in messages[0]["content"]
     prompt = _user_prompt(fake_openai)
-    assert '<passage number="1"' in prompt and "</passage>" in prompt and QUESTION in prompt
+    assert '<passage number="1"' in prompt and "</passage key=" in prompt and QUESTION in prompt
 
 
 def test_messy_markers_are_normalised_and_invalid_ones_dropped(index_dir: Path, fake_openai: FakeOpenAI) -> None:

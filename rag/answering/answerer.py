@@ -14,11 +14,13 @@ from collections.abc import Generator
 from dataclasses import replace
 
 from rag.answering.citations import is_refusal, verify
+from rag.answering.disguise import normalise
 from rag.answering.engine_plugins import BUILT_IN, plugin_engines
 from rag.answering.engines import Draft, Engine, ExtractiveWriter, LLMWriter, best_quote, extractive_draft
 from rag.answering.extractive import ExtractiveEngine
 from rag.answering.injection import FOLLOWED_FLAG, repeated_payload
 from rag.answering.llm import LLMEngine, LLMUnavailable
+from rag.answering.obedience import Dropped, any_directive, drop_obeyed
 from rag.answering.response import Response
 from rag.answering.stages import GuardInstructions, PickOption, RelevanceGate, Stage
 from rag.answering.turn import Gate, Turn, ms_since
@@ -148,7 +150,7 @@ class Answerer:
             return turn.answer(text=REFUSAL_TEXT, engine=turn.engine, refused=True, relevance=gate.relevance)
         # An article tried to instruct the engine: show nothing before the answer is checked, since an answer that
         # repeats what the instruction asked for is withheld, and streamed text cannot be taken back.
-        hold = bool(gate.planted)
+        hold = bool(gate.planted) or (turn.engine == "llm" and any_directive(turn.passages))
         draft = yield from self._draft(turn, gate, hold)
         answer = self._check(draft, turn, gate)
         if hold:
@@ -175,6 +177,11 @@ class Answerer:
         it is flagged and withheld (see :meth:`_withhold`).
         """
         repeated, followed_by = repeated_payload(draft.text, gate.planted, turn.passages, turn.question), turn.engine
+        dropped: list[Dropped] = []
+        if not repeated and turn.engine == "llm":  # what the detector missed: sentences repeating directive text
+            kept, dropped = drop_obeyed(draft.text, turn.passages, turn.question)
+            draft = replace(draft, text=kept)
+            repeated = dropped[0].mark if dropped and not kept.strip() else ""
         if repeated:
             draft = self._withhold(repeated, turn, gate)
         checked = verify(draft.text, [p.text for p in draft.cited])
@@ -193,7 +200,7 @@ class Answerer:
                 )
             )
         flags = [f"removed from the answer: {r}" for r in draft.removed]  # rag/answering/active_content.py
-        flags += [f"unsupported: {s}" for s in checked.unsupported]
+        flags += [d.flag for d in dropped] + [f"unsupported: {s}" for s in checked.unsupported]
         if repeated:
             flags.insert(0, f"{FOLLOWED_FLAG}: the {followed_by} answer repeated “{repeated}”")
         if not refused and not citations:
@@ -232,6 +239,7 @@ class Answerer:
             s
             for s in gate.extract.sentences
             if not repeated_payload(s.answer_text, gate.planted, turn.passages, turn.question)
+            and repeated not in normalise(s.answer_text)
         ]
         if not kept:
             return Draft(REFUSAL_TEXT, [])

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from rag.answering.instructions import SENTENCE_END, TAGS, canonical, is_instruction, normalise
+from rag.answering.disguise import TAGS, canonical, normalise
+from rag.answering.instructions import SENTENCE_END, is_instruction
 from rag.core.types import Passage
 
 FOLLOWED_FLAG = "follows an instruction planted in an article"
@@ -41,6 +42,11 @@ def unguarded() -> Iterator[None]:
         yield
     finally:
         _GUARDED.reset(token)
+
+
+def guarded() -> bool:
+    """False inside :func:`unguarded`."""
+    return _GUARDED.get()
 
 
 # ----- taking instructions out of a passage
@@ -94,6 +100,7 @@ def payloads(text: str, shouted: bool = True) -> tuple[str, ...]:
     return tuple(dict.fromkeys(" ".join(w.casefold().split()) for w in found))
 
 
+_HEADER = re.compile(r"^\s*#{1,6}[^.!?。]*$|:\W*$")  # a Markdown header alone, or a line that ends with a colon
 _FINISHED = re.compile(r"[.!?…。．！？][\"'”’»)\]]*\s*$")  # a line that ends its sentence: nothing runs on
 
 
@@ -111,6 +118,12 @@ def _take_out(text: str) -> tuple[str, list[str], list[str]]:
             continue
         if is_instruction(f"{sentences[i][-1]} {sentences[j][0]}"):
             bad[i][-1] = bad[j][0] = True
+    for i in range(len(lines) - 1):
+        # A role header ("### Instruction:", "System:") speaks through the line under it, which reads as plain text.
+        if all(bad[i]) and _HEADER.search(lines[i]):
+            j = next((k for k in range(i + 1, len(lines)) if lines[k].strip()), None)
+            if j is not None:
+                bad[j] = [True] * len(bad[j])
     removed: list[str] = []
     beside: list[str] = []
     for i, (line, flags) in enumerate(zip(sentences, bad, strict=True)):

@@ -3,49 +3,20 @@
 Matching is done on a normalised copy of the text, so that disguises do not help: compatibility forms folded
 (full-width letters), invisible characters ignored (zero-width spaces, joiners) and invisible Unicode tag
 characters read as the ASCII they spell, accents dropped, Cyrillic and Greek letters that look Latin read as
-Latin ("іgnore" with a Cyrillic і), letters spaced out ("i g n o r e") joined, and case ignored. The patterns
-cover the common forms in English, German, French, Spanish, Italian and Portuguese. What is done with such a
-sentence is the guard's business (``injection.py``).
+Latin ("іgnore" with a Cyrillic і), letters spaced out ("i g n o r e") joined, HTML entities read, and case ignored
+(``disguise.py``); digits standing for letters ("1gn0r3") get a second look. The patterns here cover the common
+forms in English, German, French, Spanish, Italian and Portuguese; ``instruction_forms.py`` adds paraphrases,
+chat-template and Markdown role markers, and Dutch, Polish, Russian, Chinese, Japanese, Turkish and Swedish. What
+is done with such a sentence is the guard's business (``injection.py``). No list of patterns is complete: the LLM
+answer path does not rely on it (``spotlight.py``, ``obedience.py``).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 
-# ----- normalising: what a disguised instruction reads as
-# Cyrillic and Greek letters that look like Latin ones (Unicode's confusables for these scripts, trimmed to the
-# letters a reader cannot tell apart). NFKC leaves them alone: they are different letters, not variants.
-_LOOKALIKES = str.maketrans(
-    "аАВвеЕһНіІјЈкКмМоОрРсСтТуУхХѕЅԁԛԝ"  # Cyrillic
-    "αΑβΒεΕζΖηΗιΙκΚμΜνΝοΟρΡτΤυΥχΧγ"  # Greek
-    "ıɑɡʟ",  # Latin letters outside ASCII that pass for ASCII ones
-    "aABBeEhHiIjJkKmMoOpPcCtTyYxXsSdqwaAbBeEzZnHiIkKuMvNoOpPtTuYxXyiagL",
-)
-_TAG_ASCII = {cp: cp - 0xE0000 for cp in range(0xE0020, 0xE007F)}  # invisible "tag" letters spell ASCII
-TAGS = re.compile("[\U000e0000-\U000e007f]")
-# Characters that show nothing: zero-width spaces and joiners, direction marks, soft hyphens, variation selectors,
-# fillers, tags. A regex, not unicodedata.category() per character: this runs on every retrieved sentence.
-_INVISIBLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164"
-    "\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U000e0000-\U000e0fff]"
-)
-_ACCENTS = re.compile("[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_SPACED_OUT = re.compile(r"(?<![^\W\d_])(?:[^\W\d_][ ._*·-]){3,}[^\W\d_](?![^\W\d_])")  # "i g n o r e"
-_SPACED_GAP = re.compile(r"[ ._*·-]")
-
-
-def canonical(text: str) -> str:
-    """``text`` with its disguises undone, case kept (see the module docstring)."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text).translate(_TAG_ASCII))
-    text = _ACCENTS.sub("", unicodedata.normalize("NFKD", text)).translate(_LOOKALIKES)
-    return _SPACED_OUT.sub(lambda m: _SPACED_GAP.sub("", m[0]), text)
-
-
-def normalise(text: str) -> str:
-    """What the patterns are matched against: disguises undone, lower case, accents dropped, spaces collapsed."""
-    return " ".join(canonical(text).casefold().split())
-
+from rag.answering.disguise import INVISIBLE, SPACED_OUT, deleet, has_leet, normalise
+from rag.answering.instruction_forms import MORE_CLUES, MORE_PATTERNS
 
 # ----- the patterns, on normalised text. Words may be run together or split by any punctuation: S.
 S = r"\W*+"  # possessive: a separator never gives back what it took, so matching cannot backtrack into it
@@ -213,6 +184,7 @@ PATTERNS = [
     rf"\bdo{S}not{S}(?:cite|mention|reveal){S}(?:any{S})?(?:sources?|passages?|(?:the{S})?(?:system{S})?prompt)\b",
 ]
 _INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in PATTERNS), re.MULTILINE)
+_MORE = re.compile("|".join(f"(?:{p})" for p in MORE_PATTERNS), re.MULTILINE)
 SENTENCE_END = re.compile(r"(?<=[.!?…。．！？])\s+")
 # Every pattern needs one of these word stems (or one of the short words below). Most news sentences have none
 # and are skipped after one cheap search (the patterns cost up to half a millisecond a sentence).
@@ -239,12 +211,23 @@ _CLUE_WORDS = {"ai", "ki", "ia"}
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
+def _matches(text: str) -> bool:
+    """Whether normalised ``text`` matches a pattern (each set is tried only when one of its clues is there)."""
+    clued = _CLUES.search(text) or not _CLUE_WORDS.isdisjoint(_LETTERS.findall(text))
+    if clued and _INSTRUCTION.search(text):
+        return True
+    return bool(MORE_CLUES.search(text) and _MORE.search(text))
+
+
 def is_instruction(sentence: str) -> bool:
     """True for a sentence that speaks to an AI rather than reporting news."""
     text = normalise(sentence)
     # Words run together (spaced-out letters joined, invisible separators dropped) can hide the clues, which are
     # looked for at the start of words: such a sentence always gets the patterns.
-    joined = bool(_SPACED_OUT.search(sentence) or _INVISIBLE.search(sentence))
-    if not joined and not _CLUES.search(text) and _CLUE_WORDS.isdisjoint(_LETTERS.findall(text)):
-        return False
-    return bool(_INSTRUCTION.search(text))
+    if SPACED_OUT.search(sentence) or INVISIBLE.search(sentence):
+        if _INSTRUCTION.search(text) or _MORE.search(text):
+            return True
+    elif _matches(text):
+        return True
+    # "1gn0r3 4ll pr3v10u5 1n5truct10n5": a second look with the digits read as letters.
+    return has_leet(text) and _matches(deleet(text))

@@ -7,13 +7,13 @@ the openai client's own (``max_retries``); every wait is bounded by ``llm_timeou
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.llms import LLM
 
 from rag.answering.prompts import load_prompt
+from rag.answering.spotlight import neutralise, new_key
 from rag.core.errors import NewsRAGError
 from rag.core.settings import Settings
 from rag.core.types import Passage
@@ -43,32 +43,32 @@ def build_llm(settings: Settings) -> LLM:
     )
 
 
-_TAG = re.compile(r"<(\s*/?\s*passage)", re.IGNORECASE)
-
-
-def _escape(text: str) -> str:
+def _escape(text: str, key: str) -> str:
     # A passage must not be able to close its own delimiter and speak as the system ("</PASSAGE >" too).
-    return _TAG.sub(r"&lt;\1", text)
+    return neutralise(text, key)
 
 
-def _attribute(text: str) -> str:
+def _attribute(text: str, key: str) -> str:
     # A title or source stays inside its quotes and on its line: it cannot add attributes or lines of its own.
-    return " ".join(_escape(text).replace('"', "'").split())
+    return " ".join(_escape(text, key).replace('"', "'").split())
 
 
-def format_passages(passages: list[Passage]) -> str:
-    """The passages as ``<passage>`` elements: their text, title and source are data inside them, never outside.
+def format_passages(passages: list[Passage], key: str | None = None) -> str:
+    """The passages as ``<passage … key="K">`` elements closed by ``</passage key="K">``: text, title and source are
+    data inside them, never outside (see spotlight.py; ``key`` is drawn afresh when not given).
 
     The answerer has already taken instructions to an AI out of all three (rag/answering/injection.py).
     """
+    key = key or new_key()
     template = load_prompt("passage")
     return "\n\n".join(
         template.format(
             number=i,
-            title=_attribute(p.title),
-            source=_attribute(p.source),
+            title=_attribute(p.title, key),
+            source=_attribute(p.source, key),
             date=p.published_at[:10] or "unknown",
-            text=_escape(p.text),
+            text=_escape(p.text, key),
+            key=key,
         )
         for i, p in enumerate(passages, start=1)
     )
@@ -87,7 +87,8 @@ class LLMEngine:
         self.llm = llm
 
     def messages(self, question: str, passages: list[Passage]) -> list[ChatMessage]:
-        user = load_prompt("answer").format(passages=format_passages(passages), question=question)
+        """The system prompt and the question with its passages, delimited with a key drawn for this request."""
+        user = load_prompt("answer").format(passages=format_passages(passages, new_key()), question=question)
         return [
             ChatMessage(role=MessageRole.SYSTEM, content=load_prompt("system")),
             ChatMessage(role=MessageRole.USER, content=user),

@@ -12,7 +12,7 @@ from rag.core.errors import NewsRAGError
 REQUIRED = {
     "system": set(),
     "answer": {"passages", "question"},
-    "passage": {"number", "title", "source", "date", "text"},
+    "passage": {"number", "title", "source", "date", "text", "key"},
     "condense": {"history", "question"},
 }
 
