@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from markdown_it import MarkdownIt
 
 from rag.answering.active_content import StreamVetter, safe_cut, vet
 from rag.core.html import inert
@@ -164,6 +165,12 @@ def test_streaming_keeps_text_flowing_and_holds_only_a_possible_construct() -> N
 )
 def test_inert_text_has_no_markdown_or_html_that_acts(text: str) -> None:
     shown = inert(text)
-    for active in ("[", "]", "<", "!", "://", "www.", "@", "\\", "`", "$"):
+    for active in ("](", "][", "]:", "![", "<", "://", "www.", "@", "\\", "`", "$"):
         assert active not in shown, (active, shown)
-    assert "&#91;" in shown or "&lt;" in shown or "&#58;" in shown or "&#46;" in shown or "&#64;" in shown
+    assert "&#93;" in shown or "&lt;" in shown or "&#58;" in shown or "&#46;" in shown or "&#64;" in shown
+    rendered = MarkdownIt("commonmark").render(shown)  # a real renderer finds no link or image in it either
+    assert "<a " not in rendered and "<img" not in rendered, rendered
+
+
+def test_inert_text_keeps_citation_markers_as_typed() -> None:
+    assert inert("Talks lasted three hours [1] and ended [2].") == "Talks lasted three hours [1] and ended [2]."

@@ -15,10 +15,12 @@ from typing import Any
 _MARKER = re.compile(r"\[(\d{1,3})\]")  # an answer's citation marker
 _BOLD = re.compile(r"\*\*([^*\n]+?)\*\*")  # Markdown bold, as the extractive engine marks a short answer
 _HTTP_URL = re.compile(r"https?://[^\x00-\x20\x7f]+", re.IGNORECASE)
-# What makes Markdown link, fetch or format code: "[" "]" (links, "![" images, "[1]: url" definitions), "!", "\\"
-# (escapes), "`" (code spans, where entities show raw), "$" (LaTeX), "@" (e-mail autolinks), and the ":" of "://" or
-# the "." of "www." (bare-URL autolinks). Bold and italics stay: the extractive engine writes its short answer in bold.
-_MARKDOWN_ACTIVE = re.compile(r"[\[\]!\\`$@]|:(?=//)|(?<=www)\.", re.IGNORECASE)
+# What makes Markdown link, fetch or format code: a "]" that closes a link's text ("](url)", "][ref]", "[ref]: url"
+# definitions), a "!" that opens an image ("!["), "\\" (escapes), "`" (code spans, where entities show raw), "$"
+# (LaTeX), "@" (e-mail autolinks), and the ":" of "://" or the "." of "www." (bare-URL autolinks). A lone "[1]" stays
+# as typed, so citation markers read right to a screen reader (the chat's labels show the raw text); bold and italics
+# stay too: the extractive engine writes its short answer in bold.
+_MARKDOWN_ACTIVE = re.compile(r"\](?=[(\[:])|!(?=\[)|[\\`$@]|:(?=//)|(?<=www)\.", re.IGNORECASE)
 CONTEXT_CHARS = 240  # of the passage shown either side of the supporting quote
 # Light styling that survives Jupyter's sanitizer (inline styles on plain tags) and suits light and dark themes.
 QUOTE_STYLE = "margin:.3em 0 0 0;padding-left:.8em;border-left:3px solid #8884;opacity:.9"

@@ -359,7 +359,7 @@ class _ArticlePanel:
     head: gr.Markdown
     delete_button: gr.Button
     text: gr.Textbox
-    chunks: gr.HTML
+    chunks: gr.Markdown
     deleted: gr.Markdown
 
 
@@ -377,7 +377,9 @@ def _article_panel() -> _ArticlePanel:
             elem_id="nr-article-text",
         )
         with gr.Accordion("Chunks", open=False, elem_id="nr-article-chunks"):
-            chunks = gr.HTML()
+            # Markdown, not gr.HTML: Gradio 6 renders gr.HTML through a template compiled with Function(), which the
+            # page's Content-Security-Policy (no 'unsafe-eval', rag/server/csp.py) refuses.
+            chunks = gr.Markdown()
     deleted = gr.Markdown(elem_id="nr-deleted")
     return _ArticlePanel(opened, column, head, delete_button, text, chunks, deleted)
 

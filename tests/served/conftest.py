@@ -16,7 +16,9 @@ from tests.served.test_http_api import PASSWORD, UPLOAD_LIMIT_MB, USER
 
 @pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with serving("open", tmp_path_factory.mktemp("server"), NEWSRAG_MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB)) as started:
+    """No login, every visitor an owner (NEWSRAG_ADMINS=*: the one-person machine): the browser tests delete."""
+    folder = tmp_path_factory.mktemp("server")
+    with serving("open", folder, NEWSRAG_MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB), NEWSRAG_ADMINS="*") as started:
         yield started
 
 
