@@ -118,7 +118,9 @@ def _add_ingest_tool(server: MCPServer, tools: NewsTools, policy: IngestPolicy) 
         description="Add a news article or an RSS/Atom feed to the archive by its URL (the archive's owner only)."
         " Returns a summary and each article's id, title and status (added, updated, unchanged, failed)."
     )
-    def ingest_url(url: Annotated[str, Field(max_length=2048, description="http(s) URL")], ctx: Context) -> dict[str, Any]:
+    def ingest_url(
+        url: Annotated[str, Field(max_length=2048, description="http(s) URL")], ctx: Context
+    ) -> dict[str, Any]:
         for_visitor = policy(ctx)
         return _run(lambda: tools.ingest(url, for_visitor=for_visitor))
 

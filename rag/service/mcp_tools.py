@@ -1,4 +1,4 @@
-"""What newsrag's MCP tools do, over one :class:`NewsRAG`, as plain JSON-ready dicts (``rag/server/mcp.py`` serves them).
+"""What newsrag's MCP tools do, over one :class:`NewsRAG`, as JSON-ready dicts (``rag/server/mcp.py`` serves them).
 
 Articles are data. Every text that goes out (passages, an article's text, titles and sources) has its sentences
 addressed to an AI taken out first, as the answer engines' passages have: an assistant calling these tools reads
