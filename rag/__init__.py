@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from rag.index.store import ArticleRecord, StoreError
     from rag.service.aio import AsyncResponse
     from rag.service.newsrag import Chat, NewsRAG
+    from rag.service.retrieval import NewsRAGRetriever
 
 # Imported on first use (rag.core.lazy), so that the CLI starts without LlamaIndex and chromadb.
 _HOMES = {
@@ -46,6 +47,7 @@ _HOMES = {
     "IngestReport": "ingest.article",
     "NewsRAG": "rag.service.newsrag",
     "NewsRAGError": "rag.core.errors",
+    "NewsRAGRetriever": "rag.service.retrieval",
     "OptionError": "rag.core.errors",
     "Outcome": "ingest.article",
     "Passage": "rag.core.types",
@@ -68,6 +70,7 @@ __all__ = [
     "IngestReport",
     "NewsRAG",
     "NewsRAGError",
+    "NewsRAGRetriever",
     "OptionError",
     "Outcome",
     "Passage",

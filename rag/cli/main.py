@@ -24,6 +24,7 @@ from rich.text import Text
 from rag.cli.engine import EngineOption
 from rag.cli.feeds import feeds_app, follow
 from rag.cli.formats import formats
+from rag.cli.mcp import mcp
 from rag.cli.plugins import register_plugins
 from rag.cli.serve import log, serve
 from rag.core import render
@@ -336,6 +337,7 @@ app.command()(log)
 app.add_typer(feeds_app, name="feeds")
 app.command()(follow)
 app.command()(formats)
+app.command()(mcp)
 register_plugins(app)
 
 

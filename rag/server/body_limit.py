@@ -1,6 +1,7 @@
 """Caps on request bodies, so that no client can make the server hold gigabytes in memory.
 
-``/v1`` takes a conversation as JSON, never a file; the Gradio API takes a question or the chat so far.
+``/v1`` takes a conversation as JSON, never a file, and ``/mcp`` a tool call; the Gradio API takes a question or
+the chat so far.
 Bodies past their cap are refused with 413 (in OpenAI's error shape on ``/v1``), whether the client
 declares a Content-Length or streams a chunked body. Uploads have their own cap, enforced by Gradio
 while it streams them to disk (``NEWSRAG_MAX_UPLOAD_MB``).
@@ -16,7 +17,12 @@ from rag.server.errors import error_body
 MAX_V1_BODY = 1_000_000  # a 2,000-character question and its recent turns fit many times over
 MAX_APP_BODY = 10_000_000  # the UI sends the whole chat, each answer's sources included, with every question
 # The first prefix a path starts with decides its cap; None: the route caps its own body.
-RULES: tuple[tuple[str, int | None], ...] = (("/v1/", MAX_V1_BODY), ("/gradio_api/upload", None), ("/", MAX_APP_BODY))
+RULES: tuple[tuple[str, int | None], ...] = (
+    ("/v1/", MAX_V1_BODY),
+    ("/mcp", MAX_V1_BODY),
+    ("/gradio_api/upload", None),
+    ("/", MAX_APP_BODY),
+)
 
 
 class BodyLimit:

@@ -2,7 +2,8 @@
 
 The Gradio app mounts itself on this FastAPI app (``rag/ui/web.py``), so ``/`` and ``/v1`` share one
 process, one :class:`NewsRAG` and one login. With ``NEWSRAG_AUTH=user:password``, ``/v1`` needs
-``Authorization: Bearer <password>`` (or HTTP basic).
+``Authorization: Bearer <password>`` (or HTTP basic). ``/mcp`` serves the MCP tools behind the same login
+(``mcp_http.py``).
 
 Around both: unknown ``Host`` names are refused (``host_check.py``, against DNS rebinding), failed logins
 on the form and on ``/v1`` are throttled (``login_throttle.py``), bodies are capped (``body_limit.py``), uploads
@@ -29,6 +30,7 @@ from rag.server.csp import ContentSecurityPolicy
 from rag.server.errors import OpenAIError, error_body
 from rag.server.host_check import HostCheck, HostPolicy
 from rag.server.login_throttle import LoginThrottle
+from rag.server.mcp_http import MCP_PATH, McpEndpoint
 from rag.server.openai_routes import router
 from rag.server.origin_check import OriginCheck
 from rag.server.upload_quota import Quota, UploadQuota
@@ -40,10 +42,13 @@ V1_ROUTES = frozenset(route.path for route in router.routes if isinstance(route,
 
 
 def create_http_app(services: Services) -> FastAPI:
-    """FastAPI with the /v1 routes and their error handlers; the web page is mounted on it by the UI."""
-    http_app = FastAPI(title="newsrag", docs_url=None, redoc_url=None, openapi_url=None)
+    """FastAPI with the /v1 routes and their error handlers and /mcp; the web page is mounted on it by the UI."""
+    mcp = McpEndpoint(services)
+    # The MCP sessions run inside the app's lifespan; the Gradio app mounted on this one keeps it (and runs its own).
+    http_app = FastAPI(title="newsrag", docs_url=None, redoc_url=None, openapi_url=None, lifespan=mcp.lifespan)
     http_app.state.services = services
     http_app.include_router(router)
+    http_app.add_route(MCP_PATH, mcp.app, include_in_schema=False)  # before the Gradio app takes "/"
     # Anything else under /v1 would fall through to the Gradio app mounted at "/" and get its 404.
     http_app.add_api_route("/v1/{rest:path}", _unknown_v1, methods=list(ALL_METHODS), include_in_schema=False)
     http_app.add_exception_handler(OpenAIError, _openai_error)

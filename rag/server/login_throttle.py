@@ -1,7 +1,7 @@
 """Slow down password guessing: after a few failed logins, refuse further attempts for a growing window.
 
-Two doors take a password: Gradio's login form (``POST /login``, 400 or 401 when wrong) and ``/v1``
-(401 when its ``Authorization`` header is wrong). This middleware does not check passwords itself; it
+Three doors take a password: Gradio's login form (``POST /login``, 400 or 401 when wrong), ``/v1`` and ``/mcp``
+(401 when their ``Authorization`` header is wrong). This middleware does not check passwords itself; it
 watches the answers. After :data:`FREE_FAILURES` failures in a row, a client address is refused with
 429 and ``Retry-After`` (in OpenAI's error shape on ``/v1``) for :data:`FIRST_LOCK` seconds, doubling with
 each further failure up to :data:`MAX_LOCK`. The form's attempts are also counted by user name, so that
@@ -47,6 +47,7 @@ MAX_RECORDS = 50_000  # keys remembered at once: a few MB, whatever a flood of a
 MAX_LOGIN_FORM = 16_384  # bytes: a user name and a password, with room to spare
 
 LOGIN_PATHS = frozenset({"/login", "/login/"})
+KEY_PATHS = ("/v1/", "/mcp")  # the APIs, where every request carries the password
 
 Key = tuple[str, str]
 
@@ -171,7 +172,7 @@ class LoginThrottle:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         path = scope.get("path", "")
         form = scope["type"] == "http" and scope.get("method") == "POST" and path in LOGIN_PATHS
-        if not (form or (scope["type"] == "http" and path.startswith("/v1/"))):
+        if not (form or (scope["type"] == "http" and path.startswith(KEY_PATHS))):
             await self.app(scope, receive, send)
             return
         keys = [address_key(scope)]

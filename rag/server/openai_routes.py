@@ -79,10 +79,14 @@ def services(request: Request) -> Services:
 
 def authenticate(request: Request) -> str | None:
     """The user when ``NEWSRAG_AUTH`` is set: ``Authorization: Bearer <their password>`` or HTTP basic."""
-    svc = services(request)
+    return user_of(services(request), request.headers.get("authorization", ""))
+
+
+def user_of(svc: Services, authorization: str) -> str | None:
+    """The user an ``Authorization`` header names (None when there is no login to give); OpenAIError 401 if none."""
     if svc.auth is None:
         return None
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    scheme, _, value = authorization.partition(" ")
     value = value.strip()
     if scheme.lower() == "bearer" and (user := svc.user_with_password(value)) is not None:
         return user
