@@ -2,13 +2,13 @@
 
 The text is PDFium's (``ingest/pdf_text.py``); pypdf looks at the file's structure first. Title, author and date
 come from the document's metadata where present, the title otherwise from page 1's largest-font line. Running
-headers and footers (lines at the top or bottom of most pages, or of a chapter's pages) and page numbers ("3", "- 3 -", "Page 3 of 9") are removed by rule, lines
-wrapped by the layout are joined back into paragraphs, and the page each paragraph came from is kept
-(``Article.pages``) so that a citation can say "p. 3". A scanned page has no text layer: a PDF of only such
-pages fails with that reason; one of some is read without them, with a note. Encrypted PDFs open only when
-they need no password to be read (many are only protected against printing or copying). A page with neither text
-nor images is blank, and passed over. A text layer that is noise (a font without a true map to its characters)
-fails with that reason (``ingest/quality.py``) rather than being indexed.
+headers and footers (lines at the top or bottom of most pages, or of a chapter's pages) and page numbers ("3",
+"- 3 -", "Page 3 of 9") are removed by rule, lines wrapped by the layout are joined back into paragraphs, and the page
+each paragraph came from is kept (``Article.pages``) so that a citation can say "p. 3". A scanned page has no text
+layer: a PDF of only such pages fails with that reason; one of some is read without them, with a note. Encrypted
+PDFs open only when they need no password to be read (many are only protected against printing or copying). A page
+with neither text nor images is blank, and passed over. A text layer that is noise (a font without a true map to its
+characters) fails with that reason (``ingest/quality.py``) rather than being indexed.
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ def load_pdf(path: Path, origin: str, limits: Limits) -> Iterator[Loaded]:
         return
     if len(empty) + len(broken) == len(lines):
         yield origin, BadInput(f"no page could be read ({len(broken)} broken, {len(empty)} without a text layer)")
+        return
+    if unreadable("\n".join(line for page in lines for line in page)):  # before cleaning drops what is noise
+        yield origin, BadInput(REASON)
         return
     try:
         yield origin, _article(strip_furniture(lines), meta | {"headline": pages.headline}, origin)
@@ -268,8 +271,6 @@ def paragraphs(pages: list[list[str]]) -> list[tuple[int, str]]:
 def _article(pages: list[list[str]], meta: dict[str, Any], origin: str) -> Article:
     parts = [(page, text) for page, paragraph in paragraphs(pages) if (text := clean_text(paragraph))]
     body = "\n".join(text for _, text in parts)
-    if unreadable(body):
-        raise BadInput(REASON)
     article = finish(
         body,
         title=meta.get("title") or meta.get("headline", ""),

@@ -45,12 +45,14 @@ def unreadable(text: str) -> str | None:
     """Why ``text`` is not writing (a short description of the rule it breaks), or None when it reads as text."""
     sample = spread(text)
     chars = [c for c in sample if not c.isspace()]
-    letters = [c for c in chars if c.isalpha()]
-    if len(letters) < MIN_LETTERS:
+    if len(chars) < MIN_LETTERS:
         return None
     junk = sum(1 for c in chars if unicodedata.category(c) in ("Co", "Cn", "Cc", "Cs") or c == "\ufffd")
     if junk > MAX_JUNK * len(chars):
         return f"{junk / len(chars):.0%} of its characters stand for no letter"
+    letters = [c for c in chars if c.isalpha()]
+    if len(letters) < MIN_LETTERS:
+        return None
     alnum = sum(1 for c in chars if c.isalnum())
     if alnum < MIN_LETTER_SHARE * len(chars):
         return f"only {alnum / len(chars):.0%} of its characters are letters or digits"

@@ -255,3 +255,41 @@ def news_page(headline: str, paragraphs: list[str], date: str = "") -> str:
 
 
 NOW = datetime(2024, 3, 4, 7, 30, tzinfo=UTC)
+
+
+def write_garbled_pdf(path: Path, lines: list[str], first: int = 0xE000) -> Path:
+    """A PDF whose font's ToUnicode map is broken: each byte code maps to ``first`` + code (private-use code
+    points by default, or e.g. 0x4E00 for rare Han characters), as a subset font with a lost map comes out."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, StreamObject
+
+    writer = PdfWriter()
+    cmap = StreamObject()
+    ranges = f"<20> <7e> <{first + 0x20:04x}>"
+    cmap.set_data(
+        (
+            "/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Broken def "
+            "1 begincodespacerange <00> <ff> endcodespacerange "
+            f"1 beginbfrange {ranges} endbfrange endcmap CMapName currentdict /CMap defineresource pop end end"
+        ).encode("ascii")
+    )
+    font = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+                NameObject("/ToUnicode"): writer._add_object(cmap),
+            }
+        )
+    )
+    page = writer.add_blank_page(612, 792)
+    fonts = DictionaryObject({NameObject("/F1"): font})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+    stream = StreamObject()
+    shown = " ".join(f"{_pdf_string(line)} '" for line in lines)
+    stream.set_data(f"BT /F1 10 Tf 50 760 Td 13 TL {shown} ET".encode("latin-1"))
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    with path.open("wb") as out:
+        writer.write(out)
+    return path
