@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 # Imported once by the fork server, so that no worker imports them again: the reading code, and the parsers the
 # loaders import when they first read a file.
-PRELOAD = ["ingest.reading", "ingest.warmup", "pypdf", "docx", "trafilatura", "warcio"]
+PRELOAD = ["ingest.reading", "ingest.warmup", "pypdf", "pypdfium2", "docx", "trafilatura", "warcio"]
 WALL_FACTOR = 4  # wall-clock seconds a worker may keep the caller waiting, per CPU second of its budget...
 WALL_SLACK = 10.0  # ...plus this: on a busy machine a worker gets a share of a core, not a whole one
 _launch_lock = threading.Lock()

@@ -1,11 +1,14 @@
 """PDF documents (press releases, filings, reports): the text layer of each page, without its page furniture.
 
-Title, author and date come from the document's metadata where present. Running headers and footers (lines at
-the top or bottom of most pages) and page numbers ("3", "- 3 -", "Page 3 of 9") are removed by rule, lines
-wrapped by the layout are joined back into paragraphs, and the page each paragraph came from is kept
-(``Article.pages``) so that a citation can say "p. 3". A scanned page has no text layer: a PDF of only such
-pages fails with that reason; one of some is read without them, with a note. Encrypted PDFs open only when
-they need no password to be read (many are only protected against printing or copying).
+The text is PDFium's (``ingest/pdf_text.py``); pypdf looks at the file's structure first. Title, author and date
+come from the document's metadata where present, the title otherwise from page 1's largest-font line. Running
+headers and footers (lines at the top or bottom of most pages, or of a chapter's pages) and page numbers ("3",
+"- 3 -", "Page 3 of 9") are removed by rule, lines wrapped by the layout are joined back into paragraphs, and the page
+each paragraph came from is kept (``Article.pages``) so that a citation can say "p. 3". A scanned page has no text
+layer: a PDF of only such pages fails with that reason; one of some is read without them, with a note. Encrypted
+PDFs open only when they need no password to be read (many are only protected against printing or copying). A page
+with neither text nor images is blank, and passed over. A text layer that is noise (a font without a true map to its
+characters) fails with that reason (``ingest/quality.py``) rather than being indexed.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from typing import Any
 from ingest.article import Article
 from ingest.clean import clean_text
 from ingest.filekind import Limits
+from ingest.pdf_text import Pages, read_pages
+from ingest.quality import REASON, unreadable
 from ingest.records import BadInput, Loaded, Skipped, authors_of, finish
 
 MAX_PAGES = 2000  # a 2,000-page PDF is a book, not news; its text would be refused as too long anyway
@@ -30,6 +35,7 @@ MAX_SHARED_PAGES = 8
 # Content stream bytes to interpret, a shared stream counted once per page, per byte of NEWSRAG_MAX_ARTICLE_MB:
 # pypdf reads about 5 MB a second of them (a long report has a few MB).
 CONTENT_FACTOR = 4
+CHAPTER_PAGES = 4  # a chapter's running head repeats on at least this many pages close together
 EDGE_LINES = 3  # running headers and footers sit in the first or last lines a page's text layer gives
 _PAGE_NUMBER = re.compile(
     r"^(?:page\s*)?[-–—(\[]?\s*(?:\d{1,4}|[ivx]{1,5})\s*[-–—)\]]?(?:\s*(?:of|/)\s*\d{1,4})?\.?$", re.IGNORECASE
@@ -46,28 +52,33 @@ _ENDS_SENTENCE = (".", "!", "?", ":", ";", '"', "”", "’", ")")
 def load_pdf(path: Path, origin: str, limits: Limits) -> Iterator[Loaded]:
     """The article a PDF holds (one per file), then a note on the pages without a text layer, if any."""
     try:
-        texts, meta = _read(path, limits.max_bytes)
+        pages, meta = _read(path, limits.max_bytes)
     except BadInput as exc:
         yield origin, exc
         return
-    pages = [[" ".join(line.split()) for line in (text or "").splitlines() if _readable(line)] for text in texts]
-    broken = [number for number, text in enumerate(texts, start=1) if text is None]
-    blank = [number for number, lines in enumerate(pages, start=1) if not lines and number not in broken]
-    if len(blank) == len(pages):
-        yield origin, BadInput("no text layer: its pages are images (a scanned PDF?); run OCR on it first")
+    lines = [[line for line in page or [] if _readable(line)] for page in pages.lines]
+    broken = [number for number, page in enumerate(pages.lines, start=1) if page is None]
+    empty = [number for number, page in enumerate(lines, start=1) if not page and number not in broken]
+    scanned = [number for number in empty if pages.images[number - 1]]  # no text, but an image: a scan
+    if len(empty) == len(lines):
+        reason = "no text layer: its pages are images (a scanned PDF?); run OCR on it first"
+        yield origin, BadInput(reason if scanned else "no text: its pages are blank")
         return
-    if len(blank) + len(broken) == len(pages):
-        yield origin, BadInput(f"no page could be read ({len(broken)} broken, {len(blank)} without a text layer)")
+    if len(empty) + len(broken) == len(lines):
+        yield origin, BadInput(f"no page could be read ({len(broken)} broken, {len(empty)} without a text layer)")
+        return
+    if unreadable("\n".join(line for page in lines for line in page)):  # before cleaning drops what is noise
+        yield origin, BadInput(REASON)
         return
     try:
-        yield origin, _article(strip_furniture(pages), meta, origin)
+        yield origin, _article(strip_furniture(lines), meta | {"headline": pages.headline}, origin)
     except BadInput as exc:
         yield origin, exc
         return
-    if blank:
+    if scanned:
         yield (
             f"{origin}#pages",
-            Skipped(f"not read: {len(blank)} page(s) without readable text (scanned?): {_list(blank)}"),
+            Skipped(f"not read: {len(scanned)} page(s) without readable text (scanned?): {_list(scanned)}"),
         )
     if broken:
         yield (
@@ -85,14 +96,18 @@ def _list(numbers: list[int]) -> str:
     return ", ".join(map(str, numbers[:20])) + (" …" if len(numbers) > 20 else "")
 
 
-def _read(path: Path, max_bytes: int) -> tuple[list[str | None], dict[str, Any]]:
-    """Each page's text (None for a page that cannot be read) and the metadata newsrag uses; BadInput for an
-    encrypted, broken or overlong PDF."""
+def _read(path: Path, max_bytes: int) -> tuple[Pages, dict[str, Any]]:
+    """Each page's lines and the metadata newsrag uses; BadInput for an encrypted, broken or overlong PDF.
+
+    pypdf looks at the file's structure first (encryption, page count, the size of the drawing instructions: cheap,
+    it interprets nothing), PDFium then reads the text.
+    """
     from pypdf import PdfReader
     from pypdf.errors import DependencyError
 
     # pypdf logs each oddity of a broken file as a warning on stderr; the reason below says what matters.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
+    _check_is_pdf(path)
     try:
         reader = PdfReader(path)
         if reader.is_encrypted:
@@ -106,24 +121,32 @@ def _read(path: Path, max_bytes: int) -> tuple[list[str | None], dict[str, Any]]
         if count > MAX_PAGES:
             raise BadInput(f"too many pages for a news document ({count:,} > {MAX_PAGES:,})")
         check_contents(reader, max_bytes * CONTENT_FACTOR)
-        texts: list[str | None] = []
-        total = 0
-        for page in reader.pages:
-            try:
-                text = page.extract_text() or ""
-            except Exception:  # one page's broken font or content stream costs that page, not the document
-                texts.append(None)
-                continue
-            total += len(text)
-            if total > max_bytes:
-                raise BadInput(f"more text than one article may hold (over {max_bytes / 1e6:.1f} MB)")
-            texts.append(text)
-        return texts, _metadata(reader)
+        meta = _metadata(reader)
+        return read_pages(path, max_bytes), meta
     except BadInput:
         raise
-    except Exception as exc:  # pypdf raises many kinds of error on broken files
-        detail = next(iter(str(exc).splitlines()), "")[:160]
-        raise BadInput(f"not a readable PDF ({type(exc).__name__}: {detail})".replace(": )", ")")) from exc
+    except ValueError as exc:
+        if str(exc).startswith("more text than"):
+            raise BadInput(str(exc)) from exc
+        raise BadInput(_unreadable(exc)) from exc
+    except Exception as exc:  # pypdf and PDFium raise many kinds of error on broken files
+        raise BadInput(_unreadable(exc)) from exc
+
+
+def _unreadable(exc: Exception) -> str:
+    detail = next(iter(str(exc).splitlines()), "")[:160]
+    return f"not a readable PDF ({type(exc).__name__}: {detail})".replace(": )", ")")
+
+
+def _check_is_pdf(path: Path) -> None:
+    """BadInput with a plain reason for a text file named .pdf (a PDF starts with "%PDF-" within its first KB)."""
+    with path.open("rb") as file:
+        head = file.read(1024)
+    if b"%PDF-" in head or not head or b"\0" in head:
+        return  # a PDF, or binary: then the parser says what it is not
+    sample = head.decode("utf-8", "replace")
+    if sum(not (c.isprintable() or c.isspace()) for c in sample) <= len(sample) // 50:
+        raise BadInput("not a PDF: the file starts with text; rename it .txt")
 
 
 def check_contents(reader: Any, max_content: int) -> None:
@@ -177,15 +200,20 @@ def _metadata(reader: Any) -> dict[str, Any]:
 def strip_furniture(pages: list[list[str]]) -> list[list[str]]:
     """The pages' lines without running headers and footers and without page numbers.
 
-    A header or footer is a line among the first or last ``EDGE_LINES`` of more than half of the pages (of three
-    or more), compared with its digits masked, so that "Report 2024 — page 3" matches "Report 2024 — page 4".
+    A header or footer is a line among the first or last ``EDGE_LINES`` of pages, compared with its digits masked
+    (so that "Report 2024 — page 3" matches "Report 2024 — page 4"), that repeats: on more than half of the pages
+    (of three or more), or on ``CHAPTER_PAGES`` or more that lie close together, as a chapter's title does in the
+    head of its pages ("Chapter 3. Network setup" on pages 40 to 59, every page or every other page).
     A page number is a line that is only one, at a page's top or bottom.
     """
     with_text = [lines for lines in pages if lines]
     repeated: set[str] = set()
     if len(with_text) >= 3:
-        counts = Counter(key for lines in with_text for key in {_key(line) for line in _edges(lines)})
-        repeated = {key for key, n in counts.items() if n > len(with_text) / 2}
+        seen: dict[str, list[int]] = {}
+        for number, lines in enumerate(with_text):
+            for key in {_key(line) for line in _edges(lines)}:
+                seen.setdefault(key, []).append(number)
+        repeated = {key for key, where in seen.items() if _running(where, len(with_text))}
     stripped = []
     for lines in pages:
         last = len(lines) - EDGE_LINES
@@ -197,6 +225,13 @@ def strip_furniture(pages: list[list[str]]) -> list[list[str]]:
             ]
         )
     return stripped
+
+
+def _running(where: list[int], pages: int) -> bool:
+    """Whether a line at a page's edge on the pages ``where`` (indexes, in order) of ``pages`` is a running head."""
+    if len(where) > pages / 2:
+        return True
+    return len(where) >= CHAPTER_PAGES and len(where) * 2 >= where[-1] - where[0] + 1
 
 
 def _edges(lines: list[str]) -> list[str]:
@@ -235,9 +270,10 @@ def paragraphs(pages: list[list[str]]) -> list[tuple[int, str]]:
 
 def _article(pages: list[list[str]], meta: dict[str, Any], origin: str) -> Article:
     parts = [(page, text) for page, paragraph in paragraphs(pages) if (text := clean_text(paragraph))]
+    body = "\n".join(text for _, text in parts)
     article = finish(
-        "\n".join(text for _, text in parts),
-        title=meta.get("title", ""),
+        body,
+        title=meta.get("title") or meta.get("headline", ""),
         date=meta.get("date"),
         authors=authors_of(meta.get("author")),
         origin=origin,

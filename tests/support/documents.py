@@ -21,12 +21,13 @@ def _pdf_string(text: str) -> str:
 
 def write_pdf(
     path: Path,
-    pages: list[list[str]],
+    pages: list[list[str] | None],
     metadata: dict[str, str] | None = None,
     password: str | None = None,
     owner_password: str | None = None,
 ) -> Path:
-    """A PDF whose page ``i`` shows the lines ``pages[i]`` (an empty list: a page with no text layer)."""
+    """A PDF whose page ``i`` shows the lines ``pages[i]`` (an empty list: a scanned page, an image without a text
+    layer; None: a blank page, nothing at all)."""
     from pypdf import PdfWriter
     from pypdf.generic import DictionaryObject, NameObject, StreamObject
 
@@ -42,8 +43,11 @@ def write_pdf(
     )
     for lines in pages:
         page = writer.add_blank_page(612, 792)
+        if lines is None:
+            continue
         if not lines:
-            continue  # a scanned page: an image, no text (here: nothing at all)
+            _draw_scan(writer, page)
+            continue
         resources = DictionaryObject({NameObject("/F1"): font})
         page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): resources})
         stream = StreamObject()
@@ -57,6 +61,29 @@ def write_pdf(
     with path.open("wb") as out:
         writer.write(out)
     return path
+
+
+def _draw_scan(writer: object, page: object) -> None:
+    """An 8 x 8 grey image over the page, as a scanner's page is an image and no text."""
+    from pypdf.generic import DictionaryObject, NameObject, NumberObject, StreamObject
+
+    image = StreamObject()
+    image.set_data(bytes(range(0, 256, 4)))
+    image.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Image"),
+            NameObject("/Width"): NumberObject(8),
+            NameObject("/Height"): NumberObject(8),
+            NameObject("/ColorSpace"): NameObject("/DeviceGray"),
+            NameObject("/BitsPerComponent"): NumberObject(8),
+        }
+    )
+    xobjects = DictionaryObject({NameObject("/Im1"): writer._add_object(image)})  # type: ignore[attr-defined]
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): xobjects})  # type: ignore[index]
+    stream = StreamObject()
+    stream.set_data(b"q 612 0 0 792 0 0 cm /Im1 Do Q")
+    page[NameObject("/Contents")] = writer._add_object(stream)  # type: ignore[attr-defined,index]
 
 
 def write_docx(path: Path, title: str = "", author: str = "", created: datetime | None = None) -> Path:
@@ -228,3 +255,41 @@ def news_page(headline: str, paragraphs: list[str], date: str = "") -> str:
 
 
 NOW = datetime(2024, 3, 4, 7, 30, tzinfo=UTC)
+
+
+def write_garbled_pdf(path: Path, lines: list[str], first: int = 0xE000) -> Path:
+    """A PDF whose font's ToUnicode map is broken: each byte code maps to ``first`` + code (private-use code
+    points by default, or e.g. 0x4E00 for rare Han characters), as a subset font with a lost map comes out."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, StreamObject
+
+    writer = PdfWriter()
+    cmap = StreamObject()
+    ranges = f"<20> <7e> <{first + 0x20:04x}>"
+    cmap.set_data(
+        (
+            "/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Broken def "
+            "1 begincodespacerange <00> <ff> endcodespacerange "
+            f"1 beginbfrange {ranges} endbfrange endcmap CMapName currentdict /CMap defineresource pop end end"
+        ).encode("ascii")
+    )
+    font = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+                NameObject("/ToUnicode"): writer._add_object(cmap),
+            }
+        )
+    )
+    page = writer.add_blank_page(612, 792)
+    fonts = DictionaryObject({NameObject("/F1"): font})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+    stream = StreamObject()
+    shown = " ".join(f"{_pdf_string(line)} '" for line in lines)
+    stream.set_data(f"BT /F1 10 Tf 50 760 Td 13 TL {shown} ET".encode("latin-1"))
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    with path.open("wb") as out:
+        writer.write(out)
+    return path
