@@ -55,6 +55,9 @@ def test_the_nodes_carry_newsrags_metadata(sample_newsrag: NewsRAG) -> None:
     assert any("Nato" in found.node.get_content() for found in nodes)
     assert "article_id" not in nodes[0].node.get_content(metadata_mode="llm")  # ids are for citing, not reading
     assert isinstance(NewsRAGRetriever(sample_newsrag).as_query_engine(llm=mock_llm()), RetrieverQueryEngine)
+    engine = sample_newsrag.as_query_engine(llm=mock_llm(), top_k=2, since="2025-01-01")  # the same, from NewsRAG
+    assert isinstance(engine, RetrieverQueryEngine) and engine.retriever.top_k == 2
+    assert engine.retriever.filters == {"since": "2025-01-01"}
 
 
 def test_filters_are_checked_when_the_retriever_is_made(sample_newsrag: NewsRAG) -> None:

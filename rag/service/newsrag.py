@@ -130,6 +130,16 @@ class NewsRAG:
         """
         return self._asking.ask_many(questions, **options)
 
+    def as_query_engine(self, llm: LLM | None = None, **options: Any) -> Any:
+        """A LlamaIndex ``RetrieverQueryEngine`` over newsrag's hybrid retrieval (passages guarded against planted
+        instructions): ``llm`` (default: newsrag's, else LlamaIndex's ``Settings.llm``) writes the answer; filters
+        (``top_k``, ``sources``, ``since``, ``until``) go to :class:`~rag.service.retrieval.NewsRAGRetriever`, the rest
+        to ``RetrieverQueryEngine.from_args``."""
+        from rag.service.retrieval import NewsRAGRetriever  # LlamaIndex's query engine only when one is asked for
+
+        filters = {name: options.pop(name) for name in ("top_k", "sources", "since", "until") if name in options}
+        return NewsRAGRetriever(self, **filters).as_query_engine(llm=llm, **options)
+
     def chat(self, **defaults: Unpack[AskOptions]) -> Chat:
         """A multi-turn conversation: ``chat.ask(...)`` remembers earlier turns."""
         return Chat(self, defaults)

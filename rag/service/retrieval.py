@@ -7,7 +7,7 @@ an MCP client or a LlamaIndex synthesizer is never handed an article's planted o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.llms import LLM
@@ -16,11 +16,19 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from rag.answering.answerer import clean_question
 from rag.answering.injection import drop_planted_instructions
+from rag.core.settings import Settings
 from rag.core.types import Passage
 from rag.index.filters import Filters
+from rag.service.components import Components
 
-if TYPE_CHECKING:
-    from rag.service.newsrag import NewsRAG
+
+class NewsRAG(Protocol):
+    """What retrieval needs of a :class:`~rag.service.newsrag.NewsRAG` (its settings and components); a protocol, so
+    that ``NewsRAG.as_query_engine`` can build on this module without the two importing each other."""
+
+    settings: Settings
+    components: Components
+
 
 MAX_PASSAGES = 50  # as many as an answer may read (``top_k``'s own cap)
 
