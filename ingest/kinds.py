@@ -65,9 +65,10 @@ BUILT_IN = (
         media_types=("application/pdf",),
         size_factor=10,
         article="the document",
-        metadata="metadata title (else the first line) · — · creation date; author",
-        notes="text layer only; running headers, footers and page numbers removed; the page is kept, so citations"
-        ' say "p. 3"',
+        metadata="metadata title (else page 1's largest-font line) · — · creation date; author",
+        notes="text layer only, read with PDFium; ligatures mapped, hyphenated line ends rejoined, running heads"
+        ' (per chapter too), footers, page numbers and contents dot leaders removed; the page is kept, so citations'
+        ' say "p. 3"; an unreadable text layer (a broken font map) fails with "run OCR on it"',
     ),
     FileKind(
         name="docx",
