@@ -61,12 +61,15 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return index
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[FeedSite]:
+def harbour_site() -> Iterator[FeedSite]:
+    """A site on 127.0.0.1 serving the harbour page that ``ingest_url`` adds (here and in test_mcp_http.py)."""
     served = FeedSite()
     served.resources["/harbour.html"] = Resource(body=HARBOUR_PAGE, content_type="text/html; charset=utf-8")
     yield served
     served.close()
+
+
+site = pytest.fixture(harbour_site, scope="module", name="site")
 
 
 def over_stdio(index_dir: Path, talk: Callable[[ClientSession], Awaitable[Any]]) -> Any:

@@ -19,8 +19,8 @@ from mcp.client.streamable_http import streamable_http_client
 
 from evals.app_process import Server, serving
 from rag.server.mcp_http import INGEST_REFUSED
-from tests.support.feed_server import FeedSite, Resource
-from tests.test_mcp import HARBOUR, HARBOUR_PAGE, PUTIN, SAMPLE_TITLE, TOOLS
+from tests.support.feed_server import FeedSite
+from tests.test_mcp import HARBOUR, PUTIN, SAMPLE_TITLE, TOOLS, harbour_site
 
 pytestmark = [pytest.mark.server]
 
@@ -40,12 +40,7 @@ def mcp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield started
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[FeedSite]:
-    served = FeedSite()
-    served.resources["/harbour.html"] = Resource(body=HARBOUR_PAGE, content_type="text/html; charset=utf-8")
-    yield served
-    served.close()
+site = pytest.fixture(harbour_site, scope="module", name="site")
 
 
 def over_http(server: Server, login: tuple[str, str], talk: Callable[[ClientSession], Awaitable[Any]]) -> Any:
