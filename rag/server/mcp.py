@@ -8,6 +8,7 @@ Who may add articles is the transport's to say: an :data:`IngestPolicy` gives th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -54,12 +55,27 @@ def _run(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 def build_mcp_server(newsrag: NewsRAG, ingest_policy: IngestPolicy = owner_ingests) -> MCPServer:
     """An ``MCPServer`` with newsrag's tools and its ``newsrag://article/{id}`` resources."""
+    _keep_our_logging()
     server = MCPServer("newsrag", instructions=INSTRUCTIONS, log_level="WARNING")
     tools = NewsTools(newsrag)
     _add_reading_tools(server, tools)
     _add_ingest_tool(server, tools, ingest_policy)
     _add_resources(server, tools)
     return server
+
+
+def _keep_our_logging() -> None:
+    """Give the root logger the plain stderr handler Python would use anyway, before the SDK is asked to log.
+
+    ``MCPServer()`` calls ``logging.basicConfig`` with a rich handler when the root logger has none: the server's
+    log would then change shape (timestamps, wrapped lines) for every module, not only the SDK's. With a handler
+    already there, ``basicConfig`` does nothing; this one prints what Python's last-resort handler printed.
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setLevel(logging.WARNING)
+        root.addHandler(handler)
 
 
 Text = Annotated[str, Field(max_length=2000)]
