@@ -67,7 +67,7 @@ BUILT_IN = (
         article="the document",
         metadata="metadata title (else page 1's largest-font line) · — · creation date; author",
         notes="text layer only, read with PDFium; ligatures mapped, hyphenated line ends rejoined, running heads"
-        ' (per chapter too), footers, page numbers and contents dot leaders removed; the page is kept, so citations'
+        " (per chapter too), footers, page numbers and contents dot leaders removed; the page is kept, so citations"
         ' say "p. 3"; an unreadable text layer (a broken font map) fails with "run OCR on it"',
     ),
     FileKind(
