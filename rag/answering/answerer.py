@@ -16,7 +16,7 @@ from dataclasses import replace
 from rag.answering.citations import is_refusal, verify
 from rag.answering.disguise import normalise
 from rag.answering.engine_plugins import BUILT_IN, plugin_engines
-from rag.answering.engines import Draft, Engine, ExtractiveWriter, LLMWriter, best_quote, extractive_draft
+from rag.answering.engines import Draft, Engine, ExtractiveWriter, LLMWriter, Vetted, best_quote, extractive_draft
 from rag.answering.extractive import ExtractiveEngine
 from rag.answering.injection import FOLLOWED_FLAG, repeated_payload
 from rag.answering.llm import LLMEngine, LLMUnavailable
@@ -76,8 +76,8 @@ class Answerer:
         self.stages: list[Stage] = [GuardInstructions(), RelevanceGate(extractive), PickOption(extractive, retriever)]
         self.engines: dict[str, Engine] = {"extractive": ExtractiveWriter()}
         if llm is not None:
-            self.engines["llm"] = LLMWriter(llm)
-        self.engines |= plugin_engines()
+            self.engines["llm"] = Vetted(LLMWriter(llm))
+        self.engines |= {name: Vetted(engine) for name, engine in plugin_engines().items()}
 
     def resolve_engine(self, requested: EngineChoice | str | None) -> AnswerEngine:
         """The engine that will answer: ``auto`` resolved, a plugin's by its name; an unknown or unconfigured one is a

@@ -10,7 +10,7 @@ with a ``name`` and a ``draft`` method (see docs/plugins.md).
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from rag.answering.active_content import StreamVetter, vet
@@ -66,8 +66,7 @@ class ExtractiveWriter:
 class LLMWriter:
     """The configured LLM reads the shown passages and writes, citing them; an empty answer is a failure.
 
-    What it writes may carry an article's orders, so images, HTML and links the passages do not name are taken out
-    (rag/answering/active_content.py), from the streamed text as from the final one.
+    What it writes may carry an article's orders: the answerer runs it :class:`Vetted`.
     """
 
     name = "llm"
@@ -76,17 +75,40 @@ class LLMWriter:
         self.llm = llm
 
     def draft(self, turn: Turn, gate: Gate) -> Generator[str, None, Draft]:
-        text, vetter = "", StreamVetter(turn.passages)
+        text = ""
         for delta in self.llm.stream(turn.query, turn.passages):
             text += delta
-            if shown := vetter.feed(delta):
-                yield shown
+            yield delta
         if not text.strip():
             raise LLMUnavailable("the LLM returned an empty answer")
+        return Draft(text, turn.passages)
+
+
+class Vetted:
+    """An engine whose text is vetted before anyone sees it: the LLM's, and every plugin's.
+
+    Text an engine writes from what articles say may carry an article's orders, so images, HTML and links the
+    passages do not name are taken out (rag/answering/active_content.py), from the streamed text as from the final
+    one. Only the extractive engine, which quotes passages and is rendered inert, runs without it.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine, self.name = engine, engine.name
+
+    def draft(self, turn: Turn, gate: Gate) -> Generator[str, None, Draft]:
+        vetter, drafting = StreamVetter(turn.passages), self.engine.draft(turn, gate)
+        while True:
+            try:
+                delta = next(drafting)
+            except StopIteration as done:
+                found: Draft = done.value
+                break
+            if shown := vetter.feed(delta):
+                yield shown
         if rest := vetter.flush():
             yield rest
-        vetted = vet(text, turn.passages)
-        return Draft(vetted.text, turn.passages, vetted.removed)
+        vetted = vet(found.text, turn.passages)
+        return replace(found, text=vetted.text, removed=found.removed + vetted.removed)
 
 
 def extractive_draft(extract: Extract, passages: list[Passage]) -> Draft:
