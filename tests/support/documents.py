@@ -13,10 +13,19 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 
 def _pdf_string(text: str) -> str:
     return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
+
+
+def _helvetica(writer: Any) -> Any:
+    """A reference to a Type 1 Helvetica font object added to ``writer`` (the font every test PDF draws with)."""
+    from pypdf.generic import DictionaryObject, NameObject
+
+    font = {"/Type": "/Font", "/Subtype": "/Type1", "/BaseFont": "/Helvetica"}
+    return writer._add_object(DictionaryObject({NameObject(k): NameObject(v) for k, v in font.items()}))
 
 
 def write_pdf(
@@ -32,15 +41,7 @@ def write_pdf(
     from pypdf.generic import DictionaryObject, NameObject, StreamObject
 
     writer = PdfWriter()
-    font = writer._add_object(
-        DictionaryObject(
-            {
-                NameObject("/Type"): NameObject("/Font"),
-                NameObject("/Subtype"): NameObject("/Type1"),
-                NameObject("/BaseFont"): NameObject("/Helvetica"),
-            }
-        )
-    )
+    font = _helvetica(writer)
     for lines in pages:
         page = writer.add_blank_page(612, 792)
         if lines is None:
@@ -136,15 +137,7 @@ def write_shared_stream_pdf(path: Path, pages: int = 40, stream_kb: int = 560, t
     from pypdf.generic import DictionaryObject, NameObject, StreamObject
 
     writer = PdfWriter()
-    font = writer._add_object(
-        DictionaryObject(
-            {
-                NameObject("/Type"): NameObject("/Font"),
-                NameObject("/Subtype"): NameObject("/Type1"),
-                NameObject("/BaseFont"): NameObject("/Helvetica"),
-            }
-        )
-    )
+    font = _helvetica(writer)
     shown = "(The council met again on Monday.) ' " * (stream_kb * 1024 // 37)
     if not text:
         shown = "0 0 m 1 1 l " * (stream_kb * 1024 // 12) + "(The council met again on Monday to vote.) '"
