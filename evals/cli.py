@@ -248,6 +248,18 @@ def retrieval_command(
     print(json.dumps({"seed": seed, "realtimeqa": rtqa}, indent=2))
 
 
+@bench_app.command("time")
+def time_command(
+    suite: Annotated[
+        Path | None, typer.Option("--suite", help="Time suite (.jsonl); the bundled one by default.")
+    ] = None,
+) -> None:
+    """Read the time in each question of the time suite and print the window accuracy and the misses (JSON)."""
+    from evals.time_suite import SUITE, run_time_suite
+
+    print(json.dumps(run_time_suite(suite or SUITE), indent=2, ensure_ascii=False))
+
+
 def register(app: typer.Typer) -> None:
     """The ``newsrag.commands`` entry point (see ``rag/cli/plugins.py``): add ``eval`` and ``bench``."""
     app.command("eval")(eval_command)
