@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import replace
 
+from rag.answering.choices import split_options
 from rag.answering.citations import is_refusal, verify
 from rag.answering.disguise import normalise
 from rag.answering.engine_plugins import BUILT_IN, plugin_engines
@@ -24,10 +25,11 @@ from rag.answering.obedience import Dropped, any_directive, drop_obeyed
 from rag.answering.response import Response
 from rag.answering.stages import GuardInstructions, PickOption, RelevanceGate, Stage
 from rag.answering.turn import Gate, Turn, ms_since
+from rag.answering.when import When, when, without_time_words
 from rag.core.errors import NewsRAGError, OptionError
 from rag.core.options import Engine as EngineChoice
 from rag.core.settings import Settings
-from rag.core.types import REFUSAL_TEXT, Answer, AnswerCandidate, AnswerEngine, Citation
+from rag.core.types import REFUSAL_TEXT, Answer, AnswerCandidate, AnswerEngine, Citation, Passage
 from rag.index.filters import Filters
 from rag.index.retrieve import Retriever
 
@@ -137,12 +139,18 @@ class Answerer:
         turn.timings["condense_ms"] = ms_since(turn.started)
         shown = top_k or self.settings.top_k
         t = time.perf_counter()
-        gate = Gate(pool=self.retriever.retrieve(turn.query, max(shown, self.settings.read_k), turn.filters,
-                                                 self.settings.retrieval))  # fmt: skip
+        moment = self._when(turn)
+        gate = self._gate(turn, max(shown, self.settings.read_k), moment.rerank)
+        if gate.refused and turn.filters and (turn.filters.read_since or turn.filters.read_until):
+            # Nothing from the period the words name answers: the words may date an older event ("the breach in
+            # 2024" reported in 2025), or the archive may not reach that far. Say so, and read every date to as_of.
+            turn.filters = turn.filters.model_copy(update={"read_since": None, "read_until": None})
+            gate = self._gate(turn, max(shown, self.settings.read_k), moment.rerank)
+            if not gate.refused:
+                turn.notices.append(f"No article in the period read ({moment.read_as}) answers this: the answer is"
+                                    f" from articles of other dates, up to {turn.as_of}.")  # fmt: skip
         turn.timings["retrieval_ms"] = ms_since(t)
         t = time.perf_counter()
-        for stage in self.stages:
-            stage(turn, gate)
         turn.passages = gate.supporting_first(shown)
         if gate.refused:
             turn.timings["answer_ms"] = ms_since(t)
@@ -158,6 +166,30 @@ class Answerer:
         turn.timings["answer_ms"] = ms_since(t)
         answer.timings = turn.timings | {"total_ms": ms_since(turn.started)}
         return answer
+
+    def _when(self, turn: Turn) -> When:
+        """Read the question's time (rag/answering/when.py): the filters to search with, and the notice that says
+        how its words were read."""
+        choice = split_options(turn.question)  # the options' years and months are not the question's time
+        moment = when(choice.stem if choice else turn.question, turn.filters, self.settings.time_aware)
+        turn.filters, turn.as_of, turn.read_as = moment.filters, moment.as_of.isoformat(), moment.read_as
+        if moment.notice:
+            turn.notices.append(moment.notice)
+        elif moment.reading:
+            turn.notices.append(f"Read “{moment.reading.words}” as {moment.read_as}.")
+        if moment.reading and not moment.reading.recent:
+            # "in 2025", "last week": a window now, no longer words a sentence must share. Words asking for the
+            # newest ("this week", "recently") stay: the extractive engine reads them as a question about the present.
+            turn.time_words = moment.reading.words
+            turn.query = without_time_words(turn.query, turn.time_words)
+        return moment
+
+    def _gate(self, turn: Turn, read: int, rerank: Callable[[list[Passage]], list[Passage]] | None) -> Gate:
+        """Retrieve ``read`` passages under the turn's filters and run the stages over them."""
+        gate = Gate(pool=self.retriever.retrieve(turn.query, read, turn.filters, self.settings.retrieval, rerank))
+        for stage in self.stages:
+            stage(turn, gate)
+        return gate
 
     def _draft(self, turn: Turn, gate: Gate, hold: bool) -> Generator[str, None, Draft]:
         """The chosen engine's draft, its text passed on as it comes unless held; an LLM that fails hands over to

@@ -27,6 +27,9 @@ class Turn:
     context: str = ""  # the earlier question a follow-up leans on, or ""
     filters: Filters | None = None  # the caller's restriction, for every search the question makes
     passages: list[Passage] = field(default_factory=list)  # what the answer shows and an LLM reads
+    as_of: str = ""  # the day asked as of (ISO), and how the question's time words were read (rag/answering/when.py)
+    read_as: str = ""
+    time_words: str = ""  # the words read as a time ("last week"): a filter, left out of what sentences must share
     notices: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
@@ -38,6 +41,8 @@ class Turn:
             question=self.question,
             passages=self.passages,
             standalone_question=self.query,
+            as_of=self.as_of,
+            read_as=self.read_as,
             notices=self.notices,
             timings=self.timings,
             **fields,

@@ -194,6 +194,12 @@ TopK = Annotated[int | None, typer.Option("--top-k", help="Passages to retrieve 
 Sources = Annotated[list[str] | None, typer.Option("--source", help="Only these sources (repeatable).")]
 Since = Annotated[str | None, typer.Option("--since", help="Only articles published on or after (YYYY-MM-DD).")]
 Until = Annotated[str | None, typer.Option("--until", help="Only articles published on or before (YYYY-MM-DD).")]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="Ask as on this day (YYYY-MM-DD): no later article is used; 'last week' is before it."
+    ),
+]
 
 
 def _print_answer(answer: Any) -> None:
@@ -253,19 +259,22 @@ def ask(
     source: Sources = None,
     since: Since = None,
     until: Until = None,
+    as_of: AsOf = None,
     index_dir: IndexDir = None,
     chroma_host: ChromaHost = None,
     chroma_port: ChromaPort = None,
 ) -> None:
     """Answer a question from the indexed articles, with citations."""
     newsrag = _rag(index_dir, chroma_host, chroma_port)
-    _ask_one(newsrag, question, json_out, engine=engine, top_k=top_k, sources=source, since=since, until=until)
+    filters = {"sources": source, "since": since, "until": until, "as_of": as_of}
+    _ask_one(newsrag, question, json_out, engine=engine, top_k=top_k, **filters)
 
 
 @app.command()
 def chat(
     engine: EngineOption = None,
     top_k: TopK = None,
+    as_of: AsOf = None,
     index_dir: IndexDir = None,
     chroma_host: ChromaHost = None,
     chroma_port: ChromaPort = None,
@@ -285,7 +294,7 @@ def chat(
             console.print("[dim](new conversation)[/dim]")
             continue
         try:
-            answer = _ask_one(newsrag, question, False, history=list(history), engine=engine, top_k=top_k)
+            answer = _ask_one(newsrag, question, False, history=list(history), engine=engine, top_k=top_k, as_of=as_of)
         except typer.Exit:
             continue
         history += [("user", question), ("assistant", answer.text)]

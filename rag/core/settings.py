@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         le=100,
         description="Passages retrieved and read for short answers; the top_k that best support the answer are kept.",
     )
+    time_aware: bool = Field(
+        True,
+        description='Read time words in questions ("last week", "in March") as date windows and prefer recent'
+        " articles by the measured prior; off: dates come only from since, until and as_of.",
+    )
     retrieval: RetrievalMode = Field(RetrievalMode.hybrid, description="hybrid (dense+BM25, fused), dense or lexical.")
     min_relevance: float = Field(
         0.48, ge=0, le=1.5, description="Best sentence score under which both engines refuse (calibrated)."

@@ -187,6 +187,9 @@ class Answer(BaseModel):
     passages: list[Passage] = Field(default_factory=list)  # everything retrieved, cited or not
     standalone_question: str = ""  # the question as retrieved, after condensing a follow-up
     relevance: float = 0.0  # best sentence score of the relevance gate; under NEWSRAG_MIN_RELEVANCE: refused
+    as_of: str = ""  # the day the question was asked as of (ISO): no article published later was used
+    # How the question's time words were read, e.g. "articles from 2026-03-01 to 2026-03-31"; "" when it has none.
+    read_as: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -1,4 +1,10 @@
-"""Metadata filters shared by every interface: source, date range, article id."""
+"""Metadata filters shared by every interface: source, date range, as-of date, article id.
+
+Two kinds of date range: one the caller gives (``since``/``until``), which leaves undated articles out, and one read
+from the question's words (``read_since``/``read_until``, set by the answerer), which keeps them: "last week" is a
+reading that may be wrong, and an undated article may well be from last week. ``as_of`` caps either: an article
+published after it is never used, an undated one is.
+"""
 
 from __future__ import annotations
 
@@ -27,15 +33,19 @@ def _shown(value: object) -> str:
 
 
 class Filters(BaseModel):
-    """Restrict retrieval to some sources, a publication date range, or some articles.
+    """Restrict retrieval to some sources, a publication date range, an as-of date, or some articles.
 
-    Articles without a known date are left out when ``since`` or ``until`` is set.
+    Articles without a known date are left out when ``since`` or ``until`` is set, kept with ``as_of`` alone.
     """
 
     sources: list[str] | None = None
     since: str | None = None  # ISO date, inclusive
     until: str | None = None  # ISO date, inclusive (the whole day)
+    as_of: str | None = None  # ISO date: ask as on that day; nothing published later is used
     article_ids: list[str] | None = None
+    # The window the question's words name ("last week"), resolved against as_of by the answerer: undated kept.
+    read_since: str | None = None
+    read_until: str | None = None
 
     @classmethod
     def parse(cls, **given: Any) -> Filters:
@@ -52,7 +62,7 @@ class Filters(BaseModel):
             ]
             raise FilterError("; ".join(reasons)) from exc
 
-    @field_validator("since", "until", mode="before")
+    @field_validator("since", "until", "as_of", "read_since", "read_until", mode="before")
     @classmethod
     def _iso(cls, value: object) -> str | None:
         if value in (None, ""):
@@ -80,12 +90,28 @@ class Filters(BaseModel):
 
     @property
     def empty(self) -> bool:
-        return not (self.sources or self.since or self.until or self.article_ids)
+        return not (self.sources or self.article_ids or self.dated)
 
-    def _range(self) -> tuple[int | None, int | None]:
-        since = date_to_timestamp(self.since) if self.since else None
-        until = date_to_timestamp(self.until) + 86_399 if self.until else None
-        return since, until
+    @property
+    def dated(self) -> bool:
+        """Whether any date bound applies."""
+        return bool(self.since or self.until or self.as_of or self.read_since or self.read_until)
+
+    @property
+    def explicit_dates(self) -> bool:
+        """The caller gave ``since`` or ``until``: they win over what the question's words say."""
+        return bool(self.since or self.until)
+
+    def _range(self) -> tuple[int | None, int | None, bool]:
+        """(from, to) in epoch seconds, either open, and whether undated articles (``published_ts`` 0) pass."""
+        explicit = self.explicit_dates
+        low, high = (self.since, self.until) if explicit else (self.read_since, self.read_until)
+        since = date_to_timestamp(low) if low else None
+        until = date_to_timestamp(high) + 86_399 if high else None
+        if self.as_of:
+            cap = date_to_timestamp(self.as_of) + 86_399
+            until = cap if until is None else min(until, cap)
+        return since, until, not explicit
 
     def to_metadata_filters(self) -> MetadataFilters | None:
         """The same restriction for LlamaIndex vector store retrievers."""
@@ -96,13 +122,20 @@ class Filters(BaseModel):
             parts.append(MetadataFilter(key="source", value=self.sources, operator=FilterOperator.IN))
         if self.article_ids:
             parts.append(MetadataFilter(key="article_id", value=self.article_ids, operator=FilterOperator.IN))
-        since, until = self._range()
+        since, until, undated = self._range()
+        dated: list[MetadataFilter] = []
         if since is not None:
-            parts.append(MetadataFilter(key="published_ts", value=since, operator=FilterOperator.GTE))
+            dated.append(MetadataFilter(key="published_ts", value=since, operator=FilterOperator.GTE))
         if until is not None:
-            parts.append(MetadataFilter(key="published_ts", value=until, operator=FilterOperator.LTE))
-        if since is not None or until is not None:
-            parts.append(MetadataFilter(key="published_ts", value=0, operator=FilterOperator.GT))
+            # An undated article (0) is under any bound: it passes "until" alone unless left out below.
+            dated.append(MetadataFilter(key="published_ts", value=until, operator=FilterOperator.LTE))
+        if dated and not undated:
+            dated.append(MetadataFilter(key="published_ts", value=0, operator=FilterOperator.GT))
+        if dated and undated and since is not None:
+            either = MetadataFilter(key="published_ts", value=0, operator=FilterOperator.EQ)
+            parts.append(MetadataFilters(filters=[MetadataFilters(filters=dated), either], condition="or"))  # type: ignore[list-item]
+        else:
+            parts += dated
         return MetadataFilters(filters=parts)  # type: ignore[arg-type]
 
     def mask(self, sources: np.ndarray, published_ts: np.ndarray, article_ids: np.ndarray) -> np.ndarray | None:
@@ -114,11 +147,12 @@ class Filters(BaseModel):
             keep &= np.isin(sources, self.sources)
         if self.article_ids:
             keep &= np.isin(article_ids, self.article_ids)
-        since, until = self._range()
-        if since is not None or until is not None:
-            keep &= published_ts > 0
+        since, until, undated = self._range()
+        dated = np.ones(len(sources), dtype=bool)
         if since is not None:
-            keep &= published_ts >= since
+            dated &= published_ts >= since
         if until is not None:
-            keep &= published_ts <= until
-        return keep
+            dated &= published_ts <= until
+        if since is None and until is None:
+            return keep
+        return keep & ((dated & (published_ts > 0)) | ((published_ts == 0) if undated else False))

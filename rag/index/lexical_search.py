@@ -95,9 +95,14 @@ def _filter_queries(schema: tantivy.Schema, filters: Filters | None) -> list[Any
         parts.append(tantivy.Query.term_set_query(schema, "source", list(filters.sources)))
     if filters.article_ids:
         parts.append(tantivy.Query.term_set_query(schema, "article_id", list(filters.article_ids)))
-    since, until = filters._range()
+    since, until, undated = filters._range()
     if since is not None or until is not None:
-        low = max(since or 1, 1)  # undated articles (0) are left out of a date range
-        parts.append(tantivy.Query.range_query(schema, "published_ts", tantivy.FieldType.Integer, low, until))
+        # Undated articles (0) are left out of a range the caller gave, and kept under one read from the question.
+        low = max(since or 0, 0 if undated else 1)
+        dated = tantivy.Query.range_query(schema, "published_ts", tantivy.FieldType.Integer, low, until)
+        if undated and low > 0:
+            none = tantivy.Query.range_query(schema, "published_ts", tantivy.FieldType.Integer, 0, 0)
+            dated = tantivy.Query.boolean_query([(tantivy.Occur.Should, dated), (tantivy.Occur.Should, none)])
+        parts.append(dated)
     # Filters restrict; they must not add to the BM25 score.
     return [tantivy.Query.const_score_query(p, 0.0) for p in parts]

@@ -8,6 +8,7 @@ them to decide whether anything relevant was found at all.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Literal
 
 from llama_index.core import VectorStoreIndex
@@ -64,14 +65,20 @@ class Retriever:
         self.index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedder)
 
     def retrieve(
-        self, question: str, top_k: int = 5, filters: Filters | None = None, mode: Mode = "hybrid"
+        self,
+        question: str,
+        top_k: int = 5,
+        filters: Filters | None = None,
+        mode: Mode = "hybrid",
+        rerank: Callable[[list[Passage]], list[Passage]] | None = None,
     ) -> list[Passage]:
+        """The ``top_k`` best passages; ``rerank`` (e.g. the recency prior) orders all candidates before the cut."""
         if filters is not None and filters.empty:
             filters = None
         pool = top_k * CANDIDATES
         dense = DenseRetriever(self.index, pool, filters)
         if mode == "dense":
-            hits = dense.retrieve(question)[:top_k]
+            hits = dense.retrieve(question)  # the whole pool, for rerank; cut below
         elif mode == "lexical":
             hits = LexicalRetriever(self.lexical, top_k, filters).retrieve(question)
         else:
@@ -87,4 +94,6 @@ class Retriever:
         passages = [Passage.from_node(h.node, h.score, dense.similarities.get(h.node.node_id)) for h in hits]
         # News is about time: among equal scores, the newer article comes first.
         passages.sort(key=lambda p: (round(p.score, 9), p.published_at), reverse=True)
+        if rerank is not None:
+            passages = rerank(passages)
         return passages[:top_k]

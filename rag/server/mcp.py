@@ -106,8 +106,12 @@ def _add_reading_tools(server: MCPServer, tools: NewsTools) -> None:
         engine: Annotated[str | None, Field(max_length=64, description="auto, llm or extractive")] = None,
         since: Date = "",
         until: Date = "",
+        as_of: Annotated[
+            str,
+            Field(description="Ask as on this day, YYYY-MM-DD: no later article is used (empty: today)", max_length=40),
+        ] = "",
     ) -> dict[str, Any]:
-        return _run(lambda: tools.ask(question, engine, since, until))
+        return _run(lambda: tools.ask(question, engine, since, until, as_of))
 
     @server.tool(
         description="List the archive's articles, 20 a page. Returns total, page, pages and the articles (id,"

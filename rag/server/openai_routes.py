@@ -1,11 +1,11 @@
 """OpenAI-compatible routes (``/v1/models``, ``/v1/chat/completions``), so any OpenAI client can ask newsrag.
 
 The answer is the assistant message, with its ``[n]`` markers; the passages they point at are in a
-``citations`` list on the choice (with ``refused``, ``flags``, ``notices``, the log's ``turn_id`` and its
-``feedback_token``, which ``POST /v1/feedback`` takes with a 👍/👎 rating and a note; the token is needed
-without a login). Earlier user and
-assistant messages are the conversation history. newsrag's own options ride along as extra body
-fields: ``engine``, ``top_k``, ``sources``, ``since``, ``until``. Errors use OpenAI's error shape.
+``citations`` list on the choice (with ``refused``, ``flags``, ``notices``, ``as_of``, ``read_as``, the log's
+``turn_id`` and its ``feedback_token``, which ``POST /v1/feedback`` takes with a 👍/👎 rating and a note; the
+token is needed without a login). Earlier user and assistant messages are the conversation history. newsrag's
+own options ride along as extra body fields: ``engine``, ``top_k``, ``sources``, ``since``, ``until``,
+``as_of``. Errors use OpenAI's error shape.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class ChatRequest(BaseModel):
     sources: list[Annotated[str, Field(max_length=MAX_FILTER_CHARS)]] | None = Field(None, max_length=MAX_FILTER_VALUES)
     since: str | None = Field(None, max_length=MAX_DATE_CHARS)
     until: str | None = Field(None, max_length=MAX_DATE_CHARS)
+    as_of: str | None = Field(None, max_length=MAX_DATE_CHARS)  # ask as on that day (YYYY-MM-DD)
 
     def question_and_history(self) -> tuple[str, History]:
         """The last user message is the question; the user/assistant messages before it are history."""
@@ -114,7 +115,7 @@ def chat_completions(
     svc = services(request)
     question, history = body.question_and_history()
     options = {"engine": body.engine, "top_k": body.top_k}
-    given = {"sources": body.sources, "since": body.since, "until": body.until}
+    given = {"sources": body.sources, "since": body.since, "until": body.until, "as_of": body.as_of}
     filters = {name: value for name, value in given.items() if value}
     # Scoped to the caller: the user when logged in; without a login, every /v1 caller shares the "openai"
     # channel's scope, which no browser visitor has, so a client resending a visitor's turns cannot join them.
@@ -182,6 +183,8 @@ class _Reply:
             "refused": answer.refused,
             "flags": answer.flags,
             "notices": answer.notices,
+            "as_of": answer.as_of,  # the day asked as of, and how the question's time words were read
+            "read_as": answer.read_as,
             "turn_id": turn_id,  # for POST /v1/feedback; None when the log is off
             # What a caller without a login shows to rate this answer: the turn id alone is no proof it was theirs.
             "feedback_token": None if turn_id is None else self.sign(turn_id),

@@ -27,6 +27,7 @@ class AskOptions(TypedDict, total=False):
     sources: list[str] | str | None  # the filters of rag.index.filters.Filters
     since: str | date | None
     until: str | date | None
+    as_of: str | date | None  # ask as on that day: later articles are never used, "last week" is before it
     article_ids: list[str] | str | None
 
 

@@ -76,14 +76,18 @@ class NewsTools:
         passages = guarded_passages(self.newsrag, query, limit, sources=sources, since=since, until=until)
         return {"query": query, "passages": [_passage(p) for p in passages]}
 
-    def ask(self, question: str, engine: str | None = None, since: str = "", until: str = "") -> dict[str, Any]:
+    def ask(
+        self, question: str, engine: str | None = None, since: str = "", until: str = "", as_of: str = ""
+    ) -> dict[str, Any]:
         """The checked answer: its text with [n] markers, the short answer, and the numbered citations."""
-        filters = {name: value for name, value in {"since": since, "until": until}.items() if value}
+        given = {"since": since, "until": until, "as_of": as_of}
+        filters = {name: value for name, value in given.items() if value}
         answer: Answer = self.newsrag.ask(question, engine=engine or None, **filters)
         return {
             "answer": answer.text,
             "short_answer": answer.short_answer,
             "refused": answer.refused,
+            "read_as": answer.read_as,
             "engine": answer.engine,
             "citations": [_citation(c) for c in answer.citations],
             "notices": answer.notices,

@@ -95,7 +95,8 @@ class NewsRAG:
         ``engine``: ``auto``, ``llm`` or ``extractive`` (default: the settings'); anything else raises
         :class:`~rag.core.errors.OptionError`. ``top_k``: passages to retrieve. ``history``: earlier
         (role, text) turns. Filters: ``sources=[...]``, ``since="2025-08-01"``, ``until=...``,
-        ``article_ids=[...]``; a bad one raises :class:`~rag.index.filters.FilterError`. Raises
+        ``article_ids=[...]``, ``as_of="2025-08-15"`` (ask as on that day: no later article is used, and "last week"
+        means the week before it; default today); a bad one raises :class:`~rag.index.filters.FilterError`. Raises
         :class:`QuestionError` for an empty or over-long question. All three are ValueErrors and NewsRAGErrors.
         """
         return self._asking.ask(question, **options)
@@ -133,11 +134,14 @@ class NewsRAG:
     def as_query_engine(self, llm: LLM | None = None, **options: Any) -> Any:
         """A LlamaIndex ``RetrieverQueryEngine`` over newsrag's hybrid retrieval (passages guarded against planted
         instructions): ``llm`` (default: newsrag's, else LlamaIndex's ``Settings.llm``) writes the answer; filters
-        (``top_k``, ``sources``, ``since``, ``until``) go to :class:`~rag.service.retrieval.NewsRAGRetriever`, the rest
+        (``top_k``, ``sources``, ``since``, ``until``, ``as_of``) go to
+        :class:`~rag.service.retrieval.NewsRAGRetriever`, the rest
         to ``RetrieverQueryEngine.from_args``."""
         from rag.service.retrieval import NewsRAGRetriever  # LlamaIndex's query engine only when one is asked for
 
-        filters = {name: options.pop(name) for name in ("top_k", "sources", "since", "until") if name in options}
+        filters = {
+            name: options.pop(name) for name in ("top_k", "sources", "since", "until", "as_of") if name in options
+        }
         return NewsRAGRetriever(self, **filters).as_query_engine(llm=llm, **options)
 
     def chat(self, **defaults: Unpack[AskOptions]) -> Chat:

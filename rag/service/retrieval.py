@@ -36,8 +36,8 @@ MAX_PASSAGES = 50  # as many as an answer may read (``top_k``'s own cap)
 def guarded_passages(newsrag: NewsRAG, query: str, limit: int | None = None, **filters: Any) -> list[Passage]:
     """The ``limit`` passages (default ``top_k``) hybrid retrieval finds for ``query``, instructions taken out.
 
-    ``filters``: ``sources``, ``since``, ``until``, ``article_ids`` (a bad one raises ``FilterError``). An empty or
-    over-long query raises ``QuestionError``, as a question would.
+    ``filters``: ``sources``, ``since``, ``until``, ``as_of``, ``article_ids`` (a bad one raises ``FilterError``).
+    An empty or over-long query raises ``QuestionError``, as a question would.
     """
     settings = newsrag.settings
     count = max(1, min(limit or settings.top_k, MAX_PASSAGES))
@@ -75,7 +75,8 @@ class NewsRAGRetriever(BaseRetriever):
     """
 
     def __init__(self, newsrag: NewsRAG, top_k: int | None = None, **filters: Any) -> None:
-        """``filters``: ``sources``, ``since``, ``until``, ``article_ids``; checked now, so a bad one fails here."""
+        """``filters``: ``sources``, ``since``, ``until``, ``as_of``, ``article_ids``; checked now, so a bad one fails
+        here."""
         super().__init__()
         Filters.parse(**{name: value for name, value in filters.items() if value})
         self.newsrag, self.top_k, self.filters = newsrag, top_k, filters

@@ -67,7 +67,7 @@ def respond_handler(services: Services) -> Any:
     """The chat's answer handler: streams the answer into the conversation, logged as the visitor's turn."""
 
     def respond(message: str, chat: list, conversation: str, engine: str, top_k: float, sources: list[str],
-                since: str, until: str, visitor: str | None, turn_ids: list[int | None],
+                since: str, until: str, as_of: str, visitor: str | None, turn_ids: list[int | None],
                 request: gr.Request) -> Iterator[tuple[Any, ...]]:  # fmt: skip
         question = (message or "").strip()
         if not question:
@@ -84,6 +84,7 @@ def respond_handler(services: Services) -> Any:
             "sources": sources or None,
             "since": (since or "").strip() or None,
             "until": (until or "").strip() or None,
+            "as_of": (as_of or "").strip() or None,
         }
         try:
             stream = services.turns.stream(question, asker, history=history, engine=engine, top_k=int(top_k), **filters)
@@ -180,8 +181,10 @@ def _question_row() -> tuple[gr.Textbox, gr.Button, gr.Button]:
     return question, ask_button, new_button
 
 
-def _answer_settings(services: Services) -> tuple[gr.Radio, gr.Slider, gr.Dropdown, gr.Textbox, gr.Textbox]:
-    """The Settings accordion: engine, top-k, sources, since, until (the order the answer handler takes them)."""
+def _answer_settings(
+    services: Services,
+) -> tuple[gr.Radio, gr.Slider, gr.Dropdown, gr.Textbox, gr.Textbox, gr.Textbox]:
+    """The Settings accordion: engine, top-k, sources, since, until, as of (the order the answer handler takes them)."""
     settings = services.settings
     with gr.Accordion("Settings", open=False, elem_id="nr-settings"):
         engine = gr.Radio(_engines(services), value=settings.engine, label="Answer engine", info=llm_info(services))
@@ -190,7 +193,11 @@ def _answer_settings(services: Services) -> tuple[gr.Radio, gr.Slider, gr.Dropdo
         with gr.Row():
             since = gr.Textbox(label="Published on or after", placeholder="YYYY-MM-DD")
             until = gr.Textbox(label="Published on or before", placeholder="YYYY-MM-DD")
-    return engine, top_k, sources, since, until
+            as_of = gr.Textbox(
+                label="Ask as of", placeholder="YYYY-MM-DD (empty: today)", elem_id="nr-as-of",
+                info="Nothing published later is used; 'last week' is the week before this day.",
+            )  # fmt: skip
+    return engine, top_k, sources, since, until, as_of
 
 
 def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
@@ -220,11 +227,11 @@ def build(services: Services, visitor: gr.BrowserState) -> ChatTab:
     examples_hint = gr.Markdown()
     with gr.Row(elem_id="nr-examples"):
         examples = [gr.Button(visible=False, size="sm") for _ in range(MAX_EXAMPLES)]
-    engine, top_k, sources, since, until = _answer_settings(services)
+    engine, top_k, sources, since, until, as_of = _answer_settings(services)
 
     respond = respond_handler(services)
     chat_io = {
-        "inputs": [question, chatbot, conversation, engine, top_k, sources, since, until, visitor, turn_ids],
+        "inputs": [question, chatbot, conversation, engine, top_k, sources, since, until, as_of, visitor, turn_ids],
         "outputs": [chatbot, question, conversation, turn_ids],
     }
     asked = [trigger(respond, **chat_io, **PRIVATE) for trigger in (question.submit, ask_button.click)]

@@ -74,15 +74,17 @@ def refresh_handler(services: Services, outputs: int) -> Any:
 
 
 def ask_handler(services: Services) -> Any:
-    def ask(question: str, engine: str = "auto", top_k: int = 0, request: gr.Request = None) -> dict:  # type: ignore[assignment]
+    def ask(question: str, engine: str = "auto", top_k: int = 0, as_of: str = "", request: gr.Request = None) -> dict:  # type: ignore[assignment]
         """Answer one question from the indexed articles: the Answer as a dict (text, citations, ...).
 
-        ``engine``: auto, llm or extractive; ``top_k``: passages to retrieve (0: the server's setting).
+        ``engine``: auto, llm or extractive; ``top_k``: passages to retrieve (0: the server's setting); ``as_of``:
+        ask as on that day (YYYY-MM-DD; "": today): no later article is used.
         """
         user = request.username if request else None
         asker = Asker("api", scope_for(user, None, "api"), user)  # a Gradio API caller has no browser id: see scope_for
         try:
-            logged = services.turns.ask(question, asker, engine=engine or None, top_k=top_k or None)
+            options = {"engine": engine or None, "top_k": top_k or None, "as_of": (as_of or "").strip() or None}
+            logged = services.turns.ask(question, asker, **options)
         except NewsRAGError as exc:
             raise gr.Error(for_visitors(exc), print_exception=False) from exc
         token = None if logged.turn_id is None else services.tokens.token(logged.turn_id)

@@ -206,6 +206,21 @@ def test_unknown_engine_is_a_clear_error_at_v1_and_the_gradio_api(server: Server
     assert "Nato" in Client(server.url, verbose=False).predict(PUTIN, "EXTRACTIVE", 0, api_name="/ask")["text"]
 
 
+def test_as_of_at_v1_and_the_gradio_api(server: Server) -> None:
+    """The bundled sample is undated, so it answers as of any day; the day and the reading of "last week" come back,
+    and a day that is no date is a 400 naming the field."""
+    from gradio_client import Client
+
+    question = "What were Putin's peace conditions last week?"
+    body = {"messages": [{"role": "user", "content": question}], "as_of": "2025-08-08"}
+    choice = httpx.post(server.url + "/v1/chat/completions", json=body, timeout=120).json()["choices"][0]
+    assert choice["as_of"] == "2025-08-08" and "2025-08-0" in choice["read_as"] and not choice["refused"]
+    response = httpx.post(server.url + "/v1/chat/completions", json=body | {"as_of": "soon"}, timeout=120)
+    assert response.status_code == 400 and "as_of: not a date" in response.json()["error"]["message"]
+    result = Client(server.url, verbose=False).predict(PUTIN, "extractive", 0, "2025-08-08", api_name="/ask")
+    assert result["as_of"] == "2025-08-08" and "Nato" in result["text"]
+
+
 # ----- one login for the page, the Gradio API and /v1
 def test_v1_requires_the_password_when_auth_is_set(auth_server: Server) -> None:
     import openai
