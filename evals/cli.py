@@ -260,6 +260,58 @@ def time_command(
     print(json.dumps(run_time_suite(suite or SUITE), indent=2, ensure_ascii=False))
 
 
+def _archive_index(index_cache: Path | None) -> Path:
+    """Where the RealTimeQA archive index lives: kept in ``index_cache`` (named by the chunking settings), else a
+    temporary folder."""
+    from rag.core.settings import load_settings
+
+    if index_cache is None:
+        return Path(tempfile.mkdtemp(prefix="newsrag-archive-")) / "index"
+    settings = load_settings()
+    return index_cache / f"archive-{settings.embedder}-{settings.chunk_size}-{settings.chunk_overlap}" / "index"
+
+
+@bench_app.command("archive")
+def archive_command(
+    data: Annotated[Path, typer.Option("--data", help="Folder of YYYYMMDD_qa.jsonl / _gcs.jsonl files.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the results.")],
+    weeks: Annotated[str, typer.Option("--weeks", help="How many weeks (the first N), or 'all'.")] = "all",
+    engine: EngineOption = None,
+    index_cache: IndexCache = None,
+) -> None:
+    """RealTimeQA over one archive index of all the weeks, each question asked as of its date (with and without
+    as_of, and restricted to its week): out/archive.json and out/archive.md."""
+    from evals.realtimeqa import weeks as list_weeks
+    from evals.realtimeqa_archive import run_archive, write_report
+
+    available = list_weeks(data)
+    selected = available if weeks == "all" else available[: int(weeks)]
+    result = run_archive(data, selected, _archive_index(index_cache), engine=engine, progress=console.print)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "archive.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    write_report(result, out / "archive.md")
+    print(json.dumps({k: v for k, v in result.items() if k != "rows"}, indent=2))
+
+
+@bench_app.command("recency")
+def recency_command(
+    data: Annotated[Path, typer.Option("--data", help="Folder of YYYYMMDD_qa.jsonl / _gcs.jsonl files.")],
+    out: Annotated[Path, typer.Option("--out", help="Markdown report.")] = Path("bench/results-recency.md"),
+    index_cache: IndexCache = None,
+    write: Annotated[bool, typer.Option("--write", help="Ship the prior fitted on all weeks (rag/assets).")] = False,
+) -> None:
+    """Fit the recency prior on the RealTimeQA archive (one half of the weeks, checked on the other; then all)."""
+    from evals.realtimeqa import weeks as list_weeks
+    from evals.realtimeqa_archive import build_archive, dated_cases
+    from evals.recency import run_recency, write_report
+
+    selected = list_weeks(data)
+    newsrag = build_archive(data, selected, _archive_index(index_cache), time_aware=False)
+    report = run_recency(newsrag, dated_cases(data, selected), newsrag.settings.top_k, write=write)
+    write_report(report, out)
+    print(json.dumps(report, indent=2))
+
+
 def register(app: typer.Typer) -> None:
     """The ``newsrag.commands`` entry point (see ``rag/cli/plugins.py``): add ``eval`` and ``bench``."""
     app.command("eval")(eval_command)

@@ -204,3 +204,28 @@ def run_archive(
             progress(f"{configuration}: {json.dumps(out['configurations'][configuration])}")
     out["rows"] = rows_by
     return out
+
+
+def write_report(result: dict[str, Any], path: Path) -> None:
+    """The configurations side by side, as Markdown."""
+    shown = (
+        "answer_contains_gold", "short_answer_contains_gold", "retrieval_gold_at_k", "refused", "cites_after_as_of",
+        "cited_recent_share", "cited_recent_share_present", "cited_recent_share_rest", "latency_p50_ms",
+        "latency_p95_ms",
+    )  # fmt: skip
+    configurations = result["configurations"]
+    lines = [
+        f"# RealTimeQA as one archive ({result['weeks']} weeks, {result['articles']} articles, {result['chunks']}"
+        f" chunks, {result['questions']} questions)",
+        "",
+        "Each question asked as of its date (`as_of` = `question_date`) unless said otherwise; open questions, the"
+        " extractive engine; answers cut to 80 words before matching.",
+        "",
+        "| metric | " + " | ".join(configurations) + " |",
+        "| --- |" + " --- |" * len(configurations),
+    ]
+    for key in shown:
+        lines.append(f"| {key} | " + " | ".join(str(c.get(key)) for c in configurations.values()) + " |")
+    n_present = next(iter(configurations.values()), {}).get("n_present")
+    lines += ["", f"Questions about the present (their words ask for the newest): {n_present}."]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError, field_validator
 from rag.core.dates import date_to_timestamp, normalise_date
 from rag.core.errors import NewsRAGError
 
-MAX_FILTER_VALUES = 100  # sources or article ids per filter: more is no longer a filter but a query of its own
+MAX_FILTER_VALUES = 200  # sources or article ids per filter (a week of a busy archive); more is a query of its own
 MAX_FILTER_CHARS = 200  # a source name or article id; longer ones cannot be real
 
 
