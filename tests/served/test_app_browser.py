@@ -220,6 +220,16 @@ def test_settings_and_status_tell_what_answers(app: App) -> None:
     assert "NEWSRAG_LLM_BASE_URL" in info.inner_text()
 
 
+def test_settings_ask_as_of_a_day_and_the_reading_of_time_words_is_shown(app: App) -> None:
+    app.page.get_by_text("Settings", exact=True).click()
+    app.page.locator("#nr-as-of input, #nr-as-of textarea").first.fill("2025-08-08")
+    bubble, _ = app.ask("What were Putin's peace conditions last week?")
+    notes = bubble.locator(".thought-group", has_text="Notes").first
+    notes.locator(".title").click()
+    expect(notes).to_contain_text("Read “last week” as articles from 2025-07-28 to 2025-08-08", timeout=SLOW)
+    assert "Nato" in bubble.locator("[data-testid='bot']").first.inner_text()  # the undated sample still answers
+
+
 def test_history_reopens_a_past_conversation(app: App) -> None:
     app.ask("How long did Witkoff and Putin meet?")
     app.page.get_by_role("button", name="New conversation").click()
