@@ -312,6 +312,25 @@ def recency_command(
     print(json.dumps(report, indent=2))
 
 
+@bench_app.command("article-dates")
+def article_dates_command(
+    data: Annotated[Path, typer.Option("--data", help="RealTimeQA folder.")],
+    weeks: Annotated[str, typer.Option("--weeks", help="How many weeks (the first N), or 'all'.")] = "all",
+) -> None:
+    """Where RealTimeQA's articles get their dates (record, url, ...) and how often a URL's date agrees (JSON)."""
+    from evals.article_dates import article_dates
+    from evals.realtimeqa import weeks as list_weeks
+    from rag.core.settings import load_settings
+
+    available = list_weeks(data)
+    if not available:
+        console.print(f"[red]error:[/red] no RealTimeQA weeks in {data}")
+        raise typer.Exit(2)
+    selected = available if weeks == "all" else available[: int(weeks)]
+    max_bytes = int(load_settings().max_article_mb * 1_000_000)
+    print(json.dumps(article_dates(data, selected, max_bytes), indent=2))
+
+
 def register(app: typer.Typer) -> None:
     """The ``newsrag.commands`` entry point (see ``rag/cli/plugins.py``): add ``eval`` and ``bench``."""
     app.command("eval")(eval_command)

@@ -11,6 +11,10 @@ from pydantic import BaseModel, Field
 from rag.core.html import table_html
 from rag.core.types import Authors, Link, SourceName, Title
 
+DateSource = Literal["page", "feed", "record", "url", "mail", ""]
+# How an outcome's note starts when the article's date was later than when it was seen, and dropped (ingest/dating.py)
+FUTURE_DATE = "date in the future dropped"
+
 
 class Article(BaseModel):
     """One news article, cleaned and ready to chunk.
@@ -26,9 +30,15 @@ class Article(BaseModel):
     url: Link = ""
     source: SourceName = ""
     published_at: str = ""  # ISO 8601, or "" when unknown
+    # Where published_at came from: "page" (a page's, PDF's or Word document's metadata, a text's front matter),
+    # "feed" (the feed entry that linked the page), "record" (a JSON record's field), "mail" (the Date
+    # header), "url" (a date in the URL's path: ingest/dating.py), or "" for an undated article.
+    date_source: DateSource = ""
     authors: Authors = Field(default_factory=list)
     origin: str = ""  # the file path or URL it was read from
-    seen_at: str = ""  # ISO 8601: when a web archive captured the page (not when it was published), or ""
+    # ISO 8601: when the page was fetched from the web (a page or a feed's entry) or captured by a web archive, not
+    # when it was published; "" for a file read from disk (its ingest time is every chunk's ``ingested_at``).
+    seen_at: str = ""
     # Where each page of a paged document (a PDF) begins in ``text``: (character offset, page number), in order.
     pages: list[tuple[int, int]] = Field(default_factory=list)
 
@@ -62,7 +72,7 @@ class Outcome(BaseModel):
     article_id: str = ""
     title: str = ""
     chunks: int = 0
-    reason: str = ""
+    reason: str = ""  # why it failed or was skipped; for an article written or unchanged, a note (a date dropped)
 
 
 class Unread(BaseModel):
@@ -108,6 +118,9 @@ class IngestReport(BaseModel):
         parts = [f"{self.count(s)} {s}" for s in statuses]
         parts.append(f"{len(self.failed)} failed")
         line = f"{', '.join(parts)}; {self.chunks_written} chunks written in {self.seconds:.1f}s"
+        future = sum(1 for o in self.outcomes if o.reason.startswith(FUTURE_DATE))
+        if future:
+            line += f"; {future} {'date' if future == 1 else 'dates'} in the future dropped (see the notes)"
         if self.unread:
             kinds = ", ".join(f"{n} {kind}" for kind, n in self.unread_by_kind().items())
             line += f"; {len(self.unread)} not read in the folders ({kinds})"

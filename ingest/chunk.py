@@ -36,11 +36,29 @@ def splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
     )
 
 
+# What says where, when and how an article was read rather than what it says: the same text fetched again (a new
+# ``seen_at``) is the same version, and the index keeps when that version was first seen.
+READ_FIELDS = {"origin", "seen_at", "date_source"}
+
+
 def content_hash(article: Article, chunk_size: int, chunk_overlap: int) -> str:
-    """Changes when anything that ends up in the index changes, chunking settings included."""
+    """Changes when what the article says changes (its text, title, date, ...) or the chunking settings do."""
+    return content_hashes(article, chunk_size, chunk_overlap)[0]
+
+
+def content_hashes(article: Article, chunk_size: int, chunk_overlap: int) -> tuple[str, ...]:
+    """The article's version, then the other names an index may know that same version by: before ``seen_at`` left
+    the version, a web archive's page counted its capture time (a page indexed then is not embedded again)."""
     # Fields added later count only when set, so that articles indexed before them keep their version.
-    later = {name for name in ("seen_at", "pages") if not getattr(article, name)}
-    basis = article.model_dump_json(exclude={"origin"} | later) + f"|{chunk_size}|{chunk_overlap}"
+    later = {"pages"} if not article.pages else set()
+    versions = [_hash(article, READ_FIELDS | later, chunk_size, chunk_overlap)]
+    if article.seen_at:
+        versions.append(_hash(article, READ_FIELDS - {"seen_at"} | later, chunk_size, chunk_overlap))
+    return tuple(versions)
+
+
+def _hash(article: Article, exclude: set[str], chunk_size: int, chunk_overlap: int) -> str:
+    basis = article.model_dump_json(exclude=exclude) + f"|{chunk_size}|{chunk_overlap}"
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
 
 
@@ -64,6 +82,7 @@ def chunk_article(article: Article, chunk_size: int, chunk_overlap: int) -> list
                 source=article.source,
                 url=article.url,
                 published_at=article.published_at,
+                date_source=article.date_source,
                 authors=", ".join(article.authors),
                 origin=article.origin,
                 seen_at=article.seen_at,

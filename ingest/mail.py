@@ -116,7 +116,7 @@ def _article(parsed: EmailMessage, origin: str, max_bytes: int) -> Article:
         texts.append(_content(plain))
     if not texts:
         raise problem or BadInput("no text or HTML part to read")
-    return finish(strip_lines(texts[0]), title=title, source=source, date=date, origin=origin)
+    return finish(strip_lines(texts[0]), title=title, source=source, date=date, date_source="mail", origin=origin)
 
 
 def _part(parsed: EmailMessage, kind: str) -> EmailMessage | None:

@@ -24,7 +24,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import TextNode
 
 from ingest.article import Article, IngestReport, Outcome, Unread
-from ingest.chunk import content_hash
+from ingest.chunk import content_hashes
 from ingest.fetch_guard import FetchBudget
 from ingest.fetch_policy import TRUSTED, FetchPolicy
 from ingest.files import Loaded
@@ -75,6 +75,7 @@ class _Pending:
     where: str
     status: str
     nodes: list[TextNode]
+    note: str = ""
 
 
 @dataclass
@@ -200,7 +201,7 @@ class Ingestor:
 
     def _triage(self, read: Read) -> _Pending | None:
         """Decide what an article needs: nothing (unchanged, duplicate), or its chunks embedded."""
-        where, loaded, nodes = read
+        where, loaded, nodes, note = read
         if isinstance(loaded, BadInput):
             status = "skipped" if isinstance(loaded, Skipped) else "failed"
             self._record(Outcome(origin=where, status=status, reason=str(loaded)))
@@ -208,7 +209,7 @@ class Ingestor:
         article = loaded
         article_id = article.article_id
         settings = self.settings
-        version = content_hash(article, settings.chunk_size, settings.chunk_overlap)
+        versions = content_hashes(article, settings.chunk_size, settings.chunk_overlap)
         base = {"origin": where, "article_id": article_id, "title": article.title}
         if article_id in self.seen:
             reason = f"same article as {self.seen[article_id]}"
@@ -216,19 +217,19 @@ class Ingestor:
             return None
         self.seen[article_id] = where
         known = self._known({"article_id": article_id}).get(article_id)
-        if known is not None and known.content_hash == version:
+        if known is not None and known.content_hash in versions:
             if known.origin and known.origin != article.origin:
                 reason = f"same article as {known.origin}"
                 self._record(Outcome(**base, status="duplicate", chunks=known.n_chunks, reason=reason))
             else:
-                self._record(Outcome(**base, status="unchanged", chunks=known.n_chunks))
+                self._record(Outcome(**base, status="unchanged", chunks=known.n_chunks, reason=note))
             return None
         if not nodes:
             self._record(Outcome(**base, status="failed", reason="no text left to index"))
             return None
         replaced = self._replaced_by(article)
         status = "updated" if known is not None or replaced else "added"
-        return _Pending(article=article, where=where, status=status, nodes=nodes)
+        return _Pending(article=article, where=where, status=status, nodes=nodes, note=note)
 
     def _replaced_by(self, article: Article) -> list[ArticleRecord]:
         """Older articles that came from the same single-article file or page as this one."""
@@ -295,6 +296,7 @@ class Ingestor:
                 article_id=p.article.article_id,
                 title=p.article.title,
                 chunks=len(p.nodes),
+                reason=p.note,
             )
         )
 

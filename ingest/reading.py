@@ -21,6 +21,7 @@ from llama_index.core.schema import TextNode
 from ingest.article import Article
 from ingest.budget import Budget, OverBudget, run
 from ingest.chunk import chunk_article
+from ingest.dating import dated
 from ingest.filekind import FileKind, Limits
 from ingest.files import check_file, read_kind
 from ingest.records import BadInput, Loaded
@@ -36,6 +37,7 @@ class Read(NamedTuple):
     where: str
     loaded: Article | BadInput
     nodes: list[TextNode]
+    note: str = ""  # what its outcome should say although it was read (a date in the future dropped)
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,11 @@ def _read_in_worker(
 
 
 def chunked(where: str, loaded: Article | BadInput, options: ReadOptions) -> Read:
-    """An article with its chunks, or a BadInput for one with too many of them (or for a BadInput)."""
+    """An article, dated (``ingest/dating.py``), with its chunks; or a BadInput for one with too many of them (or
+    for a BadInput). Every article an ingest reads, from a file, a page or a feed, comes through here."""
     if isinstance(loaded, BadInput):
         return Read(where, loaded, [])
+    loaded, note = dated(loaded)
     nodes = chunk_article(loaded, options.chunk_size, options.chunk_overlap)
     if len(nodes) > options.max_chunks:
         reason = (
@@ -95,7 +99,7 @@ def chunked(where: str, loaded: Article | BadInput, options: ReadOptions) -> Rea
             " (NEWSRAG_MAX_ARTICLE_CHUNKS)"
         )
         return Read(where, BadInput(reason), [])
-    return Read(where, loaded, nodes)
+    return Read(where, loaded, nodes, note)
 
 
 def guarded(item: str, loader: Iterator[Loaded]) -> Iterator[Loaded]:

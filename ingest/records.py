@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
-from ingest.article import Article
+from ingest.article import Article, DateSource
 from ingest.clean import clean_text, normalise_date, split_title
 from rag.core.errors import NewsRAGError
 from rag.core.types import safe_url
@@ -89,8 +89,19 @@ def source_from_url(url: str) -> str:
     return host.removeprefix("www.")
 
 
-def finish(text: str, title: str = "", url: str = "", source: str = "", date: Any = None, **extra: Any) -> Article:
-    """Clean the text, find a title if none is given, and check there is an article left."""
+def finish(
+    text: str,
+    title: str = "",
+    url: str = "",
+    source: str = "",
+    date: Any = None,
+    date_source: DateSource = "page",
+    **extra: Any,
+) -> Article:
+    """Clean the text, find a title if none is given, and check there is an article left.
+
+    ``date_source`` says where ``date`` was found (see :class:`Article`); it is kept only when the date is one.
+    """
     body = clean_text(text)
     clean_title = " ".join(title.split())
     if not clean_title:
@@ -103,12 +114,14 @@ def finish(text: str, title: str = "", url: str = "", source: str = "", date: An
     if words < MIN_WORDS:
         raise BadInput(f"article text too short ({words} words; a news article needs at least {MIN_WORDS})")
     link = safe_url(url)  # a javascript: or data: url names no site either
+    published = normalise_date(date)
     return Article(
         title=clean_title,
         text=body,
         url=link,
         source=source.strip() or source_from_url(link),
-        published_at=normalise_date(date),
+        published_at=published,
+        date_source=date_source if published else "",
         **extra,
     )
 
@@ -120,7 +133,7 @@ def from_record(record: Any, origin: str) -> Article:
     text_field, text = _first(record, TEXT_FIELDS)
     if text is None:
         raise BadInput(f"record has no text (looked for {', '.join(TEXT_FIELDS)})")
-    return finish(_as_text(text_field, text), origin=origin, **_metadata(record, _as_text))
+    return finish(_as_text(text_field, text), origin=origin, date_source="record", **_metadata(record, _as_text))
 
 
 def _metadata(record: dict[str, Any], as_text: Callable[[str, Any], str]) -> dict[str, Any]:
@@ -207,8 +220,12 @@ def html_document(html: str | bytes, url: str = "", max_bytes: int | None = None
     """trafilatura's reading of a page (``.text``, ``.title``, ``.sitename``, ``.date``, ``.author``, ``.url``).
 
     Every HTML newsrag reads goes through here: web pages, saved pages, e-mail newsletters and web archives.
+    ``.date`` is the page's own (its metadata, JSON-LD, time elements), never its URL's: htmldate, which finds it
+    for trafilatura, takes a date in the URL first, even over the page's metadata; a URL's date is
+    ``ingest/dating.py``'s to give, after the page's, and named as the URL's.
     """
     import trafilatura
+    from htmldate import find_date
     from trafilatura.settings import set_date_params
     from trafilatura.utils import load_html
 
@@ -219,13 +236,15 @@ def html_document(html: str | bytes, url: str = "", max_bytes: int | None = None
         if tree is not None:
             _drop_hidden(tree)
         # No extensive date search: it guesses "<year>-01-01" from a copyright line when a page has no date.
+        dates = set_date_params(extensive=False)
+        page = tree if tree is not None else html
         doc = trafilatura.bare_extraction(
-            tree if tree is not None else html,
-            url=url or None,
-            with_metadata=True,
-            include_comments=False,
-            date_extraction_params=set_date_params(extensive=False),
+            page, url=url or None, with_metadata=True, include_comments=False, date_extraction_params=dates
         )
+        # A date htmldate may have read in the URL it was given (doc.url: ours, or the canonical link): ask for the
+        # page's alone. trafilatura works on a copy of the tree, so it is as it was read.
+        if doc is not None and doc.date and re.search(r"\d{4}", doc.url or ""):
+            doc.date = find_date(page, url="", **dates)  # "": no URL to read, nor a canonical link to look for
     except Exception as exc:  # trafilatura raises assorted parser errors on broken pages
         raise BadInput(f"unreadable HTML ({type(exc).__name__})") from exc
     if doc is None or not (doc.text or "").strip():

@@ -14,6 +14,7 @@ from ingest.fetch_guard import FetchBudget, GuardedTransport
 from ingest.fetch_policy import TRUSTED, URL_INGEST_OFF, FetchPolicy
 from ingest.files import Loaded
 from ingest.records import BadInput, Skipped, decode, finish, from_html
+from rag.core.dates import iso_now
 
 try:
     import brotli
@@ -162,6 +163,7 @@ def load_url(
     with open_client(policy, budget) as client:
         try:
             body, content_type = fetch(client, url, max_bytes * FEED_FACTOR, budget)
+            seen = iso_now()
             if not body.strip():
                 raise BadInput("empty response")
             if _looks_like_feed(body, content_type):
@@ -170,9 +172,10 @@ def load_url(
             if len(body) > max_bytes:
                 raise BadInput(f"too large for a news article ({len(body) / 1e6:.1f} MB)")
             if "html" not in content_type and "text/plain" in content_type:
-                yield url, finish(decode(body), url=url, origin=url)
+                article = finish(decode(body), url=url, origin=url)
             else:
-                yield url, from_html(body, origin=url, url=url, max_bytes=max_bytes)
+                article = from_html(body, origin=url, url=url, max_bytes=max_bytes)
+            yield url, article.model_copy(update={"seen_at": seen})
         except BadInput as exc:
             yield url, exc
 
@@ -207,19 +210,20 @@ def _skipped(feed_url: str, first: int, last: int, reason: str, on_purpose: bool
 def entry_article(
     client: httpx.Client, feed_url: str, number: int, entry: Any, max_bytes: int, budget: FetchBudget
 ) -> Loaded:
-    """The article one feed entry links to, with the feed's date and title where the page has none."""
+    """The article one feed entry links to, with the feed's date and title where the page has none; seen when
+    its page was fetched."""
     link = entry.get("link", "")
     where = f"{feed_url}#entry{number}" + (f" ({link})" if link else "")
     try:
         if not link or not is_url(link):
             raise BadInput("feed entry has no article link")
         page, _ = fetch(client, link, max_bytes, budget)
+        updates = {"seen_at": iso_now()}
         # The page, not the feed, is where the article was read from: a feed is not one article's
         # source, so its other (or scrolled-off) entries must not look replaced by this one.
         article = from_html(page, origin=link, url=link, max_bytes=max_bytes)
-        updates: dict[str, str] = {}
         if not article.published_at and entry.get("published_parsed"):
-            updates["published_at"] = normalise_date(entry.published_parsed)
+            updates |= {"published_at": normalise_date(entry.published_parsed), "date_source": "feed"}
         if entry.get("title") and not article.title:
             updates["title"] = entry.title
         return where, article.model_copy(update=updates)

@@ -71,9 +71,12 @@ class ChunkMetadata(BaseModel):
     source: str = ""
     url: str = ""
     published_at: str = ""  # ISO date or datetime, "" when unknown
+    # where published_at came from: "page", "feed", "record", "mail", "url" (its path), "" (undated, or an index
+    # written before dates had sources)
+    date_source: str = ""
     authors: str = ""  # comma-separated
     origin: str = ""  # the file or URL it was ingested from
-    seen_at: str = ""  # when a web archive captured the page (ISO), "" otherwise
+    seen_at: str = ""  # when the page was fetched or a web archive captured it (ISO); "" for a file
     page: int = 0  # the page of a paged document (PDF) the chunk starts on; 0: not paged
     last_page: int = 0  # the page it ends on
     # Bookkeeping
@@ -97,13 +100,14 @@ class Passage(BaseModel):
     source: SourceName = ""
     url: Link = ""
     published_at: str = ""
+    date_source: str = ""  # where published_at came from (see ChunkMetadata)
     text: str
     score: float = 0.0  # fused retrieval score (higher is better)
     similarity: float | None = None  # cosine similarity to the question, when the dense side saw it
     chunk_index: int = 0
     page: int | None = None  # the page of a paged document (PDF) the passage starts on
     last_page: int | None = None  # and the page it ends on
-    seen_at: str = ""  # when a web archive captured the page, for an article read from one
+    seen_at: str = ""  # when the page was fetched or a web archive captured it, for an article read from the web
 
     @classmethod
     def from_node(cls, node: Any, score: float | None, similarity: float | None = None) -> Passage:
@@ -115,6 +119,7 @@ class Passage(BaseModel):
             source=str(meta.get("source", "")),
             url=str(meta.get("url", "")),
             published_at=str(meta.get("published_at", "")),
+            date_source=str(meta.get("date_source", "") or ""),
             text=node.get_content(),
             score=float(score or 0.0),
             similarity=similarity,
@@ -133,7 +138,8 @@ class Passage(BaseModel):
         return f"p. {self.page}"
 
     def when(self) -> str:
-        """The date to show: the publication date, else when a web archive saw the page ("seen 2024-03-01")."""
+        """The date to show: the publication date, else when the page was fetched or a web archive captured it
+        ("seen 2024-03-01"); nothing for an undated file."""
         if self.published_at:
             return self.published_at[:10]
         return f"seen {self.seen_at[:10]}" if self.seen_at else ""
