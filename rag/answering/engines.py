@@ -112,14 +112,23 @@ class Vetted:
 
 
 def extractive_draft(extract: Extract, passages: list[Passage]) -> Draft:
-    """The short answer, if stated, then the chosen sentences with markers numbered by first appearance."""
+    """The short answer, if stated, then the chosen sentences with markers numbered by first appearance; those from
+    earlier reporting than the lead's come last, introduced as such ("Earlier, on 3 March:")."""
     if not extract.sentences:
         return Draft(REFUSAL_TEXT, [])  # an LLM that failed on a question the extractive engine has nothing for
-    order = list(dict.fromkeys(s.passage for s in extract.sentences))
-    text = " ".join(cited(s.answer_text, order.index(s.passage) + 1) for s in extract.sentences)
+    sentences = sorted(extract.sentences, key=lambda s: bool(s.earlier))
+    order = list(dict.fromkeys(s.passage for s in sentences))
+    text = " ".join(earlier(s.earlier) + cited(s.answer_text, order.index(s.passage) + 1) for s in sentences)
     if extract.short is not None:
         text = f"**{extract.short.text}** — {text}"
     return Draft(text, [passages[i] for i in order])
+
+
+def earlier(day: str) -> str:
+    """What introduces a sentence from earlier reporting, on its own line: the check of citations reads a line ending
+    in ":" as an introduction, whereas on the quote's line the day's number, which the passage does not hold, would
+    count as an unsupported figure."""
+    return f"Earlier, on {day}:\n" if day else ""
 
 
 def cited(quote: str, number: int) -> str:
