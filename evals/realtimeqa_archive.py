@@ -63,7 +63,14 @@ def dated_cases(data_dir: Path, weeks: list[str]) -> list[DatedCase]:
 
     found = []
     for week in weeks:
-        ids = tuple(sorted({Article(text=a["text"], url=a["url"]).article_id for a in week_articles(data_dir, week)}))
+        ids = tuple(
+            sorted(
+                {
+                    Article(title=a["title"], text=a["text"], url=a["url"]).article_id
+                    for a in week_articles(data_dir, week)
+                }
+            )
+        )
         for q in _jsonl(data_dir / f"{week}_qa.jsonl"):
             choices = [str(c) for c in q["choices"]]
             case = Case(

@@ -31,7 +31,15 @@ from rag.answering.choices import MultipleChoice, match, pick, supports
 from rag.answering.entities import warm
 from rag.answering.question import AnswerType, QuestionAnalysis, analyse
 from rag.core.dates import date_to_timestamp
-from rag.core.text import content_terms, content_words, is_table_row, split_sentences, word_set
+from rag.core.text import (
+    content_terms,
+    content_words,
+    is_table_row,
+    mostly_non_latin,
+    split_sentences,
+    word_count,
+    word_set,
+)
 from rag.core.types import Passage
 
 MAX_SENTENCES = 3
@@ -165,7 +173,7 @@ class Sentence:
     def dependent(self) -> bool:
         """Leans on the sentence before it ("The two met...", "He added...") to make sense."""
         return bool(self.context) and (
-            self.row or bool(_ANAPHOR.match(self.text)) or len(self.text.split()) < SHORT_WORDS
+            self.row or bool(_ANAPHOR.match(self.text)) or word_count(self.text) < SHORT_WORDS
         )
 
     @property
@@ -201,6 +209,17 @@ def _type_match(question: str, sentence: str) -> bool | None:
     if re.search(r"^\s*when\b|\bwhat (date|day|year|month|time)\b", q):
         return bool(_DATE.search(sentence))
     return None
+
+
+def _weights(question: str) -> tuple[float, float]:
+    """(dense weight, lexical weight) of a sentence's relevance to ``question``.
+
+    A question mostly in another script than Latin is read by its words alone, the dense weight going to the lexical
+    side: the default embedder is English, and its similarity there is no evidence. On a Russian article it gave 0.77
+    to the sentence answering and 0.63 to every sentence for a question about football; on a Japanese one, 0.37 to
+    0.73 to every sentence, holding the question's words or not.
+    """
+    return (0.0, DENSE_WEIGHT + LEXICAL_WEIGHT) if mostly_non_latin(question) else (DENSE_WEIGHT, LEXICAL_WEIGHT)
 
 
 def _names(text: str) -> set[str]:
@@ -260,7 +279,7 @@ class ExtractiveEngine:
                     header = text
                 else:
                     out.append(Sentence(text=text, passage=i, position=j, context=header, row=True))
-                if not row and len(text.split()) >= MIN_SENTENCE_WORDS:
+                if not row and word_count(text) >= MIN_SENTENCE_WORDS:
                     out.append(Sentence(text=text, passage=i, position=j, context=previous))
                 previous = text
         return out
@@ -299,6 +318,7 @@ class ExtractiveEngine:
         window_sims = iter(vectors[len(picked) :] @ q_vec)
         s_vecs = np.zeros((n, vectors.shape[1]), dtype=np.float32)
         penalty = MISSING_NAME_PENALTY * _missing_names(question, sentences)
+        dense_weight, lexical_weight = _weights(question)
         for s in sentences:
             s.score = -1.0  # not shortlisted: never chosen
         for i, s, vec in zip(shortlist, picked, own_vecs, strict=True):
@@ -306,7 +326,7 @@ class ExtractiveEngine:
             s.dense = float(np.dot(q_vec, vec))
             if s.dependent:
                 s.dense = max(s.dense, float(next(window_sims)))
-            s.relevance = s.score = DENSE_WEIGHT * s.dense + LEXICAL_WEIGHT * s.lexical - penalty
+            s.relevance = s.score = dense_weight * s.dense + lexical_weight * s.lexical - penalty
             match = _type_match(question, s.window)
             if match is True:
                 s.relevance = s.score = s.score + TYPE_BOOST
@@ -479,7 +499,7 @@ def _choose(
         s.show_context = s.dependent and not any(
             sentences[j].passage == s.passage and sentences[j].position == s.position - 1 for j in chosen
         )
-        n_words = len(s.answer_text.split())
+        n_words = word_count(s.answer_text)
         if chosen and i not in support and (s.score < keep or not on_focus(s, [sentences[j] for j in chosen])):
             continue
         if chosen and words + n_words > MAX_WORDS:

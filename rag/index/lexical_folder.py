@@ -19,7 +19,9 @@ from rag.core.disk import disk_problem
 
 log = logging.getLogger(__name__)
 META_FILE = "newsrag-lexical.json"
-FORMAT = 2
+# The words' format: an index of another is rebuilt from Chroma's chunks (no embedding). 3: runs of CJK letters as
+# bigrams (#34).
+FORMAT = 3
 WRITER_HEAP = 50_000_000
 
 
