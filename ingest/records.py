@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 from ingest.article import Article, DateSource
 from ingest.clean import clean_text, normalise_date, split_title
 from rag.core.errors import NewsRAGError
+from rag.core.text import word_count
 from rag.core.types import safe_url
 
 TEXT_FIELDS = ("text", "body", "content", "article", "maintext", "full_text", "article_text")
@@ -108,7 +109,7 @@ def finish(
         clean_title, body = split_title(body)
     elif body.split("\n", 1)[0].strip().lower() == clean_title.lower():
         body = body.split("\n", 1)[1].strip() if "\n" in body else ""
-    words = len(body.split())
+    words = word_count(body)  # a run of Japanese or Chinese counts a word per two characters, not one
     if not body:
         raise BadInput("no article text (empty after cleaning)")
     if words < MIN_WORDS:

@@ -201,3 +201,11 @@ def test_an_index_of_the_format_before_is_tokenized_again(tmp_path: Path) -> Non
     # Opened again, it is rebuilt from Chroma's chunks (no embedding) with the words of now.
     reopened = NewsRAG(index_dir=index)
     assert [hit.node.metadata["title"] for hit in reopened.lexical.retrieve("スポンサー", top_k=3)] == [JAPANESE_TITLE]
+
+
+def test_a_japanese_article_in_one_paragraph_is_long_enough_to_index(tmp_path: Path) -> None:
+    """Its words are not separated by spaces: counted as one "word", it was refused as too short."""
+    text = "港の新しい橋は三月に開通した。市の発表によると、工事には二年かかり、費用は四十億円だった。"
+    (tmp_path / "bridge.txt").write_text(f"港の橋が開通\n{text}\n", encoding="utf-8")
+    report = NewsRAG(index_dir=tmp_path / "index").ingest(tmp_path / "bridge.txt")
+    assert report.count("added") == 1, report.summary()
