@@ -3,8 +3,10 @@
 News questions are mostly about the present: of two passages retrieved at about the same rank, the one published
 in the days before the question is more often the one that answers it. How much more is measured on the RealTimeQA
 dev weeks (`newsrag bench recency`): a logistic model of "this retrieved passage holds the right answer" over its
-retrieval rank and its article's age at ``as_of``, fitted on one half of the weeks and checked on the other, shipped
-in ``rag/assets/recency-prior.json``. Retrieval re-ranks its candidates by that probability.
+retrieval rank and its article's age at ``as_of``, fitted on one half of the weeks and checked on the other. When one
+is shipped in ``rag/assets/recency-prior.json``, retrieval re-ranks its candidates by that probability. None is: on
+the RealTimeQA dev weeks the prior did not beat retrieval's own order on the half it was not fitted on
+(bench/results-recency.md), so ``newsrag bench recency --write`` is for archives where it does.
 
 The rank stays in the model, so the prior moves a passage up a few places among passages about as relevant, never
 a weak match above a strong one by much; and it is not used at all for a question that names a fixed past period
