@@ -147,3 +147,19 @@ def test_cli_ask_as_of(bridge: NewsRAG, tmp_path: Path) -> None:
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert bad.returncode == 2 and "as_of: not a date" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_filter_that_keeps_most_of_the_index_is_applied_after_the_search_and_falls_back_when_short(
+    bridge: NewsRAG,
+) -> None:
+    """Chroma's filtered search lists every matching id first: a filter keeping most chunks filters a larger search's
+    results instead. When those hold too few, the filtered search runs after all."""
+    from rag.index.retrieve import DenseRetriever
+
+    retriever = bridge.components.ready().retriever
+    history = next(a.article_id for a in bridge.articles() if a.title == HISTORY)
+    # Told the filter keeps 90%: two results are fetched unfiltered (the two bridge reports), none passes.
+    dense = DenseRetriever(retriever.index, 1, Filters(article_ids=[history]), share=0.9)
+    assert [h.node.metadata["title"] for h in dense.retrieve("Eastport bridge repairs reopened")] == [HISTORY]
+    assert retriever.lexical.share(Filters(as_of="2026-03-10")) == pytest.approx(2 / 3)
+    assert retriever.lexical.share(None) == 1.0

@@ -138,6 +138,15 @@ class Filters(BaseModel):
             parts += dated
         return MetadataFilters(filters=parts)  # type: ignore[arg-type]
 
+    def admits(self, metadata: dict[str, Any]) -> bool:
+        """Whether a chunk with this metadata passes (the same test as :meth:`mask`, for one chunk)."""
+        kept = self.mask(
+            np.array([str(metadata.get("source", ""))]),
+            np.array([int(metadata.get("published_ts") or 0)]),
+            np.array([str(metadata.get("article_id", ""))]),
+        )
+        return True if kept is None else bool(kept[0])
+
     def mask(self, sources: np.ndarray, published_ts: np.ndarray, article_ids: np.ndarray) -> np.ndarray | None:
         """A boolean mask over aligned per-chunk arrays (for the lexical index); None = everything."""
         if self.empty:

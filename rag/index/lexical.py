@@ -78,6 +78,11 @@ class LexicalIndex:
         self.ensure_fresh()
         return self._search.search(query, top_k, filters)
 
+    def share(self, filters: Filters | None) -> float:
+        """The share of chunks that ``filters`` let through: how selective a filter is, before a search uses it."""
+        self.ensure_fresh()
+        return self._search.share(filters)
+
     def document_frequency(self, text: str) -> tuple[int, int]:
         """(chunks holding every word of ``text``, all chunks): how common a name or phrase is in the index,
         remembered until the index changes."""

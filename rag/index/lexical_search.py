@@ -65,6 +65,15 @@ class LexicalSearch:
         hits = searcher.search(text, limit=top_k, count=False).hits
         return [(searcher.doc(address)["chunk_id"][0], float(score)) for score, address in hits if score > 0]
 
+    def share(self, filters: Filters | None) -> float:
+        """The share of chunks that ``filters`` let through (1.0 for none), counted from tantivy's fast fields."""
+        searcher = self.searcher
+        musts = _filter_queries(self.schema, filters)
+        if searcher is None or not searcher.num_docs or not musts:
+            return 1.0
+        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in musts])
+        return int(searcher.search(query, limit=1, count=True).count) / int(searcher.num_docs)
+
     def document_frequency(self, text: str) -> tuple[int, int]:
         """(chunks holding every word of ``text``, all chunks), read from tantivy's posting lists (an
         intersection, not a scan)."""
