@@ -218,8 +218,15 @@ def part_query(index: Path, qs: list[str]) -> dict[str, Any]:
         t = time.perf_counter()
         newsrag.ask(q)
         end_to_end.append((time.perf_counter() - t) * 1000)
+
+    # Asked as of a day (a date filter on every search), by a second service of its own: its sentence cache starts
+    # as cold as the first one's did, so neither pass reads the other's.
+    dated = NewsRAG(index_dir=index)
+    for q in qs[:3]:
+        dated.ask(q, as_of=AS_OF)
+    for q in qs:
         t = time.perf_counter()
-        newsrag.ask(q, as_of=AS_OF)  # a date filter on every search: Chroma's where clause, tantivy's range
+        dated.ask(q, as_of=AS_OF)
         as_of.append((time.perf_counter() - t) * 1000)
 
     def pct(values: list[float], q: int) -> float:
