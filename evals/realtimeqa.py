@@ -45,7 +45,10 @@ def week_cases(data_dir: Path, week: str) -> list[Case]:
     for q in _jsonl(data_dir / f"{week}_qa.jsonl"):
         choices = [str(c) for c in q["choices"]]
         gold = choices[int(q["answer"][0])]
-        cases.append(Case(id=q["question_id"], question=q["question_sentence"], choices=choices, gold=gold))
+        asked = str(q.get("question_date") or "").replace("/", "-")[:10] or None
+        cases.append(
+            Case(id=q["question_id"], question=q["question_sentence"], choices=choices, gold=gold, as_of=asked)
+        )
     return cases
 
 

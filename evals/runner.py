@@ -179,7 +179,7 @@ def _ask(
 ) -> tuple[Answer | None, str]:
     """The case's answer in a new conversation (its earlier turns asked first), or why there is none."""
     try:
-        chat = newsrag.chat(engine=engine, top_k=top_k)
+        chat = newsrag.chat(engine=engine, top_k=top_k, **({"as_of": case.as_of} if case.as_of else {}))
         for earlier in case.history:
             chat.ask(earlier)
         return chat.ask(_question(case, with_choices)), ""

@@ -26,6 +26,7 @@ class Case(BaseModel):
     forbidden: list[str] = Field(default_factory=list)  # must never appear (e.g. injected instructions)
     answer_type: str | None = None  # what a typed question asks for (person, place, number...): for reports
     source_url: str | None = None  # the article a case was written from
+    as_of: str | None = None  # the day the question is asked as of (YYYY-MM-DD; RealTimeQA: its question_date)
     review: bool = False  # written from a 👎 (`newsrag log --as-suite`): a person must check it before it counts
 
 
