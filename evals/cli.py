@@ -22,6 +22,17 @@ bench_app = typer.Typer(help="Benchmarks on public news QA data.", no_args_is_he
 GATED = ("retrieval_hit_at_k", "key_fact_recall", "answer_correct_rate", "citation_precision", "refusal_accuracy")
 
 
+def _selected_weeks(data: Path, weeks: str) -> list[str]:
+    """The RealTimeQA weeks in ``data`` a command was given (the first N, or 'all'); exits 2 when there are none."""
+    from evals.realtimeqa import weeks as list_weeks
+
+    available = list_weeks(data)
+    if not available:
+        console.print(f"[red]error:[/red] no RealTimeQA weeks in {data}")
+        raise typer.Exit(2)
+    return available if weeks == "all" else available[: int(weeks)]
+
+
 def _print_summary(summary: dict[str, Any]) -> None:
     for key, value in summary.items():
         if key not in ("config", "per_week"):
@@ -103,14 +114,9 @@ def realtimeqa_command(
 ) -> None:
     """Index each week's articles in a fresh index, ask its questions, score against the right choice."""
     from evals.realtimeqa import run_realtimeqa
-    from evals.realtimeqa import weeks as list_weeks
     from evals.report import write_outputs
 
-    available = list_weeks(data)
-    if not available:
-        console.print(f"[red]error:[/red] no RealTimeQA weeks in {data}")
-        raise typer.Exit(2)
-    selected = available if weeks == "all" else available[: int(weeks)]
+    selected = _selected_weeks(data, weeks)
 
     def progress(info: dict[str, Any]) -> None:
         gold = info.get("answer_contains_gold") or 0.0
@@ -199,15 +205,13 @@ def short_answers_command(
     """Fit the short answer's confidence on RealTimeQA (each half checked on the other) and choose its threshold."""
     import subprocess
 
-    from evals.realtimeqa import weeks as list_weeks
     from evals.short_answers import Row, collect, interleaved, report, write
     from rag.answering.confidence import MODEL_PATH
 
     if rows is not None:
         asked = [Row(**json.loads(line)) for line in rows.read_text(encoding="utf-8").splitlines() if line.strip()]
     else:
-        available = list_weeks(data)
-        selected = available if weeks == "all" else available[: int(weeks)]
+        selected = _selected_weeks(data, weeks)
         out.mkdir(parents=True, exist_ok=True)
         kept = (out / "rows.jsonl").open("w", encoding="utf-8")
 
@@ -281,11 +285,9 @@ def archive_command(
 ) -> None:
     """RealTimeQA over one archive index of all the weeks, each question asked as of its date (with and without
     as_of, and restricted to its week): out/archive.json and out/archive.md."""
-    from evals.realtimeqa import weeks as list_weeks
     from evals.realtimeqa_archive import run_archive, write_report
 
-    available = list_weeks(data)
-    selected = available if weeks == "all" else available[: int(weeks)]
+    selected = _selected_weeks(data, weeks)
     result = run_archive(data, selected, _archive_index(index_cache), engine=engine, progress=console.print)
     out.mkdir(parents=True, exist_ok=True)
     (out / "archive.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
@@ -319,14 +321,9 @@ def article_dates_command(
 ) -> None:
     """Where RealTimeQA's articles get their dates (record, url, ...) and how often a URL's date agrees (JSON)."""
     from evals.article_dates import article_dates
-    from evals.realtimeqa import weeks as list_weeks
     from rag.core.settings import load_settings
 
-    available = list_weeks(data)
-    if not available:
-        console.print(f"[red]error:[/red] no RealTimeQA weeks in {data}")
-        raise typer.Exit(2)
-    selected = available if weeks == "all" else available[: int(weeks)]
+    selected = _selected_weeks(data, weeks)
     max_bytes = int(load_settings().max_article_mb * 1_000_000)
     print(json.dumps(article_dates(data, selected, max_bytes), indent=2))
 
