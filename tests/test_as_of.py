@@ -163,3 +163,8 @@ def test_a_filter_that_keeps_most_of_the_index_is_applied_after_the_search_and_f
     assert [h.node.metadata["title"] for h in dense.retrieve("Eastport bridge repairs reopened")] == [HISTORY]
     assert retriever.lexical.share(Filters(as_of="2026-03-10")) == pytest.approx(2 / 3)
     assert retriever.lexical.share(None) == 1.0
+
+
+def test_mcp_search_news_takes_as_of(bridge: NewsRAG) -> None:
+    found = NewsTools(bridge).search(QUESTION, as_of="2026-03-10", limit=10)
+    assert {p["title"] for p in found["passages"]} == {CLOSES, HISTORY}

@@ -80,6 +80,10 @@ def _keep_our_logging() -> None:
 
 Text = Annotated[str, Field(max_length=2000)]
 Date = Annotated[str, Field(description="ISO date, YYYY-MM-DD (inclusive); empty for none", max_length=40)]
+AsOf = Annotated[
+    str,
+    Field(description="As on this day, YYYY-MM-DD: no article published later is used (empty: today)", max_length=40),
+]
 
 
 def _add_reading_tools(server: MCPServer, tools: NewsTools) -> None:
@@ -93,8 +97,9 @@ def _add_reading_tools(server: MCPServer, tools: NewsTools) -> None:
         until: Date = "",
         sources: Annotated[list[str] | None, Field(description="Only these sources (site names)")] = None,
         limit: Annotated[int | None, Field(ge=1, le=50, description="How many passages (default 5)")] = None,
+        as_of: AsOf = "",
     ) -> dict[str, Any]:
-        return _run(lambda: tools.search(query, since, until, sources, limit))
+        return _run(lambda: tools.search(query, since, until, sources, limit, as_of))
 
     @server.tool(
         description="Ask a question of the news archive. Returns the answer (with [n] markers), its short answer (a"
@@ -106,10 +111,7 @@ def _add_reading_tools(server: MCPServer, tools: NewsTools) -> None:
         engine: Annotated[str | None, Field(max_length=64, description="auto, llm or extractive")] = None,
         since: Date = "",
         until: Date = "",
-        as_of: Annotated[
-            str,
-            Field(description="Ask as on this day, YYYY-MM-DD: no later article is used (empty: today)", max_length=40),
-        ] = "",
+        as_of: AsOf = "",
     ) -> dict[str, Any]:
         return _run(lambda: tools.ask(question, engine, since, until, as_of))
 

@@ -70,10 +70,17 @@ class NewsTools:
         self.newsrag = newsrag
 
     def search(
-        self, query: str, since: str = "", until: str = "", sources: list[str] | None = None, limit: int | None = None
+        self,
+        query: str,
+        since: str = "",
+        until: str = "",
+        sources: list[str] | None = None,
+        limit: int | None = None,
+        as_of: str = "",
     ) -> dict[str, Any]:
         """The passages hybrid retrieval finds, best first, each with its article's title, source, date and url."""
-        passages = guarded_passages(self.newsrag, query, limit, sources=sources, since=since, until=until)
+        filters = {"sources": sources, "since": since, "until": until, "as_of": as_of}
+        passages = guarded_passages(self.newsrag, query, limit, **filters)
         return {"query": query, "passages": [_passage(p) for p in passages]}
 
     def ask(
