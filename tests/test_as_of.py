@@ -168,3 +168,19 @@ def test_a_filter_that_keeps_most_of_the_index_is_applied_after_the_search_and_f
 def test_mcp_search_news_takes_as_of(bridge: NewsRAG) -> None:
     found = NewsTools(bridge).search(QUESTION, as_of="2026-03-10", limit=10)
     assert {p["title"] for p in found["passages"]} == {CLOSES, HISTORY}
+
+
+def test_a_narrow_filter_names_its_chunks_and_a_stale_name_falls_back_to_chroma_s_filter(bridge: NewsRAG) -> None:
+    from rag.index.retrieve import DenseRetriever
+
+    retriever = bridge.components.ready().retriever
+    history = next(a.article_id for a in bridge.articles() if a.title == HISTORY)
+    only = Filters(article_ids=[history])
+    named = retriever.lexical.matching_ids(only, 10)
+    assert (
+        named is not None and len(named) == 1 and retriever.lexical.matching_ids(Filters(as_of="2026-12-01"), 1) is None
+    )
+    for ids in (named, ["no-such-chunk"]):  # a chunk the lexical index names but Chroma no longer holds
+        dense = DenseRetriever(retriever.index, 3, only, share=0.1, ids=ids)
+        assert [h.node.metadata["title"] for h in dense.retrieve("Eastport bridge")] == [HISTORY]
+    assert DenseRetriever(retriever.index, 3, only, share=0.0, ids=[]).retrieve("Eastport bridge") == []

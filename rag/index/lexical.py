@@ -83,6 +83,12 @@ class LexicalIndex:
         self.ensure_fresh()
         return self._search.share(filters)
 
+    def matching_ids(self, filters: Filters | None, limit: int) -> list[str] | None:
+        """The ids of the chunks ``filters`` let through (None when more than ``limit``): for a narrow filter, a dense
+        search restricted to them is faster than Chroma's own filter."""
+        self.ensure_fresh()
+        return self._search.matching_ids(filters, limit)
+
     def document_frequency(self, text: str) -> tuple[int, int]:
         """(chunks holding every word of ``text``, all chunks): how common a name or phrase is in the index,
         remembered until the index changes."""

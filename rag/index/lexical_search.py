@@ -74,6 +74,16 @@ class LexicalSearch:
         query = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in musts])
         return int(searcher.search(query, limit=1, count=True).count) / int(searcher.num_docs)
 
+    def matching_ids(self, filters: Filters | None, limit: int) -> list[str] | None:
+        """The ids of the chunks ``filters`` let through, or None when there are more than ``limit``."""
+        searcher = self.searcher
+        musts = _filter_queries(self.schema, filters)
+        if searcher is None or not musts:
+            return None
+        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in musts])
+        hits = searcher.search(query, limit=limit + 1, count=False).hits
+        return None if len(hits) > limit else [searcher.doc(address)["chunk_id"][0] for _, address in hits]
+
     def document_frequency(self, text: str) -> tuple[int, int]:
         """(chunks holding every word of ``text``, all chunks), read from tantivy's posting lists (an
         intersection, not a scan)."""
