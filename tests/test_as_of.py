@@ -181,6 +181,6 @@ def test_a_narrow_filter_names_its_chunks_and_a_stale_name_falls_back_to_chroma_
         named is not None and len(named) == 1 and retriever.lexical.matching_ids(Filters(as_of="2026-12-01"), 1) is None
     )
     for ids in (named, ["no-such-chunk"]):  # a chunk the lexical index names but Chroma no longer holds
-        dense = DenseRetriever(retriever.index, 3, only, share=0.1, ids=ids)
+        dense = DenseRetriever(retriever.index, 3, only, share=0.01, ids=ids)
         assert [h.node.metadata["title"] for h in dense.retrieve("Eastport bridge")] == [HISTORY]
     assert DenseRetriever(retriever.index, 3, only, share=0.0, ids=[]).retrieve("Eastport bridge") == []
