@@ -31,13 +31,11 @@ L2 = 1.0  # ridge strength: the model has 8 weights and thousands of candidates,
 def candidates(newsrag: NewsRAG, dated: DatedCase) -> list[tuple[Passage, bool]]:
     """Retrieval's candidates for the question as asked on its date (the query and filters the answerer would use),
     in retrieval order, each with whether it holds the right choice."""
-    from rag.answering.when import when, without_time_words
+    from rag.answering.when import when
     from rag.index.filters import Filters
 
     moment = when(dated.case.question, Filters(as_of=dated.as_of.isoformat()))
-    query = dated.case.question
-    if moment.reading and not moment.reading.recent:
-        query = without_time_words(query, moment.reading.words)
+    query = moment.query(dated.case.question)
     pool: list[Passage] = []
 
     def keep(found: list[Passage]) -> list[Passage]:

@@ -161,8 +161,8 @@ def test_a_filter_that_keeps_most_of_the_index_is_applied_after_the_search_and_f
     # Told the filter keeps 90%: two results are fetched unfiltered (the two bridge reports), none passes.
     dense = DenseRetriever(retriever.index, 1, Filters(article_ids=[history]), share=0.9)
     assert [h.node.metadata["title"] for h in dense.retrieve("Eastport bridge repairs reopened")] == [HISTORY]
-    assert retriever.lexical.share(Filters(as_of="2026-03-10")) == pytest.approx(2 / 3)
-    assert retriever.lexical.share(None) == 1.0
+    assert retriever.lexical.selection(Filters(as_of="2026-03-10"), 10, 0.05) == (pytest.approx(2 / 3), None)
+    assert retriever.lexical.selection(None, 10, 0.05).share == 1.0
 
 
 def test_mcp_search_news_takes_as_of(bridge: NewsRAG) -> None:
@@ -176,10 +176,9 @@ def test_a_narrow_filter_names_its_chunks_and_a_stale_name_falls_back_to_chroma_
     retriever = bridge.components.ready().retriever
     history = next(a.article_id for a in bridge.articles() if a.title == HISTORY)
     only = Filters(article_ids=[history])
-    named = retriever.lexical.matching_ids(only, 10)
-    assert (
-        named is not None and len(named) == 1 and retriever.lexical.matching_ids(Filters(as_of="2026-12-01"), 1) is None
-    )
+    named = retriever.lexical.selection(only, 10, 1.0).ids
+    assert named is not None and len(named) == 1
+    assert retriever.lexical.selection(Filters(as_of="2026-12-01"), 1, 1.0).ids is None  # more than the limit
     for ids in (named, ["no-such-chunk"]):  # a chunk the lexical index names but Chroma no longer holds
         dense = DenseRetriever(retriever.index, 3, only, share=0.01, ids=ids)
         assert [h.node.metadata["title"] for h in dense.retrieve("Eastport bridge")] == [HISTORY]

@@ -25,7 +25,7 @@ from rag.answering.obedience import Dropped, any_directive, drop_obeyed
 from rag.answering.response import Response
 from rag.answering.stages import GuardInstructions, PickOption, RelevanceGate, Stage
 from rag.answering.turn import Gate, Turn, ms_since
-from rag.answering.when import When, when, without_time_words
+from rag.answering.when import When, when
 from rag.core.errors import NewsRAGError, OptionError
 from rag.core.options import Engine as EngineChoice
 from rag.core.settings import Settings
@@ -138,7 +138,6 @@ class Answerer:
         turn.query, turn.context = self.standalone(turn.question, turns, turn.engine, turn.notices)
         turn.timings["condense_ms"] = ms_since(turn.started)
         shown = top_k or self.settings.top_k
-        t = time.perf_counter()
         moment = self._when(turn)
         gate = self._gate(turn, max(shown, self.settings.read_k), moment.rerank)
         if gate.refused and turn.filters and (turn.filters.read_since or turn.filters.read_until):
@@ -148,8 +147,7 @@ class Answerer:
             gate = self._gate(turn, max(shown, self.settings.read_k), moment.rerank)
             if not gate.refused:
                 turn.notices.append(f"No article in the period read ({moment.read_as}) answers this: the answer is"
-                                    f" from articles of other dates, up to {turn.as_of}.")  # fmt: skip
-        turn.timings["retrieval_ms"] = ms_since(t)
+                                    f" from articles of other dates, up to {moment.as_of}.")  # fmt: skip
         t = time.perf_counter()
         turn.passages = gate.supporting_first(shown)
         if gate.refused:
@@ -172,23 +170,23 @@ class Answerer:
         how its words were read."""
         choice = split_options(turn.question)  # the options' years and months are not the question's time
         moment = when(choice.stem if choice else turn.question, turn.filters, self.settings.time_aware)
-        turn.filters, turn.as_of, turn.read_as = moment.filters, moment.as_of.isoformat(), moment.read_as
+        turn.moment, turn.filters, turn.query = moment, moment.filters, moment.query(turn.query)
         if moment.notice:
             turn.notices.append(moment.notice)
         elif moment.reading:
             turn.notices.append(f"Read “{moment.reading.words}” as {moment.read_as}.")
-        if moment.reading and not moment.reading.recent:
-            # "in 2025", "last week": a window now, no longer words a sentence must share. Words asking for the
-            # newest ("this week", "recently") stay: the extractive engine reads them as a question about the present.
-            turn.time_words = moment.reading.words
-            turn.query = without_time_words(turn.query, turn.time_words)
         return moment
 
     def _gate(self, turn: Turn, read: int, rerank: Callable[[list[Passage]], list[Passage]] | None) -> Gate:
-        """Retrieve ``read`` passages under the turn's filters and run the stages over them."""
+        """Retrieve ``read`` passages under the turn's filters and run the stages over them (each timed, added up
+        over a retry: ``retrieval_ms``, ``stages_ms``)."""
+        t = time.perf_counter()
         gate = Gate(pool=self.retriever.retrieve(turn.query, read, turn.filters, self.settings.retrieval, rerank))
+        turn.timings["retrieval_ms"] = turn.timings.get("retrieval_ms", 0.0) + ms_since(t)
+        t = time.perf_counter()
         for stage in self.stages:
             stage(turn, gate)
+        turn.timings["stages_ms"] = turn.timings.get("stages_ms", 0.0) + ms_since(t)
         return gate
 
     def _draft(self, turn: Turn, gate: Gate, hold: bool) -> Generator[str, None, Draft]:

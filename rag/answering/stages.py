@@ -15,7 +15,6 @@ from rag.answering.choices import pick_option, split_options
 from rag.answering.extractive import ExtractiveEngine
 from rag.answering.injection import drop_planted_instructions
 from rag.answering.turn import Gate, Turn
-from rag.answering.when import without_time_words
 from rag.core.types import Passage
 from rag.index.retrieve import Retriever
 
@@ -48,7 +47,7 @@ class RelevanceGate:
         gate.choice = split_options(turn.question)
         # A follow-up is scored on its own words (the context is weighed separately), anything else on the query.
         scored = gate.choice.stem if gate.choice else (turn.question if turn.context else turn.query)
-        scored = without_time_words(scored, turn.time_words)
+        scored = turn.moment.query(scored) if turn.moment else scored
         gate.extract = self.extractive.extract(scored, gate.pool, turn.context)
 
 

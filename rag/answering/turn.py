@@ -9,6 +9,7 @@ from typing import Any
 from rag.answering.choices import MultipleChoice
 from rag.answering.extractive import Extract, Sentence
 from rag.answering.injection import Planted
+from rag.answering.when import When
 from rag.core.types import Answer, AnswerEngine, Passage
 from rag.index.filters import Filters
 
@@ -27,9 +28,7 @@ class Turn:
     context: str = ""  # the earlier question a follow-up leans on, or ""
     filters: Filters | None = None  # the caller's restriction, for every search the question makes
     passages: list[Passage] = field(default_factory=list)  # what the answer shows and an LLM reads
-    as_of: str = ""  # the day asked as of (ISO), and how the question's time words were read (rag/answering/when.py)
-    read_as: str = ""
-    time_words: str = ""  # the words read as a time ("last week"): a filter, left out of what sentences must share
+    moment: When | None = None  # the day asked as of and how the question's time words were read
     notices: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
@@ -41,8 +40,8 @@ class Turn:
             question=self.question,
             passages=self.passages,
             standalone_question=self.query,
-            as_of=self.as_of,
-            read_as=self.read_as,
+            as_of=self.moment.as_of.isoformat() if self.moment else "",
+            read_as=self.moment.read_as if self.moment else "",
             notices=self.notices,
             timings=self.timings,
             **fields,

@@ -33,6 +33,17 @@ class When:
     def read_as(self) -> str:
         return self.reading.describe() if self.reading and not self.notice else ""
 
+    @property
+    def window_words(self) -> str:
+        """The words read as a window ("last week", "in 2025"): a filter now, not words a sentence must share.
+        Words asking for the newest ("this week", "recently") are not: the extractive engine reads them as a
+        question about the present."""
+        return self.reading.words if self.reading and not self.reading.recent else ""
+
+    def query(self, text: str) -> str:
+        """``text`` as searched: without its window words."""
+        return without_time_words(text, self.window_words)
+
 
 def without_time_words(text: str, words: str) -> str:
     """``text`` without the time words read from it: "last week" is a filter, not words a passage must share."""

@@ -140,12 +140,19 @@ class Filters(BaseModel):
 
     def admits(self, metadata: dict[str, Any]) -> bool:
         """Whether a chunk with this metadata passes (the same test as :meth:`mask`, for one chunk)."""
-        kept = self.mask(
-            np.array([str(metadata.get("source", ""))]),
-            np.array([int(metadata.get("published_ts") or 0)]),
-            np.array([str(metadata.get("article_id", ""))]),
-        )
-        return True if kept is None else bool(kept[0])
+        if self.empty:
+            return True
+        if self.sources and str(metadata.get("source", "")) not in self.sources:
+            return False
+        if self.article_ids and str(metadata.get("article_id", "")) not in self.article_ids:
+            return False
+        since, until, undated = self._range()
+        if since is None and until is None:
+            return True
+        published = int(metadata.get("published_ts") or 0)
+        if published == 0:
+            return undated
+        return (since is None or published >= since) and (until is None or published <= until)
 
     def mask(self, sources: np.ndarray, published_ts: np.ndarray, article_ids: np.ndarray) -> np.ndarray | None:
         """A boolean mask over aligned per-chunk arrays (for the lexical index); None = everything."""

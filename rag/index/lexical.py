@@ -31,7 +31,7 @@ from rag.index import lexical_writes
 from rag.index.filters import Filters
 from rag.index.lexical_folder import LexicalFolder
 from rag.index.lexical_schema import Words, schema
-from rag.index.lexical_search import LexicalSearch
+from rag.index.lexical_search import LexicalSearch, Selection
 from rag.index.store import ChunkStore
 from rag.index.store_journal import JOURNAL_KEEP_SECONDS
 
@@ -78,16 +78,12 @@ class LexicalIndex:
         self.ensure_fresh()
         return self._search.search(query, top_k, filters)
 
-    def share(self, filters: Filters | None) -> float:
-        """The share of chunks that ``filters`` let through: how selective a filter is, before a search uses it."""
+    def selection(self, filters: Filters | None, limit: int, name_below: float) -> Selection:
+        """How selective ``filters`` are, before a search uses them, and the ids of the chunks a narrow filter lets
+        through (see :meth:`LexicalSearch.selection`): for those, a dense search restricted to them is faster than
+        Chroma's own filter."""
         self.ensure_fresh()
-        return self._search.share(filters)
-
-    def matching_ids(self, filters: Filters | None, limit: int) -> list[str] | None:
-        """The ids of the chunks ``filters`` let through (None when more than ``limit``): for a narrow filter, a dense
-        search restricted to them is faster than Chroma's own filter."""
-        self.ensure_fresh()
-        return self._search.matching_ids(filters, limit)
+        return self._search.selection(filters, limit, name_below)
 
     def document_frequency(self, text: str) -> tuple[int, int]:
         """(chunks holding every word of ``text``, all chunks): how common a name or phrase is in the index,

@@ -7,7 +7,7 @@ remembered until the index changes.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import tantivy
 
@@ -15,6 +15,13 @@ from rag.index.filters import Filters
 from rag.index.lexical_schema import Words
 
 FREQUENCY_CACHE_SIZE = 50_000
+
+
+class Selection(NamedTuple):
+    """How selective a filter is (the share of chunks it lets through) and, for a narrow one, its chunks' ids."""
+
+    share: float
+    ids: list[str] | None
 
 
 class LexicalSearch:
@@ -65,24 +72,19 @@ class LexicalSearch:
         hits = searcher.search(text, limit=top_k, count=False).hits
         return [(searcher.doc(address)["chunk_id"][0], float(score)) for score, address in hits if score > 0]
 
-    def share(self, filters: Filters | None) -> float:
-        """The share of chunks that ``filters`` let through (1.0 for none), counted from tantivy's fast fields."""
+    def selection(self, filters: Filters | None, limit: int, name_below: float) -> Selection:
+        """The share of chunks ``filters`` let through (1.0 for none), counted from tantivy's fast fields, and, when
+        that share is under ``name_below`` and they are at most ``limit``, their ids: one query for both."""
         searcher = self.searcher
         musts = _filter_queries(self.schema, filters)
         if searcher is None or not searcher.num_docs or not musts:
-            return 1.0
+            return Selection(1.0, None)
         query = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in musts])
-        return int(searcher.search(query, limit=1, count=True).count) / int(searcher.num_docs)
-
-    def matching_ids(self, filters: Filters | None, limit: int) -> list[str] | None:
-        """The ids of the chunks ``filters`` let through, or None when there are more than ``limit``."""
-        searcher = self.searcher
-        musts = _filter_queries(self.schema, filters)
-        if searcher is None or not musts:
-            return None
-        query = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in musts])
-        hits = searcher.search(query, limit=limit + 1, count=False).hits
-        return None if len(hits) > limit else [searcher.doc(address)["chunk_id"][0] for _, address in hits]
+        found = searcher.search(query, limit=limit + 1, count=True)
+        share = int(found.count) / int(searcher.num_docs)
+        if share >= name_below or len(found.hits) > limit:
+            return Selection(share, None)
+        return Selection(share, [searcher.doc(address)["chunk_id"][0] for _, address in found.hits])
 
     def document_frequency(self, text: str) -> tuple[int, int]:
         """(chunks holding every word of ``text``, all chunks), read from tantivy's posting lists (an

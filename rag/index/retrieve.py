@@ -122,8 +122,7 @@ class Retriever:
         if filters is not None and filters.empty:
             filters = None
         pool = top_k * CANDIDATES
-        share = self.lexical.share(filters) if filters else 0.0
-        ids = self.lexical.matching_ids(filters, MAX_NAMED_IDS) if filters and share < POST_FILTER_SHARE else None
+        share, ids = self.lexical.selection(filters, MAX_NAMED_IDS, POST_FILTER_SHARE) if filters else (0.0, None)
         dense = DenseRetriever(self.index, pool, filters, share, ids)
         if mode == "dense":
             hits = dense.retrieve(question)  # the whole pool, for rerank; cut below
