@@ -328,6 +328,17 @@ def article_dates_command(
     print(json.dumps(article_dates(data, selected, max_bytes), indent=2))
 
 
+@bench_app.command("real-files")
+def real_files_command(
+    out: Annotated[Path | None, typer.Option("--out", help="Write the figures here (JSON).")] = None,
+) -> None:
+    """Per loader: questions written from the real files of tests/data/real answered right, words run together,
+    ingest seconds (evals/suites/real_*.jsonl; run from the project's folder)."""
+    from evals.real_files import main
+
+    raise typer.Exit(main(["--root", "."] + (["--out", str(out)] if out else [])))
+
+
 def register(app: typer.Typer) -> None:
     """The ``newsrag.commands`` entry point (see ``rag/cli/plugins.py``): add ``eval`` and ``bench``."""
     app.command("eval")(eval_command)

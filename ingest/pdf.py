@@ -246,13 +246,14 @@ def paragraphs(pages: list[list[str]]) -> list[tuple[int, str]]:
     """The pages' lines joined into paragraphs, each with the page it starts on.
 
     A PDF's text layer breaks lines where the layout wrapped them. A line runs on into the next unless it ends a
-    sentence and stops short of the page's width (a paragraph's last line), or is short without ending a sentence
-    (a heading). A paragraph runs on onto the next page when its page's last line does not end a sentence.
+    sentence and stops short of the text's width (:func:`text_width`: a paragraph's last line), or is short without
+    ending a sentence (a heading). A paragraph runs on onto the next page when its page's last line does not end a
+    sentence.
     """
     joined: list[tuple[int, str]] = []
     runs_on = False
     for number, lines in enumerate(pages, start=1):
-        width = max((len(line) for line in lines), default=0)
+        width = text_width(lines)
         for i, line in enumerate(lines):
             if joined and runs_on:
                 page, text = joined[-1]
@@ -266,6 +267,14 @@ def paragraphs(pages: list[list[str]]) -> list[tuple[int, str]]:
             else:
                 runs_on = not (ends and len(line) < 0.9 * width) and not (not ends and len(line) < 0.6 * width)
     return joined
+
+
+def text_width(lines: list[str]) -> int:
+    """The width of the page's running text, in characters: the length that 9 lines in 10 do not pass. Not the
+    longest line: on a two-column page that is a full-width footer or title, twice a column's width, which would
+    make every line of the columns look short (a heading) and never run on."""
+    lengths = sorted(len(line) for line in lines)
+    return lengths[min(len(lengths) - 1, int(len(lengths) * 0.9))] if lengths else 0
 
 
 def _article(pages: list[list[str]], meta: dict[str, Any], origin: str) -> Article:

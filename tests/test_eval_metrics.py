@@ -236,3 +236,16 @@ def test_the_confidence_model_learns_which_signals_go_with_right_answers() -> No
     # The threshold is the lowest that keeps precision at 0.60: every right answer is stated, and the wrong ones
     # the model is least sure are wrong, as many as that precision allows.
     assert checked["short_answer_right"] == 0.5 and checked["short_answer_precision"] >= 0.6
+
+
+def test_run_together_counts_glued_latin_words_not_urls_code_or_other_scripts() -> None:
+    from evals.real_files import run_together
+
+    glued, words = run_together(
+        [
+            "Currently,anRSAkeywith4096bitsisagoodidea. A plain sentence of short words.",
+            "See https://www.latex-project.org/bugs/ and /usr/share/doc/copyright, or call read_the_configuration.",
+            "root のパスワードを使って",
+        ]
+    )
+    assert glued == 1 and words == 12

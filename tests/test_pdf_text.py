@@ -8,6 +8,7 @@ Japanese, dblatex + xdvipdfmx) and from LaTeX News 30 (two columns, pdfTeX).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,26 @@ def test_two_column_latex_news_joins_hyphenated_words_and_maps_ligatures() -> No
     assert "development branch" in article.text  # PDFium marks "devel-/opment" with U+0002; joined
     assert "\x02" not in article.text and not any("\ufb00" <= c <= "\ufb06" for c in article.text)
     assert "Our hopes 1" not in article.text and "Our hopes\nWe don’t expect" in article.text  # contents line gone
+
+
+def test_a_column_s_lines_run_on_into_paragraphs_though_a_full_width_line_is_twice_as_long() -> None:
+    article = _article(REAL / "ltnews30.pdf")
+    # A column line is ~50 characters, the page's footer ~120: measured against the footer, each column line looked
+    # like a heading and the sentence stayed cut at every line end.
+    assert "should preferably be logged as an issue on GitHub, following the procedure outlined" in article.text
+    assert "file XeLaTeX.engine to XeLaTeX-dev.engine and change the call" in article.text
+
+
+def test_an_answer_over_real_pages_says_each_sentence_once(tmp_path: Path) -> None:
+    """A sentence shown as another's context, or held by two overlapping chunks, is not said again."""
+    from rag import NewsRAG
+    from rag.core.settings import load_settings
+
+    newsrag = NewsRAG(load_settings(index_dir=tmp_path / "index", engine="extractive"))
+    newsrag.ingest(REAL / "ltnews30.pdf", REAL / "debian-reference-en.pdf")
+    for question in ("What command runs the LaTeX development format on a file?", "What is the root account?"):
+        said = [s.strip() for s in re.split(r"\[[\d,–-]+\]", newsrag.ask(question).text) if len(s.strip()) > 30]
+        assert len(said) == len(set(said)), said
 
 
 def test_page_lines_clean_the_text_layer() -> None:

@@ -496,6 +496,9 @@ def _choose(
     words = 0
     for i in order:
         s = sentences[i]
+        if any(j == i or sentences[j].text == s.text or (sentences[j].show_context and sentences[j].context == s.text)
+               for j in chosen):  # fmt: skip
+            continue  # said already: by a sentence two overlapping chunks share, or as another's context
         s.show_context = s.dependent and not any(
             sentences[j].passage == s.passage and sentences[j].position == s.position - 1 for j in chosen
         )
