@@ -3,17 +3,22 @@
 Every kind goes through the same door, :meth:`Kinds.add`: the ones built in (``ingest/kinds.py``) and those of
 plugins (``ingest/loader_plugins.py``), as simonw/llm's OpenAI models register like any plugin's. A loader plugin
 needs only this module and ``ingest/records.py`` (``BadInput``, ``finish``); see docs/plugins.md.
+
+A kind is told by its extension; a kind may also claim files of another kind's extension by their first bytes
+(a mailbox saved as .txt), which :meth:`Kinds.of` asks of an existing file.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from ingest.records import Loaded
+
+SNIFF_BYTES = 4096  # what a sniffing kind is shown of a file: its first bytes
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,11 @@ class FileKind:
     metadata: str = ""
     notes: str = ""
     plugin: str = ""  # the entry point that registered it; "" for a kind built in
+    # Files of another kind's extensions that this kind reads when their first bytes say they are its own (a
+    # mailbox saved as .txt, as pipermail names its archives): ``sniff``, "module:function" or the function, is
+    # given a file's first SNIFF_BYTES and says whether the file is of this kind.
+    claims: tuple[str, ...] = ()
+    sniff: Callable[[bytes], bool] | str = ""
 
     def __post_init__(self) -> None:
         if not self.name or not self.extensions:
@@ -68,6 +78,8 @@ class FileKind:
             raise ValueError(f"kind {self.name!r}: load names a function as 'module:function', not {self.load!r}")
         if self.size_factor < 1:
             raise ValueError(f"kind {self.name!r}: size_factor is at least 1")
+        if bool(self.claims) != bool(self.sniff):
+            raise ValueError(f"kind {self.name!r}: claims and sniff go together")
 
     @property
     def origin(self) -> str:
@@ -80,6 +92,21 @@ class FileKind:
         module, _, name = self.load.partition(":")
         loader: Loader = getattr(importlib.import_module(module), name)
         return loader
+
+    def sniffs(self, path: Path) -> bool:
+        """Whether the file at ``path`` is of this kind by its first bytes (False if it cannot be read)."""
+        if not self.sniff or not path.is_file():
+            return False
+        try:
+            with path.open("rb") as stream:
+                head = stream.read(SNIFF_BYTES)
+        except OSError:
+            return False
+        sniff = self.sniff
+        if isinstance(sniff, str):
+            module, _, name = sniff.partition(":")
+            sniff = getattr(importlib.import_module(module), name)
+        return bool(sniff(head))
 
     def size_limit(self, max_bytes: int) -> int:
         """The largest file of the kind read, for articles of at most ``max_bytes``."""
@@ -100,6 +127,7 @@ class Kinds:
     def __init__(self, kinds: Iterable[FileKind] = ()) -> None:
         self._kinds: list[FileKind] = []
         self._by_extension: dict[str, FileKind] = {}
+        self._claimed: dict[str, list[FileKind]] = {}  # extension -> the kinds that may claim its files
         self.add(*kinds)
 
     def add(self, *kinds: FileKind) -> None:
@@ -117,6 +145,9 @@ class Kinds:
                 claimed[extension] = kind
         self._kinds.extend(kinds)
         self._by_extension.update(claimed)
+        for kind in kinds:
+            for extension in kind.claims:
+                self._claimed.setdefault(extension, []).append(kind)
 
     def __iter__(self) -> Iterator[FileKind]:
         return iter(self._kinds)
@@ -132,5 +163,13 @@ class Kinds:
         return max(double, key=len) if double else Path(name).suffix
 
     def of(self, path: str | Path) -> FileKind | None:
-        """The kind of the file ``path`` names, or None for a file newsrag does not read."""
-        return self._by_extension.get(self.file_type(path))
+        """The kind of the file ``path`` names, or None for a file newsrag does not read.
+
+        Told by the extension; for an existing file whose extension another kind claims (a .txt that is a
+        mailbox), by its first bytes.
+        """
+        extension = self.file_type(path)
+        for claimant in self._claimed.get(extension, ()):
+            if claimant.sniffs(Path(path)):
+                return claimant
+        return self._by_extension.get(extension)

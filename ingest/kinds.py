@@ -93,14 +93,18 @@ BUILT_IN = (
     ),
     FileKind(
         name="mbox",
-        extensions=(".mbox",),
+        extensions=(".mbox", ".txt.gz"),
         load="ingest.mail:load_mbox",
         media_types=("application/mbox",),
         size_factor=200,
         many=True,
         article="each message",
         metadata="as `.eml`",
-        notes="read a message at a time; the first `NEWSRAG_MAX_ARCHIVE_ITEMS` (1,000), then one line for the rest",
+        notes="read a message at a time; the first `NEWSRAG_MAX_ARCHIVE_ITEMS` (1,000), then one line for the rest;"
+        " a pipermail archive too (`2019-March.txt`, or `.txt.gz`: unpacked as read, as far as an `.mbox` may be)",
+        # pipermail, Mailman 2's archiver, names a list's monthly mailbox 2019-March.txt (gzipped: .txt.gz)
+        claims=(".txt",),
+        sniff="ingest.mailbox:looks_like_mbox",
     ),
     FileKind(
         name="warc",
