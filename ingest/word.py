@@ -18,6 +18,7 @@ from typing import Any
 from ingest.article import Article
 from ingest.filekind import Limits
 from ingest.records import BadInput, Loaded, authors_of, finish
+from ingest.tables import row_lines
 
 MAX_PARTS = 5000  # a long report with many images has a few hundred
 UNPACKED_FACTOR = 20  # all parts unpacked: at most this many times NEWSRAG_MAX_ARTICLE_MB (XML is verbose)
@@ -129,8 +130,10 @@ def _body(document: Any) -> tuple[list[str], str]:
     return lines, title or heading
 
 
-def _rows(table: Any) -> Iterator[str]:
-    """Each row as its cells' text joined by " | "; a merged cell (repeated by python-docx) counted once."""
+def _rows(table: Any) -> list[str]:
+    """The table's rows as lines (``ingest.tables.row_lines``: cells joined by " | "); a merged cell, repeated by
+    python-docx once per grid column it spans, counted once."""
+    rows: list[list[str]] = []
     for row in table.rows:
         cells: list[str] = []
         seen: set[Any] = set()  # the cells' XML elements (lxml elements hash by identity)
@@ -138,8 +141,6 @@ def _rows(table: Any) -> Iterator[str]:
             if cell._tc in seen:  # the same merged cell, once per grid column it spans
                 continue
             seen.add(cell._tc)
-            text = " ".join(cell.text.split())
-            if text:
-                cells.append(text)
-        if cells:
-            yield " | ".join(cells)
+            cells.append(" ".join(cell.text.split()))
+        rows.append(cells)
+    return row_lines(rows)
