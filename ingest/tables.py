@@ -208,12 +208,18 @@ def _span(value: str | None) -> int:
 
 
 def _replace_with_rows(table: Any) -> None:
-    """The table becomes a block (its class and id kept, which the page's reader may judge it by) of row lines."""
+    """The table becomes one paragraph of row lines, in a block that keeps its class and id (which the page's
+    reader may judge it by). One paragraph, not one per row: trafilatura drops a paragraph whose text it has
+    already taken, so the second table with the same header row would lose it."""
     block = table.makeelement("div", {k: v for k, v in table.attrib.items() if k in ("class", "id", "role")})
-    for line in table_lines(table):
-        paragraph = block.makeelement("p", {})
-        paragraph.text = line
-        block.append(paragraph)
+    paragraph = block.makeelement("p", {})
+    block.append(paragraph)
+    lines = table_lines(table)
+    paragraph.text = lines[0] if lines else ""
+    for line in lines[1:]:
+        br = paragraph.makeelement("br", {})
+        br.tail = line
+        paragraph.append(br)
     block.tail = table.tail
     table.getparent().replace(table, block)
 
