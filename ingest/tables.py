@@ -1,13 +1,13 @@
-"""HTML tables as newsrag writes every table: one line per row, cells joined by " | ", the header row first.
+"""Tables as newsrag writes them, from HTML and Word alike: one line per row, cells joined by " | ", header first.
 
 This is the convention of the Word loader (``ingest/word.py``), of chunking (a chunk that starts inside a table is
 led by its header row) and of the answer engine (a row is a sentence read with its header): see
 ``rag.core.text.is_table_row``. A row must name its own names, so a cell that spans rows is repeated in each.
 
 Pages and newsletters use tables for two things. A *data table* (a header, or rows of short cells) becomes a block
-of row lines before trafilatura reads the page, which keeps them as lines (its own reading glues a link-heavy
-table's cells into one line each, without rows). A *layout table* (cells holding blocks of text, or tables in
-tables) is unwrapped into plain blocks, so that its text reads as text and is not taken for rows.
+of row lines before trafilatura reads the page, which keeps them as lines (its own reading puts a link-heavy
+table's cells one per line, the rows lost, and drops a row it has read before). A *layout table* (cells holding
+blocks of text, or tables in tables) is unwrapped into plain blocks: its text reads as text, not as rows.
 """
 
 from __future__ import annotations
@@ -81,9 +81,9 @@ def is_data_table(table: Any) -> bool:
     """
     if any(_tag(el) == "table" for el in table.iterdescendants()):
         return False
-    rows = [[cell for cell in _cells(row) if _text(cell)] for row in _rows(table)]
+    rows = [[(cell, text) for cell in _cells(row) if (text := _text(cell))] for row in _rows(table)]
     filled = [cell for row in rows for cell in row]
-    if sum(_is_block(cell) for cell in filled) * MAX_BLOCK_SHARE > len(filled):
+    if sum(_is_block(*cell) for cell in filled) * MAX_BLOCK_SHARE > len(filled):
         return False
     wide = sum(len(row) >= 2 for row in rows)
     has_header = any(_tag(el) in ("th", "thead") for el in table.iterdescendants())
@@ -170,9 +170,10 @@ def _cells(row: Any) -> list[Any]:
     return [cell for cell in row.iterchildren() if _tag(cell) in ("td", "th")]
 
 
-def _is_block(cell: Any) -> bool:
-    """A cell that holds a block of text: long, or a heading, or several paragraphs or lists."""
-    if len(_text(cell)) > MAX_CELL_CHARS:
+def _is_block(cell: Any, text: str) -> bool:
+    """A cell (whose text is ``text``) that holds a block of text: long, or a heading, or several paragraphs or
+    lists."""
+    if len(text) > MAX_CELL_CHARS:
         return True
     inner = [_tag(el) for el in cell.iterdescendants()]
     return any(tag in _HEADINGS for tag in inner) or sum(tag in _BLOCKS for tag in inner) > 1
@@ -180,6 +181,8 @@ def _is_block(cell: Any) -> bool:
 
 def _text(element: Any) -> str:
     """The element's visible text on one line: a line break or a block inside it is a space, scripts are not text."""
+    if len(element) == 0:  # most cells: text alone, read without a walk (which costs ten times more)
+        return " ".join((element.text or "").replace("\u00a0", " ").split())
     from lxml import etree
 
     parts: list[str] = []
@@ -200,8 +203,10 @@ def _text(element: Any) -> str:
 
 def _span(value: str | None) -> int:
     """A rowspan or colspan as a count of rows or columns (0, "to the end of the section", counts as many)."""
+    if value is None:
+        return 1
     try:
-        number = int(str(value).strip())
+        number = int(value.strip())
     except ValueError:
         return 1
     return MAX_SPAN if number == 0 else max(1, min(number, MAX_SPAN))
