@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from ingest.records import remove_element
+from ingest.tables import flatten_tables
 
 # Blocks longer than this are text, even if they mention unsubscribing: furniture is a line or two.
 MAX_FURNITURE_CHARS = 160
@@ -54,10 +55,9 @@ def strip_html(html: str) -> str:
             doomed[element] = None
     for element in doomed:
         remove_element(element)
-    # Newsletters are laid out with tables, which trafilatura would read as data ("| cell | cell |"): a layout
-    # table's cells are blocks of text.
-    for element in root.iter("table", "thead", "tbody", "tfoot", "tr", "td", "th"):
-        element.tag = "div"
+    # Newsletters are laid out with tables, whose cells are blocks of text: those are unwrapped, and a table of
+    # data among them (prices, a schedule) keeps its rows, one line each (ingest/tables.py).
+    flatten_tables(root)
     return lxml_html.tostring(root, encoding="unicode")
 
 

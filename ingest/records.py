@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 from ingest.article import Article, DateSource
 from ingest.clean import clean_text, normalise_date, split_title
+from ingest.tables import flatten_tables
 from rag.core.errors import NewsRAGError
 from rag.core.text import word_count
 from rag.core.types import safe_url
@@ -236,6 +237,7 @@ def html_document(html: str | bytes, url: str = "", max_bytes: int | None = None
         tree = load_html(html, max_bytes)  # parsed as trafilatura parses it
         if tree is not None:
             _drop_hidden(tree)
+            flatten_tables(tree)  # a data table's rows as lines, a layout table as blocks (ingest/tables.py)
         # No extensive date search: it guesses "<year>-01-01" from a copyright line when a page has no date.
         dates = set_date_params(extensive=False)
         page = tree if tree is not None else html

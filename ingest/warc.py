@@ -5,6 +5,9 @@ Every HTML response (status 2xx) is read as the page at its URL, as a fetched pa
 archive is read a record at a time; at most ``max_items`` pages (NEWSRAG_MAX_ARCHIVE_ITEMS) are read, and a
 compressed archive is unpacked at most ``UNPACK_FACTOR`` times its size limit.
 
+warcio's own warnings (a record not followed by its blank lines, a Target-URI with spaces) go to stderr or its log
+without the archive's name; here they are logged with it.
+
 A truncated or damaged archive keeps the pages read before the damage, and one line says where it stopped:
 a page is yielded only once its whole record was read, so never half an article. warcio itself ends quietly
 at a cut gzip member or a short last record, so both are checked here: the gzip stream is unpacked by Python's
@@ -13,9 +16,12 @@ at a cut gzip member or a short last record, so both are checked here: the gzip 
 
 from __future__ import annotations
 
+import functools
 import gzip
+import logging
 import zlib
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -27,6 +33,8 @@ from ingest.records import BadInput, Loaded, Skipped, from_html
 UNPACK_FACTOR = 5  # web pages pack 4-6 times in gzip; far more than that is a decompression bomb
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 READ_BLOCK = 65_536
+log = logging.getLogger(__name__)
+_reading: ContextVar[str] = ContextVar("warc_reading", default="")  # the archive being read, for warcio's log
 
 
 class Damaged(Exception):
@@ -63,16 +71,15 @@ class _Unpacked:
 
 def load_warc(path: Path, origin: str, limits: Limits) -> Iterator[Loaded]:
     """The article of each HTML page in the archive, in order, then a line for what was not read."""
-    from warcio.archiveiterator import ArchiveIterator
-
     max_bytes, max_items = limits.max_bytes, limits.max_items
-    pages = others = read = 0
+    pages = others = read = misframed = number = 0
     limit = size_limit(".warc", max_bytes) * UNPACK_FACTOR
     with path.open("rb") as raw:
         unpacked = _Unpacked(raw, limit)
-        archive = ArchiveIterator(unpacked)
+        archive = _iterator()(unpacked)
         try:
-            for number, record in enumerate(archive, start=1):
+            for number, record in enumerate(_records(archive, origin), start=1):
+                misframed = _warn_misframed(archive, origin, number - 1, misframed)
                 if record.format != "warc":  # warcio takes any line of five words for an old ARC record
                     raise ValueError(f"record {number} is not a WARC record")
                 if not _is_page(record):
@@ -87,6 +94,7 @@ def load_warc(path: Path, origin: str, limits: Limits) -> Iterator[Loaded]:
                 yield _page(record, number, origin, max_bytes)
                 read += 1
             else:
+                _warn_misframed(archive, origin, number, misframed)
                 # warcio ends quietly at a record whose headers are cut off: bytes past the last whole record
                 if unpacked.count > archive.offset:
                     raise Damaged("it is cut short (an incomplete record at its end)")
@@ -98,6 +106,55 @@ def load_warc(path: Path, origin: str, limits: Limits) -> Iterator[Loaded]:
     elif others:
         reason = f"not read: {others} responses that are not HTML pages (images, scripts, styles, redirects, errors)"
         yield f"{origin}#other", Skipped(reason)
+
+
+@functools.cache
+def _iterator() -> type:
+    """warcio's ArchiveIterator, its stderr warning silenced (:func:`_warn_misframed` logs it, naming the archive),
+    and its log's warnings prefixed with the archive's name."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    logging.getLogger("warcio.recordloader").addFilter(_name_archive)
+
+    class Iterator(ArchiveIterator):  # type: ignore[misc]
+        INC_RECORD = ""  # written to stderr as is; warcio still counts it in err_count
+
+    return Iterator
+
+
+def _records(archive: Any, origin: str) -> Iterator[Any]:
+    """The archive's records, warcio's log naming ``origin`` while it reads each (and only then: a page is
+    yielded to code that may read another archive)."""
+    records = iter(archive)
+    while True:
+        naming = _reading.set(origin)
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        finally:
+            _reading.reset(naming)
+        yield record
+
+
+def _name_archive(record: logging.LogRecord) -> bool:
+    """Prefix a warcio log line with the archive being read (in this thread or task)."""
+    if name := _reading.get():
+        record.msg, record.args = f"{name}: {record.getMessage()}", ()
+    return True
+
+
+def _warn_misframed(archive: Any, origin: str, number: int, warned: int) -> int:
+    """Log the records warcio found not followed by the blank lines that end a record since the last call (their
+    Content-Length is likely wrong; reading goes on at the next record). Returns the count so far."""
+    if archive.err_count > warned:
+        log.warning(
+            "%s: record %d is not followed by the blank lines that end a record (its Content-Length may be wrong);"
+            " reading on at the next record",
+            origin,
+            number,
+        )
+    return archive.err_count
 
 
 def _damage(exc: Exception, unpacked: _Unpacked, read: int) -> str:

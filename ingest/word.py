@@ -18,11 +18,14 @@ from typing import Any
 from ingest.article import Article
 from ingest.filekind import Limits
 from ingest.records import BadInput, Loaded, authors_of, finish
+from ingest.tables import MAX_CELL_CHARS, row_lines
+from rag.core.text import is_table_row
 
 MAX_PARTS = 5000  # a long report with many images has a few hundred
 UNPACKED_FACTOR = 20  # all parts unpacked: at most this many times NEWSRAG_MAX_ARTICLE_MB (XML is verbose)
 MAX_RATIO = 100  # XML packs 5-20 times; a part packed over 100 times is a bomb...
 RATIO_FLOOR = 1_000_000  # ...once it unpacks to more than this (a tiny part may pack well by chance)
+MAX_NESTING = 20  # tables in tables deeper than this are read as their cells' own text
 MAX_PARAGRAPHS = 100_000  # a 400-page book has ~10,000; 150 KB of empty ones held the server 10 s
 _PARAGRAPH = re.compile(rb"<w:p[ />]")  # a paragraph's start tag (not <w:pPr>, <w:pStyle>)
 _OLE = b"\xd0\xcf\x11\xe0"  # the container of old .doc files and of password-protected .docx files
@@ -88,7 +91,7 @@ def _article(path: Path, origin: str) -> Article:
     try:
         document = Document(str(path))
         lines, heading = _body(document)
-        props = document.core_properties
+        props = _core_properties(document)
         title = _read(lambda: props.title) or heading
         author = _read(lambda: props.author)
         date = _read(lambda: props.created) or _read(lambda: props.modified)
@@ -96,14 +99,28 @@ def _article(path: Path, origin: str) -> Article:
         raise BadInput("not a Word document (the archive has no document part)") from exc
     except (KeyError, ValueError, zipfile.BadZipFile) as exc:  # a part missing or malformed
         raise BadInput(f"not a readable .docx ({type(exc).__name__}: {str(exc)[:160]})") from exc
+    if not title and lines and is_table_row(lines[0]):
+        title = path.stem  # a table's header row is no headline, and the table needs it
     return finish("\n".join(lines), title=str(title or ""), date=date, authors=authors_of(author), origin=origin)
 
 
+def _core_properties(document: Any) -> Any:
+    """The document's own core properties, or None when it has none: python-docx then makes up its defaults (title
+    "Word Document", modified now), which are no title and no date of this document."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+
+    try:
+        document.part.package.part_related_by(RELATIONSHIP_TYPE.CORE_PROPERTIES)
+    except KeyError:
+        return None
+    return document.core_properties
+
+
 def _read(get: Any) -> Any:
-    """A core property, or None when it is malformed (a date that is not one)."""
+    """A core property, or None when it is malformed (a date that is not one) or the document has none."""
     try:
         return get()
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, AttributeError):
         return None
 
 
@@ -129,17 +146,54 @@ def _body(document: Any) -> tuple[list[str], str]:
     return lines, title or heading
 
 
-def _rows(table: Any) -> Iterator[str]:
-    """Each row as its cells' text joined by " | "; a merged cell (repeated by python-docx) counted once."""
+def _rows(table: Any, depth: int = 0) -> list[str]:
+    """The table's rows as lines (``ingest.tables.row_lines``: cells joined by " | ").
+
+    A table in a cell is part of that cell's text, unless the row lays out the page (one cell, or a cell a block
+    of text, as in HTML: ``ingest/tables.py``): then that row's cells are read as paragraphs and tables in order.
+    """
+    lines: list[str] = []
+    rows: list[list[str]] = []  # the rows read as rows since the last row laid out
     for row in table.rows:
-        cells: list[str] = []
-        seen: set[Any] = set()  # the cells' XML elements (lxml elements hash by identity)
-        for cell in row.cells:
-            if cell._tc in seen:  # the same merged cell, once per grid column it spans
-                continue
+        cells = _cells(row)
+        texts = [_cell_text(cell) for cell in cells]
+        nested = depth < MAX_NESTING and any(cell.tables for cell in cells)
+        if nested and (len(cells) == 1 or any(len(text) > MAX_CELL_CHARS for text in texts)):
+            lines += row_lines(rows) + [line for cell in cells for line in _cell_lines(cell, depth + 1)]
+            rows = []
+        else:
+            rows.append(texts)
+    return lines + row_lines(rows)
+
+
+def _cells(row: Any) -> list[Any]:
+    """The row's cells, each once: python-docx gives a merged cell once per grid column it spans."""
+    cells: list[Any] = []
+    seen: set[Any] = set()  # the cells' XML elements (lxml elements hash by identity)
+    for cell in row.cells:
+        if cell._tc not in seen:
             seen.add(cell._tc)
-            text = " ".join(cell.text.split())
-            if text:
-                cells.append(text)
-        if cells:
-            yield " | ".join(cells)
+            cells.append(cell)
+    return cells
+
+
+def _cell_text(cell: Any) -> str:
+    """A cell's text on one line, a table in it included (``cell.text`` has only the cell's own paragraphs)."""
+    from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
+
+    if not cell.tables:
+        return " ".join(cell.text.split())
+    return " ".join(" ".join(Paragraph(p, cell).text for p in cell._tc.iter(qn("w:p"))).split())
+
+
+def _cell_lines(cell: Any, depth: int) -> list[str]:
+    from docx.table import Table
+
+    lines: list[str] = []
+    for block in cell.iter_inner_content():
+        if isinstance(block, Table):
+            lines.extend(_rows(block, depth))
+        elif text := " ".join(block.text.split()):
+            lines.append(text)
+    return lines
