@@ -45,6 +45,7 @@ from ingest.mail_titles import Heading, titles
 from ingest.mailbox import looks_like_mbox, opened, split_mbox
 from ingest.newsletter import strip_html, strip_lines
 from ingest.records import MIN_WORDS, BadInput, Loaded, Skipped, finish, html_document
+from ingest.unwrap import unwrap
 from rag.core.text import word_count
 from rag.core.types import capped
 
@@ -158,7 +159,9 @@ def _own_text(parsed: EmailMessage, max_bytes: int) -> OwnText:
     plain = _part(parsed, "plain")
     if plain is None:
         raise problem or BadInput("no text or HTML part to read")
-    return own_text(_content(plain))
+    own = own_text(_content(plain))
+    # Plain-text mail is wrapped at ~72 columns; its furniture lines (a bare link) go first, or they would be joined.
+    return OwnText(unwrap(strip_lines(own.text)), own.quoted)
 
 
 def _part(parsed: EmailMessage, kind: str) -> EmailMessage | None:

@@ -14,6 +14,7 @@ import yaml
 from ingest.article import Article
 from ingest.filekind import Limits
 from ingest.records import BadInput, Loaded, decode, from_plain_text
+from ingest.unwrap import unwrap
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 # Real front matter is a dozen short lines (well under 2 KB); the YAML parser is pure Python, and the metadata
@@ -72,6 +73,7 @@ def _plain(text: str, origin: str) -> Article:
         parsed = _front_matter(match.group(1))
         if isinstance(parsed, dict):
             meta, text = parsed, text[match.end() :]
+    text = unwrap(text)  # a text wrapped at a fixed width, one paragraph a line (ingest/unwrap.py)
     # Markdown headings and emphasis are layout, not words.
     text = re.sub(r"^#{1,6}\s+", "", text, flags=re.MULTILINE)
     text = re.sub(r"^!\[[^\]]*\]\([^)]*\)\s*$", "", text, flags=re.MULTILINE)

@@ -252,9 +252,10 @@ def test_eml_plain_text_newsletter(tmp_path: Path) -> None:
     path.write_bytes(newsletter("Port strike ends", "news@wire.example.org", NOW, None, plain=plain).as_bytes())
     [article] = articles(path)
     assert article.source == "wire.example.org"  # no display name: the sender's domain
+    # Lines not parted by a blank line are one paragraph of plain-text mail (ingest/unwrap.py).
     assert article.text == (
-        "Dock workers ended a two-week strike on Friday after the union accepted a new pay offer.\n"
-        "Hundreds of containers had piled up at the harbour."
+        "Dock workers ended a two-week strike on Friday after the union accepted a new pay offer."
+        " Hundreds of containers had piled up at the harbour."
     )
 
 

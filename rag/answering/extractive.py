@@ -168,6 +168,9 @@ class Sentence:
     show_context: bool = False  # set when chosen: the answer quotes the preceding sentence too
     earlier: str = ""  # set when chosen: the day of an older report than the answer's lead ("3 March"), see extract
     row: bool = False  # a table row, whose context is its table's header row
+    # Its passage's title and source (a paper's name, a message's sender): a question naming them names the passage
+    # ("What did Björn Persson say about FHS?" of his message), though its text need not.
+    byline: str = ""
 
     @property
     def dependent(self) -> bool:
@@ -232,7 +235,7 @@ def _missing_names(question: str, sentences: list[Sentence]) -> float:
     names = _names(question)
     if not names:
         return 0.0
-    text = " ".join(s.text for s in sentences).lower()
+    text = " ".join(f"{s.text} {s.byline}" for s in sentences).lower()
     return sum(name not in text for name in names) / len(names)
 
 
@@ -269,6 +272,7 @@ class ExtractiveEngine:
         out = []
         for i, passage in enumerate(passages):
             previous = header = ""
+            byline = f"{passage.title} {passage.source}"
             for j, text in enumerate(split_sentences(passage.text)):
                 row = is_table_row(text)
                 if not row:
@@ -278,9 +282,9 @@ class ExtractiveEngine:
                 elif not header:
                     header = text
                 else:
-                    out.append(Sentence(text=text, passage=i, position=j, context=header, row=True))
+                    out.append(Sentence(text, i, j, context=header, row=True, byline=byline))
                 if not row and word_count(text) >= MIN_SENTENCE_WORDS:
-                    out.append(Sentence(text=text, passage=i, position=j, context=previous))
+                    out.append(Sentence(text, i, j, context=previous, byline=byline))
                 previous = text
         return out
 
@@ -677,7 +681,7 @@ class _OnFocus:
     def __init__(self, analysis: QuestionAnalysis, asked: str, passages: list[Passage]) -> None:
         self.analysis = analysis
         self.names = _names(asked) - _NOT_NAMES  # "on Monday", "President Trump": a day or a title names no story
-        self._about_names = [self._named(f"{p.title} {p.text}".lower()) >= MIN_NAMED for p in passages]
+        self._about_names = [self._named(f"{p.title} {p.source} {p.text}".lower()) >= MIN_NAMED for p in passages]
 
     def _named(self, text: str) -> float:
         return sum(name in text for name in self.names) / len(self.names) if self.names else 1.0
