@@ -257,9 +257,12 @@ ROWS = [
 
 def markdown(runs: dict[str, dict[str, Any]]) -> str:
     """The figures of each run (``before``, ``after``, ...) side by side, per file."""
-    labels = list(runs)
+    labels = [label for label, r in runs.items() if isinstance(r, dict) and "pdf" in r]
     lines = ["# Big files: one long PDF, one mailbox of 1,000 messages (issue #34, item 7)", ""]
-    lines += [f"- {label}: commit {r['commit']}, {r['when']}, {r['machine']}" for label, r in runs.items()]
+    lines += [
+        f"- {label}: commit {runs[label]['commit']}, {runs[label]['when']}, {runs[label]['machine']}"
+        for label in labels
+    ]
     lines += ["", "Reproduce: `python -m evals.big_files --out bench` (see the module's docstring).", ""]
     for name in ("pdf", "mailbox"):
         first = runs[labels[-1]][name]
@@ -272,7 +275,8 @@ def markdown(runs: dict[str, dict[str, Any]]) -> str:
                     f"| {title} | " + " | ".join(str(runs[label][name].get(key, "")) for label in labels) + " |"
                 )
         lines.append("")
-    return "\n".join(lines)
+    notes = runs.get("notes", [])  # what a person added about the runs (a comparison at the same load)
+    return "\n".join(lines + (["## Notes", "", *(f"- {note}" for note in notes), ""] if notes else []))
 
 
 def main() -> None:
