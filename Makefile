@@ -57,10 +57,12 @@ lint: install-test
 	$(VENV)/bin/ruff format .
 
 # Benchmarks (issue: fast at scale): results in bench/results.json and bench/results.md.
-# The Articles-tab part drives Debian's chromium with playwright (the test extra).
+# The Articles-tab part drives Debian's chromium with playwright (the test extra). Big files (issue 34): a 261-page PDF
+# (fetched once with apt-get download into bench/work/big-files) and a 1,000-message mailbox, bench/results-big-files.md.
 bench: install-test chromium
 	$(PY) -m evals.perf --out bench
 	$(PY) -m evals.perf_idle --out bench
+	$(PY) -m evals.big_files --out bench
 	$(MAKE) bench-follow
 
 # Issue 17: incremental cost (1k vs 100k chunks) and freshness, on a copy of a built ~100k-chunk index

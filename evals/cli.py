@@ -339,6 +339,24 @@ def real_files_command(
     raise typer.Exit(main(["--root", "."] + (["--out", str(out)] if out else [])))
 
 
+@bench_app.command("big-files")
+def big_files_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder for results-big-files.json and .md.")] = Path("bench"),
+    label: Annotated[str, typer.Option("--label", help="Name of this run in the results.")] = "latest",
+    cache: Annotated[Path | None, typer.Option("--cache", help="Where the PDF and the mailbox are kept.")] = None,
+) -> None:
+    """A 261-page PDF and a mailbox of 1,000 messages, each ingested alone: seconds, pages/s, messages/s, peak RSS,
+    the time to the first article written (evals/big_files.py)."""
+    from evals.big_files import CACHE, MissingInput, run, write
+
+    try:
+        result = run(cache or CACHE)
+    except MissingInput as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    write(result, out, label)
+
+
 def register(app: typer.Typer) -> None:
     """The ``newsrag.commands`` entry point (see ``rag/cli/plugins.py``): add ``eval`` and ``bench``."""
     app.command("eval")(eval_command)

@@ -10,7 +10,11 @@ embedder's), and forking a process with threads can copy a lock held by one of t
 once, with the loaders imported (:data:`PRELOAD`), so a worker starts in a few milliseconds. One worker per
 file, never reused: ``RLIMIT_CPU`` counts a process's whole life, so a reused worker would pay for earlier files.
 
-The worker sends what it makes item by item (``emit``); the caller gets them all, or none and the reason.
+The worker sends what it makes item by item (``emit``), and the caller gets each as it comes: a file of many
+articles streams, and the pipe's small buffer holds the worker back while the caller is busy, so memory stays
+within what the caller holds. When the worker fails, the caller has had the items sent before, then OverBudget with
+the reason. A loader may say how far it is (:func:`report_progress`: "page 40 of 143"); the worker passes that on
+at most every :data:`PROGRESS_SECONDS`, so a loop over pages costs no message per page.
 """
 
 from __future__ import annotations
@@ -38,8 +42,11 @@ log = logging.getLogger(__name__)
 PRELOAD = ["ingest.reading", "ingest.warmup", "pypdf", "pypdfium2", "docx", "trafilatura", "warcio"]
 WALL_FACTOR = 4  # wall-clock seconds a worker may keep the caller waiting, per CPU second of its budget...
 WALL_SLACK = 10.0  # ...plus this: on a busy machine a worker gets a share of a core, not a whole one
+PROGRESS_SECONDS = 0.25  # the least time between two progress messages from a worker
 _launch_lock = threading.Lock()
 _preloaded = False
+# In a worker, where report_progress sends to; None elsewhere (a loader called directly reports to no one).
+_progress_sink: Callable[[int, int | None, str], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,11 +69,30 @@ class OverBudget(Exception):
     """The work did not finish within its budget (or its worker died); the message is the plain reason."""
 
 
-def run(budget: Budget, work: Callable[..., None], *args: Any) -> Iterator[Any]:
+@dataclass(frozen=True)
+class Progress:
+    """How far the worker's loader is through its file: ``done`` of ``total`` (None: not known) ``unit``s."""
+
+    done: int
+    total: int | None
+    unit: str
+
+
+def report_progress(done: int, total: int | None, unit: str) -> None:
+    """Say how far reading the current file is ("page", 40, 143); free outside a worker, and cheap in one."""
+    if _progress_sink is not None:
+        _progress_sink(done, total, unit)
+
+
+def run(
+    budget: Budget, work: Callable[..., None], *args: Any, progress: Callable[[Progress], None] | None = None
+) -> Iterator[Any]:
     """What ``work(emit, *args)`` emits, run in a worker within ``budget``; OverBudget when it does not finish.
 
     ``work`` and its arguments are pickled to the worker (``work`` must be a module-level function); each emitted
-    item is pickled back. The items come as the worker makes them, so the caller holds them, not the pipe.
+    item is pickled back. The items come as the worker makes them, so the caller holds them, not the pipe; the
+    items sent before a failure have come already when OverBudget is raised. ``progress`` hears what the work
+    reports (:func:`report_progress`), a few times a second at most.
     """
     receiving, sending = multiprocessing.Pipe(duplex=False)
     try:
@@ -78,7 +104,7 @@ def run(budget: Budget, work: Callable[..., None], *args: Any) -> Iterator[Any]:
         raise OverBudget(f"no reader process could be started ({type(exc).__name__}: {exc})") from exc
     sending.close()  # the worker holds its own copy: its end closes when it dies, and recv() sees EOF
     try:
-        yield from _receive(receiving, worker, budget)
+        yield from _receive(receiving, worker, budget, progress)
     finally:
         receiving.close()
         if worker.is_alive():
@@ -86,7 +112,9 @@ def run(budget: Budget, work: Callable[..., None], *args: Any) -> Iterator[Any]:
         worker.join()
 
 
-def _receive(receiving: Connection, worker: Any, budget: Budget) -> Iterator[Any]:
+def _receive(
+    receiving: Connection, worker: Any, budget: Budget, progress: Callable[[Progress], None] | None
+) -> Iterator[Any]:
     # Only the time spent waiting for the worker counts: the caller may take its time with what it was given.
     waited = 0.0
     while True:
@@ -103,6 +131,9 @@ def _receive(receiving: Connection, worker: Any, budget: Budget) -> Iterator[Any
             raise OverBudget(_death(worker.exitcode, budget)) from None
         if kind == "item":
             yield value
+        elif kind == "progress":
+            if progress is not None:
+                progress(value)
         elif kind == "done":
             return
         elif kind == "memory":
@@ -170,10 +201,21 @@ class _Worker(ForkServerProcess):
 
 def _worker(sending: Connection, budget: Budget, work: Callable[..., None], args: tuple[Any, ...]) -> None:
     """The worker's whole life: limits first, then the work, each item sent as it comes, then "done"."""
+    global _progress_sink
     _limit(budget)
+    last = 0.0
 
     def emit(item: Any) -> None:
         sending.send(("item", item))
+
+    def tell(done: int, total: int | None, unit: str) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= PROGRESS_SECONDS or done == total:
+            last = now
+            sending.send(("progress", Progress(done, total, unit)))
+
+    _progress_sink = tell
 
     try:
         work(emit, *args)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.article import Article
+from ingest.budget import report_progress
 from ingest.clean import clean_text
 from ingest.filekind import Limits
 from ingest.pdf_text import Pages, read_pages
@@ -122,7 +123,7 @@ def _read(path: Path, max_bytes: int) -> tuple[Pages, dict[str, Any]]:
             raise BadInput(f"too many pages for a news document ({count:,} > {MAX_PAGES:,})")
         check_contents(reader, max_bytes * CONTENT_FACTOR)
         meta = _metadata(reader)
-        return read_pages(path, max_bytes), meta
+        return read_pages(path, max_bytes, on_page=_page_read), meta
     except BadInput:
         raise
     except ValueError as exc:
@@ -131,6 +132,10 @@ def _read(path: Path, max_bytes: int) -> tuple[Pages, dict[str, Any]]:
         raise BadInput(_unreadable(exc)) from exc
     except Exception as exc:  # pypdf and PDFium raise many kinds of error on broken files
         raise BadInput(_unreadable(exc)) from exc
+
+
+def _page_read(done: int, pages: int) -> None:
+    report_progress(done, pages, "page")  # in a reading worker, "page 40 of 143" reaches the CLI and the app
 
 
 def _unreadable(exc: Exception) -> str:

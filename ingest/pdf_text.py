@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +34,11 @@ class Pages:
     headline: str
 
 
-def read_pages(path: Path, max_bytes: int, password: str | None = None) -> Pages:
-    """The text layer of every page of ``path``; ValueError once its text passes ``max_bytes``."""
+def read_pages(
+    path: Path, max_bytes: int, password: str | None = None, on_page: Callable[[int, int], None] | None = None
+) -> Pages:
+    """The text layer of every page of ``path``; ValueError once its text passes ``max_bytes``. ``on_page`` hears
+    (pages read, pages) after each page."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as raw
 
@@ -44,7 +48,10 @@ def read_pages(path: Path, max_bytes: int, password: str | None = None) -> Pages
         images: list[bool] = []
         headline = ""
         total = 0
-        for index in range(len(document)):
+        count = len(document)
+        for index in range(count):
+            if on_page is not None and index:
+                on_page(index, count)
             page = document[index]
             try:
                 textpage = page.get_textpage()
@@ -60,6 +67,8 @@ def read_pages(path: Path, max_bytes: int, password: str | None = None) -> Pages
                 raise ValueError(f"more text than one article may hold (over {max_bytes / 1e6:.1f} MB)")
             lines.append(page_lines(text))
             images.append(any(True for _ in page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE], max_depth=2)))
+        if on_page is not None:
+            on_page(count, count)
         return Pages(lines, images, headline)
     finally:
         document.close()

@@ -4,7 +4,9 @@ Unchanged articles cost no embedding work; a changed article replaces its old ch
 input is reported and skipped. Every URL is fetched, and every file read and chunked (each in a worker process
 within a budget: ``ingest/reading.py``), before the write lock is taken, so neither a slow site nor a file
 crafted to be slow keeps another ingest waiting. The lock is taken for one round of about :data:`ROUND_CHUNKS`
-chunks at a time, so a large batch holds at most a round in memory and lets other writers in between rounds.
+chunks at a time (the first round smaller, so the first articles are searchable soon), so a large batch holds at
+most a round in memory and lets other writers in between rounds. A file's articles stream from its reader into the
+rounds: a mailbox's first messages are written while the rest is read.
 Writes follow the store's commit protocol (see ``rag/index/store.py``), so a run killed at any point and started
 again leaves neither duplicates nor half an article.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +31,7 @@ from ingest.fetch_guard import FetchBudget
 from ingest.fetch_policy import TRUSTED, FetchPolicy
 from ingest.files import Loaded
 from ingest.kinds import holds_many_articles
-from ingest.reading import Read, ReadOptions, chunked, guarded, read_file
+from ingest.reading import Heard, Read, ReadOptions, Stream, chunked, guarded, stream_file
 from ingest.records import BadInput, Skipped
 from ingest.walk import walk
 from ingest.web import is_url, load_url
@@ -89,7 +91,8 @@ class Ingestor:
     settings: Settings
     store: ChunkStore
     embedder: BaseEmbedding
-    progress: Progress | None = None
+    progress: Progress | None = None  # hears each article's outcome as it is written (or not)
+    reading: Heard | None = None  # hears how far the file being read is (page 40 of 143; message 340)
     report: IngestReport = field(default_factory=IngestReport)
     policy: FetchPolicy = TRUSTED
 
@@ -176,23 +179,30 @@ class Ingestor:
         return fetched
 
     def _read_all(self, inputs: list[str], fetched: dict[int, list[Loaded]]) -> Iterator[Read]:
-        """Every input's articles, chunked, in order: files each in a worker within the budget (:data:`READERS` at
-        once, so that starting workers overlaps), fetched pages here."""
+        """Every input's articles, chunked, in order, as they are read: files each in a worker within the budget
+        (:data:`READERS` at once, so that starting workers overlaps), fetched pages here."""
         options = ReadOptions.from_settings(self.settings)
 
-        def read(position: int, item: str) -> list[Read]:
+        def reader(position: int, item: str) -> Callable[[Heard], Iterator[Read]]:
             if position in fetched:
-                return [chunked(where, loaded, options) for where, loaded in fetched[position]]
-            return read_file(Path(item), options)
+                return lambda heard: iter([chunked(where, loaded, options) for where, loaded in fetched[position]])
+            return lambda heard: stream_file(Path(item), options, heard)
 
         with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="newsrag-read") as pool:
-            ahead: deque[Future[list[Read]]] = deque()
-            for position, item in enumerate(inputs):
-                ahead.append(pool.submit(read, position, item))
-                if len(ahead) > READERS:
-                    yield from ahead.popleft().result()
-            while ahead:
-                yield from ahead.popleft().result()
+            streams: deque[Stream] = deque()
+            try:
+                for position, item in enumerate(inputs):
+                    streams.append(Stream(pool, reader(position, item)))
+                    if len(streams) > READERS:
+                        yield from streams[0].reads(self.reading)
+                        streams.popleft()
+                while streams:
+                    yield from streams[0].reads(self.reading)
+                    streams.popleft()
+            finally:  # the writer gave up (an error, a closed generator): the readers stop, their workers die
+                for stream in streams:
+                    stream.close()
+                pool.shutdown(wait=False, cancel_futures=True)
 
     def _record(self, outcome: Outcome) -> None:
         self.report.outcomes.append(outcome)
@@ -330,11 +340,11 @@ def _rounds(reads: Iterator[Read]) -> Iterator[tuple[list[Read], bool]]:
     """``reads`` in groups of about :data:`ROUND_CHUNKS` chunks, each with whether it is the last; the last group
     may be empty (a prune with nothing to read still has its round)."""
     group: list[Read] = []
-    chunks = 0
+    chunks, size = 0, EMBED_GROUP  # the first round is one embedding group: the first articles searchable soon
     for read in reads:
         group.append(read)
         chunks += len(read.nodes)
-        if chunks >= ROUND_CHUNKS:
+        if chunks >= size:
             yield group, False
-            group, chunks = [], 0
+            group, chunks, size = [], 0, ROUND_CHUNKS
     yield group, True

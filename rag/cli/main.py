@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from rag.cli.engine import EngineOption
 from rag.cli.feeds import feeds_app, follow
 from rag.cli.formats import formats
+from rag.cli.ingest_progress import IngestDisplay
 from rag.cli.mcp import mcp
 from rag.cli.plugins import register_plugins
 from rag.cli.serve import log, serve
@@ -100,27 +100,8 @@ def ingest(
     from ingest.pipeline import plan
 
     newsrag = _rag(index_dir, chroma_host, chroma_port)
-    total = len(plan(sources))
-    with Progress(
-        TextColumn("[bold]ingest[/bold]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        disable=json_out or not console.is_terminal,
-    ) as bar:
-        task = bar.add_task("", total=total)
-        seen_inputs: set[str] = set()
-
-        def progress(outcome: Any) -> None:
-            source = outcome.origin.split("#", 1)[0]
-            if source not in seen_inputs:
-                seen_inputs.add(source)
-                bar.update(task, completed=min(len(seen_inputs), total), description=Path(source).name[:40])
-
-        with _clear_errors():
-            report = newsrag.ingest(*sources, prune=prune, progress=progress)
+    with IngestDisplay(console, len(plan(sources)), quiet=json_out) as display, _clear_errors():
+        report = newsrag.ingest(*sources, prune=prune, progress=display.outcome, reading=display.reading)
     if json_out:
         out.print_json(report.model_dump_json())
     else:

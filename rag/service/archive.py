@@ -34,10 +34,12 @@ class Archive:
     def __init__(self, components: Components) -> None:
         self.components = components
 
-    def ingest(self, sources: list[str | Path], *, prune: bool, progress: Any, policy: FetchPolicy) -> IngestReport:
+    def ingest(
+        self, sources: list[str | Path], *, prune: bool, progress: Any, policy: FetchPolicy, reading: Any = None
+    ) -> IngestReport:
         """Index ``sources``; URLs are fetched (under ``policy``) before the write lock is taken."""
         c = self.components
-        ingestor = Ingestor(c.settings, c.store, c.embedder, progress=progress, policy=policy)
+        ingestor = Ingestor(c.settings, c.store, c.embedder, progress=progress, reading=reading, policy=policy)
         report = ingestor.run(sources, prune=prune, write_lock=c.write_lock)
         c.lexical.ensure_fresh(force=True)
         return report

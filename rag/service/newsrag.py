@@ -150,9 +150,18 @@ class NewsRAG:
 
     # ----- ingest and the article list
     def ingest(
-        self, *sources: str | Path, prune: bool = False, progress: Any = None, for_visitor: bool = False
+        self,
+        *sources: str | Path,
+        prune: bool = False,
+        progress: Any = None,
+        for_visitor: bool = False,
+        reading: Any = None,
     ) -> IngestReport:
         """Index files, folders, article URLs or feed URLs; returns an :class:`IngestReport`.
+
+        ``progress`` hears each article's :class:`~ingest.article.Outcome` as it is written (or not); ``reading``
+        hears how far the file being read is, as an ``ingest.reading.Reading`` (origin, done, total or None,
+        unit): "page 40 of 143" of a PDF, "message 340" of a mailbox, a few times a second at most.
 
         ``for_visitor=True`` is for what a web visitor asked for (the app): URLs are then fetched only from
         public addresses and those in ``fetch_allow``, and not at all when ``app_url_ingest`` is off. The owner
@@ -160,7 +169,7 @@ class NewsRAG:
         """
         settings = self.settings
         policy = FetchPolicy.for_visitors(settings.fetch_allow, settings.app_url_ingest) if for_visitor else TRUSTED
-        return self._archive.ingest(_flatten(sources), prune=prune, progress=progress, policy=policy)
+        return self._archive.ingest(_flatten(sources), prune=prune, progress=progress, policy=policy, reading=reading)
 
     def articles(self) -> list[ArticleRecord]:
         """Every indexed article, newest first (undated last)."""

@@ -105,9 +105,13 @@ def add_handler(services: Services, uploaded: Set[str]) -> Any:
                 done.add(outcome.origin.split("#", 1)[0])
                 progress(len(done) / len(inputs), desc=f"Indexed {len(done)} of {len(inputs)}")
 
+            def reading(read: Any) -> None:  # how far one large file is: "page 40/143", "message 340"
+                name = names.get(read.origin, Path(read.origin).name)
+                progress((read.done, read.total), desc=f"Reading {name}", unit=f"{read.unit}s")
+
             try:
                 # A visitor's URL is fetched under the visitor policy: public addresses only, unless allowed.
-                report = newsrag.ingest(*inputs, progress=tick, for_visitor=True)
+                report = newsrag.ingest(*inputs, progress=tick, for_visitor=True, reading=reading)
             except StoreError as exc:
                 raise gr.Error(f"Could not index: {for_visitors(exc)}", print_exception=False) from exc
             finally:  # what the index needs was copied (index_dir/uploads): Gradio's copies go, whatever happened
