@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 from ingest.article import Article, DateSource
 from ingest.clean import clean_text, normalise_date, split_title
+from ingest.quality import unreadable
 from ingest.tables import flatten_tables
 from rag.core.errors import NewsRAGError
 from rag.core.text import word_count
@@ -115,6 +116,8 @@ def finish(
         raise BadInput("no article text (empty after cleaning)")
     if words < MIN_WORDS:
         raise BadInput(f"article text too short ({words} words; a news article needs at least {MIN_WORDS})")
+    if problem := unreadable(body):  # a binary file named .txt, a page in an encoding other than it says
+        raise BadInput(f"text is unreadable: {problem} (not text, or not in the encoding it declares)")
     link = safe_url(url)  # a javascript: or data: url names no site either
     published = normalise_date(date)
     return Article(

@@ -425,3 +425,25 @@ def test_uploads_accept_the_new_kinds(tmp_path: Path, name: str) -> None:
     assert saved is not None, problem
     assert saved.name.endswith(name.split(".", 1)[1]) and saved.name != name  # the kind kept, the name generated
     assert articles(saved)
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        # A copy of a PDF's text whose font had no map: private-use code points between the letters.
+        ("pasted.txt", ("Headline\n" + "Th\ue001e c\ue002ou\ue003n\ue004cil m\ue005et \ue006\ue007 " * 80).encode()),
+        # Letters of many scripts at random, as a broken font map gives them.
+        ("scripts.json", ('{"title": "x", "text": "' + "ДжΩѦᚠᛟᚢ ⴰⵣⵓ ꓐꓑꓒ Ꭰ ᐁᐃᐅ " * 60 + '"}').encode()),
+        # Letters drawn apart: words of one letter.
+        (
+            "apart.html",
+            ("<html><body><h1>Council</h1><p>" + "T h e c o u n c i l m e t " * 60 + "</p></body></html>").encode(),
+        ),
+    ],
+)
+def test_text_that_is_no_writing_fails_with_a_plain_reason_in_any_format(
+    tmp_path: Path, name: str, data: bytes
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    assert "text is unreadable" in reason(path)

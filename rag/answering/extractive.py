@@ -143,6 +143,10 @@ SHORT_WORDS = 10
 # A Markdown table's rule line.
 _RULE = re.compile(r"[|\s:\-]+")
 _PROPER = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][a-zA-Z-]+")
+# Dotted identifiers name one thing as a proper name does, whatever their case: a host (k.root-servers.net), a file
+# (macros.ghc), a package (python3.11). Their parts are common words or single letters the terms leave out.
+_IDENTIFIER = re.compile(r"(?<![\w.])[A-Za-z][\w-]*(?:\.[\w-]+)+(?<![.-])")
+_ABBREVIATION = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]?")  # U.S, e.g, a.m: not identifiers
 _DATE = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d|\b(19|20)\d\d\b|"
     r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow|tonight|"
@@ -227,7 +231,10 @@ def _weights(question: str) -> tuple[float, float]:
 
 def _names(text: str) -> set[str]:
     """The names in a question: its capitalised words past its start, lower-cased."""
-    return {m.group(0).lower() for m in _PROPER.finditer(text.strip())}
+    text = text.strip()
+    return {m.group(0).lower() for m in _PROPER.finditer(text)} | {
+        m.group(0).lower() for m in _IDENTIFIER.finditer(text) if not _ABBREVIATION.fullmatch(m.group(0))
+    }
 
 
 def _missing_names(question: str, sentences: list[Sentence]) -> float:
