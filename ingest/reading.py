@@ -39,6 +39,7 @@ from ingest.files import check_file, read_kind
 from ingest.records import BadInput, Loaded, Skipped
 from ingest.web import is_url
 from rag.core.settings import Settings
+from rag.core.text import mostly_non_latin
 
 BYTES_PER_BUDGET = 4_000_000  # a many-article file's budget grows by one file's worth per this many bytes
 QUEUE_READS = 32  # articles read ahead of the writer, per file being read; then its worker waits
@@ -67,6 +68,7 @@ class ReadOptions:
     chunk_overlap: int
     max_chunks: int
     budget: Budget
+    english_embedder: bool = False  # the embedder serves English only: an article in another script is told so
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReadOptions:
@@ -77,6 +79,7 @@ class ReadOptions:
             chunk_overlap=settings.chunk_overlap,
             max_chunks=settings.max_article_chunks,
             budget=Budget(settings.parse_cpu_seconds, settings.parse_memory_mb),
+            english_embedder=settings.embedder == "minilm",
         )
 
 
@@ -224,6 +227,9 @@ def chunked(where: str, loaded: Article | BadInput, options: ReadOptions) -> Rea
             " (NEWSRAG_MAX_ARTICLE_CHUNKS)"
         )
         return Read(where, BadInput(reason), [])
+    if options.english_embedder and mostly_non_latin(loaded.text[:5000]):
+        found = "found by its words only: the bundled embedder serves English (docs/formats.md: a multilingual one)"
+        note = f"{note}; {found}" if note else found
     return Read(where, loaded, nodes, note)
 
 

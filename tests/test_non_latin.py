@@ -209,3 +209,19 @@ def test_a_japanese_article_in_one_paragraph_is_long_enough_to_index(tmp_path: P
     (tmp_path / "bridge.txt").write_text(f"港の橋が開通\n{text}\n", encoding="utf-8")
     report = NewsRAG(index_dir=tmp_path / "index").ingest(tmp_path / "bridge.txt")
     assert report.count("added") == 1, report.summary()
+
+
+def test_the_english_embedder_says_so_and_an_article_in_another_script_is_added_with_a_note(tmp_path: Path) -> None:
+    from rag import NewsRAG
+
+    newsrag = NewsRAG(index_dir=tmp_path / "index", engine="extractive")
+    assert newsrag.status()["embedder_languages"] == "English"
+    page = tmp_path / "ja.txt"
+    page.write_text(
+        "デビアンの手引き\n" + "このプロジェクトのスポンサーは多くの企業と個人です。" * 20, encoding="utf-8"
+    )
+    english = tmp_path / "en.txt"
+    english.write_text("Council budget\n" + "The council met on Monday to vote on the new school budget. " * 5)
+    report = newsrag.ingest(page, english)
+    notes = {Path(o.origin).name: o.reason for o in report.outcomes if o.status == "added"}
+    assert "the bundled embedder serves English" in notes["ja.txt"] and "embedder" not in notes["en.txt"]

@@ -170,6 +170,15 @@ def embedder_id(settings: Settings) -> str:
     return minilm_id()
 
 
+def embedder_languages(settings: Settings) -> str:
+    """The languages the configured embedder serves, as a user should read them. The bundled all-MiniLM-L6-v2 was
+    trained on English only: text in other scripts is found by its words (the lexical index), not by its meaning.
+    An OpenAI-compatible model serves what it serves (text-embedding-3-small, bge-m3 and multilingual-e5: many)."""
+    if settings.embedder == "openai":
+        return f"those {settings.embed_model} serves"
+    return "English"
+
+
 def build_embedder(settings: Settings) -> BaseEmbedding:
     """The configured embedder; heavy libraries are imported only for the one chosen."""
     if settings.embedder == "openai":

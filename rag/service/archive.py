@@ -14,7 +14,7 @@ from ingest.fetch_policy import FetchPolicy
 from ingest.files import Loaded
 from ingest.pipeline import Ingestor
 from rag.index.catalog import ArticleView, CatalogPage, Selection, SortKey
-from rag.index.embedder import embedder_id
+from rag.index.embedder import embedder_id, embedder_languages
 from rag.index.store import ArticleRecord
 from rag.service.components import Components
 
@@ -95,6 +95,7 @@ class Archive:
         settings = self.components.settings
         return {
             "embedder": embedder_id(settings),
+            "embedder_languages": embedder_languages(settings),
             "chunks": self.components.store.count(),
             "articles": self.components.catalog.count() if count_articles else None,
             "store": f"chroma server {settings.chroma_host}:{settings.chroma_port}"

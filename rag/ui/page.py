@@ -47,6 +47,7 @@ def status_line(services: Services, articles: int | None = None) -> str:
     logging = "on" if services.history.enabled else "off"
     return (
         f"**{count(s['articles'], 'article')} · {count(s['chunks'], 'chunk')}** · embedder `{s['embedder']}`"
+        f" ({s['embedder_languages']})"
         f" · engine **{engine}**{model} · history log {logging}"
     )
 
