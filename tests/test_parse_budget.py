@@ -82,8 +82,9 @@ def test_a_file_over_the_memory_budget_fails_alone(tmp_path: Path) -> None:
 
 
 def test_an_article_of_too_many_chunks_is_refused_before_it_is_embedded(tmp_path: Path) -> None:
+    # Words of two letters: many tokens for few bytes (single letters would be refused as unreadable text).
     letters = tmp_path / "letters.txt"
-    letters.write_text("Spaced letters\n" + " ".join("abcdefghij" * 2_000) + "\n", encoding="utf-8")
+    letters.write_text("Spaced letters\n" + " ".join(["ab", "cd", "ef", "gh", "ij"] * 4_000) + "\n", encoding="utf-8")
     options = ReadOptions.from_settings(Settings(max_article_chunks=20))
     [read] = read_file(letters, options)
     assert str(read.loaded).startswith("too long for one article: ") and "more than 20 " in str(read.loaded)
