@@ -24,7 +24,6 @@ import json
 import mailbox
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -36,6 +35,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+from evals.perf import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "bench" / "work" / "big-files"
@@ -197,7 +198,7 @@ def measure(path: Path, index: Path) -> dict[str, Any]:
         "chunks": report.chunks_written,
         "first_written_s": round(first[0], 2) if first else None,
         "reading_updates": len(updates),
-        "parent_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "parent_peak_rss_mb": round(peak_rss_mb()),
         "worker_peak_rss_mb": round(sampler.peak_kb / 1024),
     }
 

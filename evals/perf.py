@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -47,7 +46,9 @@ def stats(values: list[float]) -> dict[str, float]:
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's own peak memory: VmHWM starts again at exec, where ru_maxrss keeps the peak of the process
+    that forked it (a bench part run from a process that had loaded the models would report theirs)."""
+    return _peak_rss_of(os.getpid())
 
 
 def corpus(data_dir: Path, n_articles: int) -> list[dict[str, Any]]:
