@@ -138,7 +138,7 @@ def _article(parsed: EmailMessage, origin: str, max_bytes: int, title: str | Non
     if title is None:
         title = titles([_heading(parsed)])[0]
     own = _own_text(parsed, max_bytes)
-    text = strip_lines(own.text)
+    text = own.text
     words = word_count(text)
     if own.quoted and words < MIN_WORDS:
         said = f"{words} word(s) of its own" if words else "nothing of its own"
@@ -147,13 +147,14 @@ def _article(parsed: EmailMessage, origin: str, max_bytes: int, title: str | Non
 
 
 def _own_text(parsed: EmailMessage, max_bytes: int) -> OwnText:
-    """The message's text from its HTML part (else its plain-text part), without what it quotes."""
+    """The message's text from its HTML part (else its plain-text part), without what it quotes and without its
+    furniture lines."""
     html = _part(parsed, "html")
     problem = None
     if html is not None:
         try:
             own = html_without_quotes(_content(html))
-            return OwnText(html_document(strip_html(own.text), max_bytes=max_bytes).text, own.quoted)
+            return OwnText(strip_lines(html_document(strip_html(own.text), max_bytes=max_bytes).text), own.quoted)
         except BadInput as exc:  # fall back to the plain-text part, if there is one
             problem = exc
     plain = _part(parsed, "plain")

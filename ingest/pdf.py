@@ -28,6 +28,7 @@ from ingest.filekind import Limits
 from ingest.pdf_text import Pages, read_pages
 from ingest.quality import REASON, unreadable
 from ingest.records import BadInput, Loaded, Skipped, authors_of, finish
+from ingest.unwrap import text_width
 
 MAX_PAGES = 2000  # a 2,000-page PDF is a book, not news; its text would be refused as too long anyway
 # Pages may share a content stream (a blank page's); many sharing one make the same large stream read again and
@@ -251,7 +252,8 @@ def paragraphs(pages: list[list[str]]) -> list[tuple[int, str]]:
     """The pages' lines joined into paragraphs, each with the page it starts on.
 
     A PDF's text layer breaks lines where the layout wrapped them. A line runs on into the next unless it ends a
-    sentence and stops short of the text's width (:func:`text_width`: a paragraph's last line), or is short without
+    sentence and stops short of the text's width (:func:`~ingest.unwrap.text_width`, not the longest line: on a
+    two-column page that is a full-width footer; a paragraph's last line), or is short without
     ending a sentence (a heading). A paragraph runs on onto the next page when its page's last line does not end a
     sentence.
     """
@@ -272,14 +274,6 @@ def paragraphs(pages: list[list[str]]) -> list[tuple[int, str]]:
             else:
                 runs_on = not (ends and len(line) < 0.9 * width) and not (not ends and len(line) < 0.6 * width)
     return joined
-
-
-def text_width(lines: list[str]) -> int:
-    """The width of the page's running text, in characters: the length that 9 lines in 10 do not pass. Not the
-    longest line: on a two-column page that is a full-width footer or title, twice a column's width, which would
-    make every line of the columns look short (a heading) and never run on."""
-    lengths = sorted(len(line) for line in lines)
-    return lengths[min(len(lengths) - 1, int(len(lengths) * 0.9))] if lengths else 0
 
 
 def _article(pages: list[list[str]], meta: dict[str, Any], origin: str) -> Article:

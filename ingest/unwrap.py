@@ -24,7 +24,8 @@ _FENCE = re.compile(r"^\s*(?:```|~~~)")
 
 
 def text_width(lines: list[str]) -> int:
-    """The length 9 lines in 10 do not pass, among the lines with text: the width the text was wrapped at."""
+    """The length 9 lines in 10 do not pass, among the lines with text: the width the text was wrapped at, or a PDF
+    page's column. Not the longest line: a full-width footer over two columns is twice a column's width."""
     lengths = sorted(len(line.rstrip()) for line in lines if line.strip())
     return lengths[min(len(lengths) - 1, int(len(lengths) * 0.9))] if lengths else 0
 

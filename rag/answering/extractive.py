@@ -242,7 +242,7 @@ def _missing_names(question: str, sentences: list[Sentence]) -> float:
     names = _names(question)
     if not names:
         return 0.0
-    text = " ".join(f"{s.text} {s.byline}" for s in sentences).lower()
+    text = " ".join([s.text for s in sentences] + list({s.byline for s in sentences})).lower()
     return sum(name not in text for name in names) / len(names)
 
 
